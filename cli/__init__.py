@@ -1,0 +1,1 @@
+"""The `tsgan` command line (installed under the import name ``tsgan_cli``)."""

@@ -1,0 +1,177 @@
+"""`tsgan`: a thin typer shell over tsgan's API.
+
+Bad input raises :class:`tsgan.TsganError`; ``main`` prints its one-line message
+to stderr and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Time-series GANs: fit a generator on your series, sample synthetic ones.",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _default_run_dir(data: str, model: str) -> Path:
+    """runs/<data>-<model>[-k]: a new directory, never an existing one."""
+    stem = Path(data).stem if not isinstance(data, str) or Path(data).suffix else Path(data).name
+    base = Path("runs") / f"{stem}-{model}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+@app.command()
+def fit(
+    data: str = typer.Argument(..., help="CSV/Parquet file, or a built-in dataset name (see `tsgan datasets`)"),
+    model: str = typer.Option("rcgan", "--model", "-m", help="model name (see `tsgan models`)"),
+    seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps"),
+    stride: int = typer.Option(1, "--stride", help="steps between consecutive window starts"),
+    steps: int = typer.Option(1000, "--steps", help="training steps (all phases together)"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop training after this many minutes"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="windows per batch (default: the model's)"),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="model parameter key=value (repeatable)"),
+    seed: int = typer.Option(0, "--seed", help="random seed: same seed, same model"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="run directory to create (default: runs/<data>-<model>)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing run directory"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="column that orders rows (not modelled)"),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities (panel data)"),
+    sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Fit a model on DATA and save the run directory."""
+    from tsgan import Synthesizer
+    from tsgan.api import ensure_writable_dir, get_model_class
+    from tsgan.config import parse_key_values
+
+    get_model_class(model)
+    params = parse_key_values(param)
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    run_dir = out_dir if out_dir is not None else _default_run_dir(data, model)
+    ensure_writable_dir(run_dir, force)  # fail before training, not after
+    syn = Synthesizer(
+        model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
+        device=device, progress=not quiet and sys.stderr.isatty(), **params,
+    )
+    syn.fit(data, time_column=time_column, id_column=id_column)
+    syn.save(run_dir, force=force)
+    info = syn.train_info_
+    out.print(
+        f"trained {model} on {syn.spec_.n_windows} windows ({syn.spec_.seq_len} x {syn.spec_.n_features}) "
+        f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
+        + (" (stopped by --max-minutes)" if info["stopped"] == "time" else "")
+    )
+    if syn.spec_.skipped_entities:
+        out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
+    last = syn.history_.filter(like="/loss").tail(50).mean()
+    out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
+    out.print(f"run saved to {run_dir}")
+    if sample_n:
+        target = run_dir / "synthetic.csv"
+        _write_table(syn.sample_frame(sample_n, seed=seed), target, force=True)
+        out.print(f"synthetic data ({sample_n} sequences) written to {target}")
+
+
+def _write_table(frame, target: Path, force: bool) -> None:
+    from tsgan.errors import TsganError
+
+    if target.exists() and not force:
+        raise TsganError(f"{target} already exists: pass --force to overwrite it, or choose another --out")
+    if target.suffix.lower() in {".parquet", ".pq"}:
+        frame.to_parquet(target, index=False)
+    elif target.suffix.lower() == ".csv":
+        frame.to_csv(target, index=False)
+    else:
+        raise TsganError(f"cannot write '{target.suffix}' files: use a .csv or .parquet --out")
+
+
+@app.command()
+def sample(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit`"),
+    n: int = typer.Option(..., "-n", help="number of synthetic sequences"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format)"),
+    seed: int = typer.Option(0, "--seed", help="random seed: same seed, same samples"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing output file"),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto"),
+) -> None:
+    """Sample N synthetic sequences from a fitted run into a CSV (sequence_id, step, columns)."""
+    import tsgan
+    from tsgan.errors import TsganError
+
+    if out_file.exists() and not force:
+        raise TsganError(f"{out_file} already exists: pass --force to overwrite it, or choose another --out")
+    if not out_file.parent.exists():
+        raise TsganError(f"directory {out_file.parent} does not exist: create it or choose another --out")
+    syn = tsgan.load(run_dir, device=device)
+    _write_table(syn.sample_frame(n, seed=seed), out_file, force=True)
+    out.print(f"wrote {n} sequences x {syn.spec_.seq_len} steps x {syn.spec_.n_features} columns to {out_file}")
+
+
+@app.command()
+def models() -> None:
+    """List the models and their parameters (pass with --param key=value)."""
+    from tsgan import MODELS
+    from tsgan.config import describe
+
+    for name, cls in MODELS.items():
+        table = Table(title=f"{name}: {cls.paper}", title_justify="left", show_lines=False)
+        for col in ("parameter", "type", "default", "help"):
+            table.add_column(col)
+        for row in describe(cls.config_cls):
+            help_ = row["help"] + (f" [{'|'.join(row['choices'])}]" if row["choices"] else "")
+            table.add_row(row["name"], row["type"], str(row["default"]), help_)
+        out.print(table)
+
+
+@app.command()
+def datasets() -> None:
+    """List the built-in datasets (usable as DATA in `tsgan fit`)."""
+    from tsgan.data import BUILTINS
+
+    table = Table(title="built-in datasets", title_justify="left")
+    for col in ("name", "description", "time column", "id column"):
+        table.add_column(col)
+    for d in BUILTINS.values():
+        table.add_row(d.name, d.description, d.time_column or "", d.id_column or "")
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: run the app, turning bad input into a one-line error and exit 2."""
+    from tsgan.errors import TsganError
+
+    try:
+        app(standalone_mode=False)
+    except TsganError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as e:  # click usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

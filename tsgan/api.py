@@ -1,0 +1,244 @@
+"""The user API: ``Synthesizer(...).fit(data).sample(n)``, ``save(dir)``, ``load(dir)``.
+
+Persistence is a JSON file (version, model, config, data spec, scaler, columns)
+plus a ``state_dict`` read back with ``weights_only=True``; never a pickle, so runs
+load across versions and a GPU-trained model loads on the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .config import build_config, to_dict
+from .data import BUILTINS, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
+from .errors import TsganError
+from .models import MODELS
+from .train import resolve_device, train
+
+FORMAT_VERSION = 1
+META_FILE = "tsgan.json"
+WEIGHTS_FILE = "model.pt"
+HISTORY_FILE = "history.csv"
+
+
+def get_model_class(name: str):
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise TsganError(f"unknown model '{name}': choose one of {', '.join(MODELS)} (see `tsgan models`)") from None
+
+
+def load_data(
+    data: str | Path | pd.DataFrame, time_column: str | None = None, id_column: str | None = None
+) -> tuple[pd.DataFrame, str | None, str | None]:
+    """A DataFrame from a path, a DataFrame or a built-in dataset name, with its column roles."""
+    if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
+        ds = BUILTINS[data]
+        return ds.load(), time_column or ds.time_column, id_column or ds.id_column
+    return read_table(data), time_column, id_column
+
+
+class Synthesizer:
+    """Learn a generator of windows from time series and sample synthetic ones.
+
+    ``Synthesizer(model="rcgan", seq_len=24, seed=0, **params)``: ``params`` are the
+    model's config fields (``tsgan models`` lists them). Learned state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        model: str = "rcgan",
+        seq_len: int = 24,
+        stride: int = 1,
+        seed: int = 0,
+        steps: int = 1000,
+        max_minutes: float | None = None,
+        device: str = "auto",
+        progress: bool = False,
+        **params: Any,
+    ):
+        self.model = model
+        self.seq_len = seq_len
+        self.stride = stride
+        self.seed = seed
+        self.steps = steps
+        self.max_minutes = max_minutes
+        self.device = device
+        self.progress = progress
+        self.params = params
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data: str | Path | pd.DataFrame,
+        time_column: str | None = None,
+        id_column: str | None = None,
+    ) -> "Synthesizer":
+        """Validate ``data`` (path, DataFrame or built-in name), window it, train. Returns self."""
+        cls = get_model_class(self.model)
+        config = build_config(cls.config_cls, self.params, self.model)
+        if self.steps < 1:
+            raise TsganError(f"--steps must be at least 1 (got {self.steps})")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
+        device = resolve_device(self.device)
+        frame, time_column, id_column = load_data(data, time_column, id_column)
+        spec, base, lengths = to_series(frame, self.seq_len, self.stride, time_column, id_column)
+        scaler = MinMaxScaler().fit(base)
+        windows = Windows.from_lengths(scaler.transform(base), lengths, self.seq_len, self.stride)
+        spec.n_windows = len(windows)
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            module = cls(config, spec.n_features, spec.seq_len)
+        result = train(
+            module,
+            windows,
+            steps=self.steps,
+            batch_size=config.batch_size,
+            seed=self.seed,
+            device=device,
+            max_minutes=self.max_minutes,
+            progress=self.progress,
+        )
+        self.config_ = config
+        self.spec_ = spec
+        self.scaler_ = scaler
+        self.module_ = module
+        self.history_ = result.history
+        self.train_info_ = {
+            "steps": result.steps,
+            "seconds": round(result.seconds, 3),
+            "device": result.device,
+            "stopped": result.stopped,
+            "phases": result.phases,
+            "seed": self.seed,
+        }
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_"):
+            raise TsganError("this Synthesizer is not fitted: call fit(data) or tsgan.load(run_dir) first")
+
+    # ------------------------------------------------------------------ sample
+    @torch.no_grad()
+    def sample_scaled(self, n: int, seed: int | None = None, chunk: int = 4096) -> np.ndarray:
+        """``n`` windows ``(n, T, F)`` in the model's [0, 1] space (for metrics)."""
+        self._check_fitted()
+        if n < 1:
+            raise TsganError(f"-n must be at least 1 (got {n})")
+        dev = self.module_.device
+        rng = torch.Generator(device=dev)
+        if seed is None:
+            rng.seed()
+        else:
+            rng.manual_seed(seed)
+        self.module_.eval()
+        parts = [self.module_.generate(min(chunk, n - i), rng).float().cpu() for i in range(0, n, chunk)]
+        return torch.cat(parts).numpy()
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` synthetic windows ``(n, T, F)`` in original units (float64).
+
+        The same ``seed`` gives the same samples; ``None`` draws fresh ones.
+        """
+        return self.scaler_.inverse_transform(self.sample_scaled(n, seed))
+
+    def sample_frame(self, n: int, seed: int | None = None) -> pd.DataFrame:
+        """Long DataFrame: ``sequence_id``, ``step`` and the original columns in their dtypes."""
+        x = self.sample(n, seed)
+        t = self.spec_.seq_len
+        flat = x.reshape(n * t, -1)
+        frame = pd.DataFrame(
+            {"sequence_id": np.repeat(np.arange(n), t), "step": np.tile(np.arange(t), n)}
+        )
+        for name, col in restore_dtypes(flat, self.spec_).items():
+            frame[name] = col
+        return frame
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, force: bool = False) -> Path:
+        """Write ``tsgan.json``, ``model.pt`` and ``history.csv`` into ``path``.
+
+        An existing directory needs ``force=True``; files other than these three
+        are left untouched.
+        """
+        self._check_fitted()
+        path = Path(path)
+        ensure_writable_dir(path, force)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "tsgan_version": __version__,
+            "model": self.model,
+            "config": to_dict(self.config_),
+            "data": self.spec_.to_dict(),
+            "scaler": self.scaler_.to_dict(),
+            "columns": self.spec_.columns,
+            "train": self.train_info_,
+            "synthesizer": {"seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps},
+        }
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        _atomic_write(path / WEIGHTS_FILE, lambda f: torch.save(state, f))
+        _atomic_write(path / HISTORY_FILE, lambda f: self.history_.to_csv(f, index=False))
+        _atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+        return path
+
+
+def ensure_writable_dir(path: Path, force: bool) -> None:
+    """Refuse to write into an existing directory unless ``force``; refuse files."""
+    if path.exists() and not path.is_dir():
+        raise TsganError(f"{path} exists and is not a directory: choose another --out")
+    if path.exists() and not force:
+        raise TsganError(f"{path} already exists: pass --force to overwrite it, or choose another --out")
+
+
+def _atomic_write(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | Path, device: str = "cpu") -> Synthesizer:
+    """Load a run saved by :meth:`Synthesizer.save` (weights onto ``device``, default CPU)."""
+    path = Path(path)
+    meta_path = path / META_FILE
+    if not path.is_dir() or not meta_path.exists():
+        raise TsganError(f"{path} is not a tsgan run (no {META_FILE}): pass the --out directory of `tsgan fit`")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as e:
+        raise TsganError(f"{meta_path} is not valid JSON ({e.msg}): re-run `tsgan fit`") from None
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise TsganError(f"{path} was saved by a newer tsgan ({meta.get('tsgan_version')}): upgrade tsgan")
+    cls = get_model_class(meta["model"])
+    config = build_config(cls.config_cls, meta["config"], meta["model"])
+    spec = SeriesSpec.from_dict(meta["data"])
+    syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
+    s = meta.get("synthesizer", {})
+    syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", spec.seq_len), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    module = cls(config, spec.n_features, spec.seq_len)
+    state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    module.load_state_dict(state)
+    module.to(resolve_device(device))
+    module.eval()
+    syn.config_, syn.spec_, syn.module_ = config, spec, module
+    syn.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
+    syn.train_info_ = meta.get("train", {})
+    hist = path / HISTORY_FILE
+    syn.history_ = pd.read_csv(hist) if hist.exists() and hist.stat().st_size else pd.DataFrame()
+    return syn

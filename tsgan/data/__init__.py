@@ -1,0 +1,21 @@
+"""Data layer: reading, validating, windowing, scaling and built-in datasets."""
+
+from .builtin import BUILTINS, sines, sines_array
+from .io import SeriesSpec, read_table, restore_dtypes, to_series
+from .scaler import MinMaxScaler
+from .windows import Windows, WindowSampler, gather_windows, window_starts
+
+__all__ = [
+    "BUILTINS",
+    "MinMaxScaler",
+    "SeriesSpec",
+    "WindowSampler",
+    "Windows",
+    "gather_windows",
+    "read_table",
+    "restore_dtypes",
+    "sines",
+    "sines_array",
+    "to_series",
+    "window_starts",
+]

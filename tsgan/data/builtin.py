@@ -1,0 +1,82 @@
+"""Built-in datasets: generated (``sines``) or shipped inside a dependency (statsmodels).
+
+Each loader returns a DataFrame plus the column roles, so ``tsgan fit NAME`` needs
+no other flags. The catalogue is documented in ``datasets/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+
+def sines(n: int = 10_000, seq_len: int = 24, dim: int = 5, seed: int = 0) -> pd.DataFrame:
+    """PROTOCOL.md's Sines: per sequence and feature ``freq, phase ~ U(0, 0.1)``,
+    ``x_j = sin(freq * j + phase)``, rescaled by ``(x + 1) / 2``. Long format."""
+    rng = np.random.default_rng(seed)
+    freq = rng.uniform(0, 0.1, size=(n, 1, dim))
+    phase = rng.uniform(0, 0.1, size=(n, 1, dim))
+    j = np.arange(seq_len)[None, :, None]
+    x = (np.sin(freq * j + phase) + 1) / 2  # (n, T, dim)
+    df = pd.DataFrame(x.reshape(n * seq_len, dim), columns=[f"s{k}" for k in range(dim)])
+    df.insert(0, "step", np.tile(np.arange(seq_len), n))
+    df.insert(0, "sequence_id", np.repeat(np.arange(n), seq_len))
+    return df
+
+
+def sines_array(n: int = 10_000, seq_len: int = 24, dim: int = 5, seed: int = 0) -> np.ndarray:
+    """Sines as an array ``(n, seq_len, dim)``."""
+    df = sines(n, seq_len, dim, seed)
+    return df.drop(columns=["sequence_id", "step"]).to_numpy().reshape(n, seq_len, dim)
+
+
+def macrodata() -> pd.DataFrame:
+    """US quarterly macroeconomic series 1959-2009 (statsmodels), with a date column."""
+    from statsmodels.datasets import macrodata as m
+
+    df = m.load_pandas().data
+    date = pd.PeriodIndex.from_fields(year=df["year"].astype(int), quarter=df["quarter"].astype(int), freq="Q")
+    out = df.drop(columns=["year", "quarter"])
+    out.insert(0, "date", date.to_timestamp())
+    return out
+
+
+def sunspots() -> pd.DataFrame:
+    """Yearly sunspot activity 1700-2008 (statsmodels): one feature, a YEAR time column."""
+    from statsmodels.datasets import sunspots as s
+
+    df = s.load_pandas().data
+    df["YEAR"] = df["YEAR"].astype(int)
+    return df
+
+
+def co2() -> pd.DataFrame:
+    """Weekly Mauna Loa CO2 1958-2001 (statsmodels), gaps filled by time interpolation."""
+    from statsmodels.datasets import co2 as c
+
+    df = c.load_pandas().data.interpolate(method="time")
+    df = df.rename_axis("date").reset_index()
+    return df
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    name: str
+    load: Callable[[], pd.DataFrame]
+    description: str
+    time_column: str | None = None
+    id_column: str | None = None
+
+
+BUILTINS: dict[str, BuiltinDataset] = {
+    d.name: d
+    for d in [
+        BuiltinDataset("sines", sines, "10,000 sine sequences, 24 steps x 5 features (TimeGAN benchmark)", "step", "sequence_id"),
+        BuiltinDataset("macrodata", macrodata, "US macroeconomic quarterly series 1959-2009, 203 rows x 12 (statsmodels)", "date"),
+        BuiltinDataset("sunspots", sunspots, "yearly sunspot numbers 1700-2008, 309 rows x 1 (statsmodels)", "YEAR"),
+        BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),
+    ]
+}

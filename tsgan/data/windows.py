@@ -1,0 +1,80 @@
+"""Sliding windows over one or many series, without copying the data per window.
+
+The rows of all entities are concatenated once into a base array ``(rows, F)``;
+a window is just its start row. ``starts`` never lets a window cross an entity
+boundary. Batches gather ``base[start + arange(T)]`` for a few starts only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def window_starts(lengths: list[int] | np.ndarray, seq_len: int, stride: int = 1) -> np.ndarray:
+    """Start rows of every window of ``seq_len`` that fits inside one entity.
+
+    ``lengths`` are the row counts of consecutive entities in the base array.
+    """
+    starts = []
+    offset = 0
+    for n in lengths:
+        if n >= seq_len:
+            starts.append(offset + np.arange(0, n - seq_len + 1, stride))
+        offset += n
+    return np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, dtype=np.int64)
+
+
+def gather_windows(base: np.ndarray, starts: np.ndarray, seq_len: int) -> np.ndarray:
+    """Materialise windows ``(N, T, F)`` for the given starts (a view, then one gather)."""
+    view = sliding_window_view(base, seq_len, axis=0)  # (rows - T + 1, F, T), no copy
+    return np.ascontiguousarray(view[starts].transpose(0, 2, 1))
+
+
+class WindowSampler:
+    """Random batches of windows ``(B, T, F)`` on a device, drawn with a torch generator."""
+
+    def __init__(self, base: np.ndarray, starts: np.ndarray, seq_len: int, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.base = torch.as_tensor(np.ascontiguousarray(base), dtype=torch.float32, device=self.device)
+        self.starts = torch.as_tensor(starts, dtype=torch.long, device=self.device)
+        self.offsets = torch.arange(seq_len, device=self.device)
+        self.seq_len = seq_len
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(self), (batch_size,), generator=generator, device=generator.device)
+        rows = self.starts[idx.to(self.device)][:, None] + self.offsets  # (B, T)
+        return self.base[rows]  # (B, T, F)
+
+
+class Windows:
+    """All windows of a dataset: a base array ``(rows, F)`` plus window start rows."""
+
+    def __init__(self, base: np.ndarray, starts: np.ndarray, seq_len: int):
+        self.base = np.ascontiguousarray(base, dtype=np.float32)
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.seq_len = seq_len
+
+    @classmethod
+    def from_lengths(cls, base: np.ndarray, lengths, seq_len: int, stride: int = 1) -> "Windows":
+        return cls(base, window_starts(lengths, seq_len, stride), seq_len)
+
+    @classmethod
+    def from_array(cls, x: np.ndarray) -> "Windows":
+        """Windows from an array ``(N, T, F)`` of separate sequences."""
+        n, t, f = x.shape
+        return cls(x.reshape(n * t, f), np.arange(n) * t, t)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def array(self) -> np.ndarray:
+        """All windows as ``(N, T, F)`` float32."""
+        return gather_windows(self.base, self.starts, self.seq_len)
+
+    def to(self, device) -> WindowSampler:
+        return WindowSampler(self.base, self.starts, self.seq_len, device)

@@ -1,0 +1,102 @@
+"""What every model shares: the constructor contract and small network helpers.
+
+A model is an ``nn.Module`` built from ``(config, n_features, seq_len)``. It says
+what its optimizers are (``optimizers()``) and what its training schedule is
+(``schedule()``, a list of :class:`tsgan.train.Phase`), and it samples with
+``generate(n, rng)`` in the scaled [0, 1] space. It never moves devices, prints,
+writes files or calls ``optimizer.step()``: :func:`tsgan.train.train` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+
+from ..objectives import OBJECTIVES, clip_weights, gradient_penalty
+from ..train import Phase
+
+
+class SequenceModel(nn.Module):
+    """Base class for sequence generators over windows ``(B, T, F)`` scaled to [0, 1]."""
+
+    config_cls: type
+    paper: str = ""
+
+    def __init__(self, config: Any, n_features: int, seq_len: int):
+        super().__init__()
+        self.config = config
+        self.n_features = n_features
+        self.seq_len = seq_len
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def schedule(self) -> list[Phase]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def generate(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
+        """``n`` synthetic windows ``(n, T, F)`` in the scaled space."""
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+
+def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional: bool = False) -> nn.RNNBase:
+    """A batch-first LSTM or GRU."""
+    cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+    return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+
+
+class Adversary:
+    """The adversarial terms of a model for one named objective (objectives.py).
+
+    Models call ``d_loss``/``g_loss`` and attach ``after_d_step``; nothing in a model
+    branches on the objective's name.
+    """
+
+    def __init__(self, objective: str, critic: Callable[[Tensor], Tensor], critic_params, gp_weight: float, clip: float):
+        self.objective = OBJECTIVES[objective]
+        self.critic = critic
+        self.critic_params = list(critic_params)
+        self.gp_weight = gp_weight
+        self.clip = clip
+
+    def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
+        """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
+        loss = self.objective.d_loss(self.critic(real), self.critic(fake.detach()))
+        logs: dict[str, Tensor] = {}
+        if self.objective.gradient_penalty:
+            with _cudnn_double_backward_safe(real):
+                gp = gradient_penalty(self.critic, real, fake, self.gp_weight, rng)
+            logs["gp"] = gp.detach()
+            loss = loss + gp
+        return loss, logs
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return self.objective.g_loss(self.critic(fake))
+
+    @property
+    def after_d_step(self) -> Callable[[], None] | None:
+        if not self.objective.clip_weights:
+            return None
+        return lambda: clip_weights(self.critic_params, self.clip)
+
+
+class _cudnn_double_backward_safe:
+    """cuDNN RNNs have no double backward: compute the penalty with cuDNN off."""
+
+    def __init__(self, x: Tensor):
+        self.on_cuda = x.is_cuda
+
+    def __enter__(self):
+        if self.on_cuda:
+            self._ctx = torch.backends.cudnn.flags(enabled=False)
+            self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.on_cuda:
+            self._ctx.__exit__(*exc)

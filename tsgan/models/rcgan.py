@@ -1,0 +1,108 @@
+"""RCGAN: Recurrent (Conditional) GAN.
+
+Esteban, Hyland & Rätsch, "Real-valued (Medical) Time Series Generation with
+Recurrent Conditional GANs", 2017 (arXiv:1706.02633), and its released code.
+
+Generator: an RNN fed fresh noise at every step, a linear read-out per step.
+Discriminator: an RNN that scores every step; the loss averages the per-step
+cross-entropy over steps and batch (the paper's eq. for D and G).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..config import param
+from ..objectives import OBJECTIVES
+from ..train import Batch, Phase, Update
+from .base import Adversary, SequenceModel, rnn
+
+
+@dataclass
+class RCGANConfig:
+    hidden_g: int = param(100, "generator RNN hidden units (paper: 100)")
+    hidden_d: int = param(100, "discriminator RNN hidden units (paper: 100)")
+    latent_dim: int = param(5, "noise dimensions fed to the generator at every step (paper: 5)")
+    num_layers: int = param(1, "stacked RNN layers in generator and discriminator (paper: 1)")
+    cell: str = param("lstm", "recurrent cell (paper: lstm)", choices=("lstm", "gru"))
+    batch_size: int = param(28, "windows per batch (paper: 28)")
+    lr_g: float = param(1e-3, "generator learning rate, Adam (paper code: Adam default)")
+    lr_d: float = param(0.1, "discriminator learning rate, plain gradient descent (paper code: 0.1)")
+    d_rounds: int = param(5, "discriminator updates per step (paper: 5)")
+    g_rounds: int = param(1, "generator updates per step (paper: 1)")
+    objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
+    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
+    clip: float = param(0.01, "critic weight clip (objective wgan)")
+
+
+class Generator(nn.Module):
+    def __init__(self, c: RCGANConfig, n_features: int):
+        super().__init__()
+        self.rnn = rnn(c.cell, c.latent_dim, c.hidden_g, c.num_layers)
+        self.out = nn.Linear(c.hidden_g, n_features)
+
+    def forward(self, z: Tensor) -> Tensor:  # (B, T, Z) -> (B, T, F) in [0, 1]
+        h, _ = self.rnn(z)
+        return torch.sigmoid(self.out(h))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, c: RCGANConfig, n_features: int):
+        super().__init__()
+        self.rnn = rnn(c.cell, n_features, c.hidden_d, c.num_layers)
+        self.out = nn.Linear(c.hidden_d, 1)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, F) -> (B, T) one logit per step
+        h, _ = self.rnn(x)
+        return self.out(h).squeeze(-1)
+
+
+class RCGAN(SequenceModel):
+    config_cls = RCGANConfig
+    paper = "Esteban, Hyland & Rätsch 2017, Recurrent Conditional GANs"
+
+    def __init__(self, config: RCGANConfig, n_features: int, seq_len: int):
+        super().__init__(config, n_features, seq_len)
+        self.generator = Generator(config, n_features)
+        self.discriminator = Discriminator(config, n_features)
+        self.adversary = Adversary(
+            config.objective, self.discriminator, self.discriminator.parameters(), config.gp_weight, config.clip
+        )
+
+    def noise(self, n: int, rng: torch.Generator) -> Tensor:
+        # fresh N(0, 1) noise at every step (B, T, Z)
+        return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device)
+
+    def generate(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.generator(self.noise(n, rng))
+
+    # ------------------------------------------------------------------ losses
+    def d_loss(self, batch: Batch):
+        fake = self.generate(batch.x.shape[0], batch.rng)
+        return self.adversary.d_loss(batch.x, fake, batch.rng)
+
+    def g_loss(self, batch: Batch):
+        return self.adversary.g_loss(self.generate(batch.x.shape[0], batch.rng))
+
+    # ------------------------------------------------------------------ schedule
+    def optimizers(self):
+        c = self.config
+        return {
+            "d": torch.optim.SGD(self.discriminator.parameters(), lr=c.lr_d),
+            "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g),
+        }
+
+    def schedule(self):
+        c = self.config
+        return [
+            Phase(
+                "adversarial",
+                [
+                    Update("d", "d", self.d_loss, repeat=c.d_rounds, after_step=self.adversary.after_d_step),
+                    Update("g", "g", self.g_loss, repeat=c.g_rounds),
+                ],
+            )
+        ]

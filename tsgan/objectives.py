@@ -1,0 +1,140 @@
+"""Every loss term, once, as pure functions on tensors.
+
+Discriminator/critic outputs are raw scores (logits for the probabilistic GANs); any
+shape works, terms average over all elements, so a recurrent discriminator that
+scores every step (RCGAN) and one that scores a whole sequence share these terms.
+
+Known answers (pinned in tests/test_objectives.py):
+
+* the minimax value ``E log D(x) + E log(1 - D(G(z)))`` is ``-log 4`` at ``D = 1/2``
+  (Goodfellow et al. 2014, Theorem 1);
+* for a linear critic ``D(x) = <w, x>`` the gradient penalty is ``lambda (|w| - 1)^2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# --------------------------------------------------------------------------- GAN (2014)
+
+
+def gan_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))] (Goodfellow et al. 2014, eq. 1)."""
+    # log sigmoid(r) = -softplus(-r); log(1 - sigmoid(f)) = -softplus(f)
+    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
+
+
+def minimax_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """The discriminator maximises V: minimise -V (binary cross-entropy)."""
+    return -gan_value(real_logits, fake_logits)
+
+
+def minimax_g_loss(fake_logits: Tensor) -> Tensor:
+    """The generator minimises E[log(1 - D(G(z)))] (saturates when D wins)."""
+    return -F.softplus(fake_logits).mean()
+
+
+def nonsaturating_g_loss(fake_logits: Tensor) -> Tensor:
+    """The generator minimises -E[log D(G(z))] (Goodfellow et al. 2014, section 3)."""
+    return F.softplus(-fake_logits).mean()
+
+
+# --------------------------------------------------------------------------- WGAN (2017)
+
+
+def wgan_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """The critic maximises E[D(x)] - E[D(G(z))] (Arjovsky et al. 2017, eq. 3)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wgan_g_loss(fake_scores: Tensor) -> Tensor:
+    """The generator minimises -E[D(G(z))]."""
+    return -fake_scores.mean()
+
+
+@torch.no_grad()
+def clip_weights(parameters, clip: float) -> None:
+    """WGAN's Lipschitz constraint: clamp every critic weight to [-clip, clip] (an after-step)."""
+    for p in parameters:
+        p.clamp_(-clip, clip)
+
+
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    weight: float = 10.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """WGAN-GP penalty ``weight * E[(|grad D(x_hat)|_2 - 1)^2]`` (Gulrajani et al. 2017, eq. 3).
+
+    ``alpha ~ U[0, 1]`` is drawn once per sample (not per element), ``x_hat`` lies on
+    the line between a real and a fake sample, and the gradient norm is taken per
+    sample over all non-batch dimensions. ``critic`` may return one score per sample
+    or per step; scores are summed per sample, whose gradient is that sample's.
+    """
+    b = real.shape[0]
+    alpha = torch.rand((b,) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype, generator=generator)
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    norm = grad.flatten(1).norm(2, dim=1)  # (B,)
+    return weight * ((norm - 1) ** 2).mean()
+
+
+# --------------------------------------------------------------------------- hinge
+
+
+def hinge_d_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def hinge_g_loss(fake_scores: Tensor) -> Tensor:
+    return -fake_scores.mean()
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A named adversarial objective: the loss pair plus the constraint it needs."""
+
+    name: str
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+    gradient_penalty: bool = False  # add gradient_penalty() to the critic loss
+    clip_weights: bool = False  # clip critic weights after each critic step
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "minimax": Objective("minimax", minimax_d_loss, minimax_g_loss),
+    "nonsaturating": Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss),
+    "wgan": Objective("wgan", wgan_critic_loss, wgan_g_loss, clip_weights=True),
+    "wgan-gp": Objective("wgan-gp", wgan_critic_loss, wgan_g_loss, gradient_penalty=True),
+    "hinge": Objective("hinge", hinge_d_loss, hinge_g_loss),
+}
+
+
+# --------------------------------------------------------------------------- auxiliary terms
+
+
+def sqrt_mse(a: Tensor, b: Tensor) -> Tensor:
+    """sqrt(MSE(a, b)), the reconstruction/supervised form used by TimeGAN's code."""
+    return torch.sqrt(F.mse_loss(a, b))
+
+
+def moment_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """TimeGAN's moment matching: |std_fake - std_real| + |mean_fake - mean_real|, each
+    averaged over (time, feature) after taking moments over the batch."""
+    r_mean, r_var = real.mean(0), real.var(0, unbiased=False)
+    f_mean, f_var = fake.mean(0), fake.var(0, unbiased=False)
+    v1 = (torch.sqrt(f_var + 1e-6) - torch.sqrt(r_var + 1e-6)).abs().mean()
+    v2 = (f_mean - r_mean).abs().mean()
+    return v1 + v2

@@ -1,0 +1,191 @@
+"""The one training loop.
+
+A model declares its optimizers and its schedule as data (see :class:`Phase` and
+:class:`Update`); this loop runs it. It owns devices, seeds, the step and
+wall-clock budgets, progress display and the per-step history. It never names a
+model: adding a model never changes this file.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+import pandas as pd
+import torch
+from torch import Tensor
+
+# A loss function returns the tensor to minimise, optionally with extra scalars to
+# log, or None to skip this update (TimeGAN's discriminator while it is winning).
+LossOutput = Optional[Union[Tensor, tuple[Tensor, dict[str, Tensor]]]]
+
+
+@dataclass
+class Batch:
+    """What a loss function sees: a fresh real batch and the run's random generator."""
+
+    x: Tensor  # (B, T, F) real windows, scaled, on the run's device
+    rng: torch.Generator  # draw all noise from this (on the same device as x)
+
+
+@dataclass
+class Update:
+    """One optimizer step on one loss, repeated ``repeat`` times on fresh batches."""
+
+    name: str  # prefix in the history table, e.g. "d" -> "d/loss"
+    optimizer: str  # key into the model's optimizers()
+    loss: Callable[[Batch], LossOutput]
+    repeat: int = 1
+    after_step: Optional[Callable[[], None]] = None  # e.g. WGAN weight clipping
+
+
+@dataclass
+class Phase:
+    """A block of training steps; each step runs every update once, in order."""
+
+    name: str
+    updates: list[Update]
+    weight: float = 1.0  # share of the run's step budget
+
+
+@dataclass
+class TrainResult:
+    history: pd.DataFrame
+    steps: int  # steps completed, all phases together
+    seconds: float
+    device: str
+    stopped: str  # "steps" or "time"
+    phases: dict[str, int] = field(default_factory=dict)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' picks CUDA when available, else the CPU; anything else is passed through."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        from .errors import TsganError
+
+        raise TsganError("--device cuda was asked for but no CUDA GPU is visible: use --device cpu or auto")
+    return dev
+
+
+def split_steps(phases: list[Phase], steps: int) -> list[int]:
+    """Share ``steps`` between phases by weight (every phase gets at least one step)."""
+    total = sum(p.weight for p in phases)
+    counts = [max(1, round(steps * p.weight / total)) for p in phases]
+    counts[-1] = max(1, steps - sum(counts[:-1]))
+    return counts
+
+
+def train(
+    model: torch.nn.Module,
+    data: Any,
+    *,
+    steps: int,
+    batch_size: int,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    max_minutes: float | None = None,
+    progress: bool = True,
+    log_every: int = 1,
+) -> TrainResult:
+    """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
+
+    ``model`` provides ``optimizers() -> dict[str, Optimizer]`` and
+    ``schedule() -> list[Phase]``; ``data`` provides ``to(device)`` returning an
+    object with ``batch(batch_size, generator) -> (B, T, F)``.
+    """
+    dev = resolve_device(device)
+    torch.manual_seed(seed)
+    model.to(dev)
+    model.train()
+    sampler = data.to(dev)
+    rng = torch.Generator(device=dev).manual_seed(seed)
+    optimizers = model.optimizers()
+    phases = model.schedule()
+    counts = split_steps(phases, steps)
+    deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes
+
+    rows: list[dict[str, Any]] = []
+    pending: list[tuple[int, str, float, dict[str, Tensor]]] = []
+
+    def flush() -> None:
+        # One device sync per flush, not per loss: keeps GPU steps asynchronous.
+        for step, phase_name, secs, logs in pending:
+            row = {"step": step, "phase": phase_name, "seconds": secs}
+            row.update({k: float(v) for k, v in logs.items()})
+            rows.append(row)
+        pending.clear()
+
+    bar = _progress(progress, sum(counts))
+    start = time.perf_counter()
+    step = 0
+    stopped = "steps"
+    done: dict[str, int] = {}
+    try:
+        for phase, n_steps in zip(phases, counts):
+            done[phase.name] = 0
+            if bar is not None:
+                bar.update(bar.task_ids[0], description=phase.name)
+            for _ in range(n_steps):
+                if deadline is not None and time.perf_counter() > deadline:
+                    stopped = "time"
+                    break
+                logs: dict[str, Tensor] = {}
+                for upd in phase.updates:
+                    opt = optimizers[upd.optimizer]
+                    for _r in range(upd.repeat):
+                        out = upd.loss(Batch(sampler.batch(batch_size, rng), rng))
+                        if out is None:
+                            logs[f"{upd.name}/skipped"] = torch.ones(())
+                            continue
+                        loss, extra = out if isinstance(out, tuple) else (out, {})
+                        opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                        opt.step()
+                        if upd.after_step is not None:
+                            upd.after_step()
+                        logs[f"{upd.name}/loss"] = loss.detach()
+                        logs.update({f"{upd.name}/{k}": v.detach() for k, v in extra.items()})
+                step += 1
+                done[phase.name] += 1
+                if step % log_every == 0:
+                    pending.append((step, phase.name, time.perf_counter() - start, logs))
+                if len(pending) >= 50:
+                    flush()
+                    if bar is not None:
+                        bar.update(bar.task_ids[0], completed=step, description=_describe(phase.name, rows[-1]))
+            if stopped == "time":
+                break
+        flush()
+    finally:
+        if bar is not None:
+            bar.stop()
+    model.eval()
+    history = pd.DataFrame(rows)
+    return TrainResult(history, step, time.perf_counter() - start, str(dev), stopped, done)
+
+
+def _describe(phase: str, row: dict[str, Any]) -> str:
+    losses = " ".join(f"{k}={v:.3f}" for k, v in row.items() if k.endswith("/loss"))
+    return f"{phase} {losses}"
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    )
+    bar.add_task("train", total=total)
+    bar.start()
+    return bar
