@@ -151,7 +151,8 @@ class Synthesizer:
 
         The same ``seed`` gives the same samples; ``None`` draws fresh ones.
         """
-        return self.scaler_.inverse_transform(self.sample_scaled(n, seed))
+        scaled = self.sample_scaled(n, seed)
+        return self.scaler_.inverse_transform(scaled)
 
     def sample_frame(self, n: int, seed: int | None = None) -> pd.DataFrame:
         """Long DataFrame: ``sequence_id``, ``step`` and the original columns in their dtypes."""

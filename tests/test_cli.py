@@ -1,0 +1,113 @@
+"""CLI smoke tests through the real `tsgan` entry point, and every bad-input case."""
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+
+
+def test_console_script_fit_and_sample(tmp_path, csv_path):
+    exe = shutil.which("tsgan")
+    assert exe, "the `tsgan` console script is not installed: pip install -e ."
+    run = tmp_path / "run"
+    r = subprocess.run(
+        [exe, "fit", str(csv_path), "--seq-len", "8", "--steps", "5", "--out", str(run), "--param", "hidden_g=16", "-q"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"run saved to {run}" in r.stdout.replace("\n", "")
+    meta = json.loads((run / "tsgan.json").read_text())
+    assert meta["model"] == "rcgan" and meta["config"]["hidden_g"] == 16 and meta["data"]["time_column"] == "date"
+    out = tmp_path / "synth.csv"
+    r = subprocess.run([exe, "sample", str(run), "-n", "7", "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["sequence_id", "step", "a", "b", "count"] and len(df) == 7 * 8
+    assert df["count"].dtype == np.int64
+
+
+def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "3", "--seq-len", "12", "--sample", "5", "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    synth = tmp_path / "runs" / "sunspots-rcgan" / "synthetic.csv"
+    assert synth.exists() and "synthetic data (5 sequences) written to" in out
+    # a second run never overwrites the first one
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
+    assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
+
+
+def test_models_and_datasets_list(monkeypatch, capsys):
+    code, out, _ = run_cli(["models"], monkeypatch, capsys)
+    assert code == 0 and "rcgan" in out and "hidden_g" in out and "latent_dim" in out
+    code, out, _ = run_cli(["datasets"], monkeypatch, capsys)
+    assert code == 0 and "sines" in out and "macrodata" in out
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+BAD_FIT = [
+    (lambda t: t / "missing.csv", [], "file not found"),
+    (lambda t: _write(t, "empty.csv", ""), [], "file is empty"),
+    (lambda t: _write(t, "header.csv", "a,b\n"), [], "header but no data rows"),
+    (lambda t: _write(t, "text.csv", "a,name\n1,x\n2,y\n3,z\n"), ["--seq-len", "2"], "column 'name' is not numeric"),
+    (lambda t: _write(t, "nan.csv", "a,b\n1,2\n,3\n4,5\n"), ["--seq-len", "2"], "missing or infinite"),
+    (lambda t: _write(t, "inf.csv", "a,b\n1,2\ninf,3\n4,5\n"), ["--seq-len", "2"], "missing or infinite"),
+    (lambda t: _write(t, "short.csv", "a,b\n1,2\n2,3\n"), ["--seq-len", "5"], "lower --seq-len"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--model", "nope"], "unknown model 'nope'"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hiden=3"], "unknown parameter 'hiden'"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=big"], "expects int"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g"], "expects key=value"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--id-column", "c"], "'c' is not a column"),
+]
+
+
+@pytest.mark.parametrize("make,args,message", BAD_FIT)
+def test_fit_bad_input(tmp_path, monkeypatch, capsys, make, args, message):
+    path = make(tmp_path)
+    code, out, err = run_cli(["fit", path, "--steps", "2", "--out", tmp_path / "run", "-q", *args], monkeypatch, capsys)
+    assert code == 2
+    assert message in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_constant_column_fits(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path, "c.csv", "a,b\n" + "".join(f"{i},7\n" for i in range(10)))
+    code, out, err = run_cli(["fit", path, "--seq-len", "4", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
+    assert code == 0, err
+    assert (pd.read_csv(tmp_path / "r" / "synthetic.csv")["b"] == 7).all()
+
+
+def test_existing_run_dir_is_kept_without_force(tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 2 and "pass --force" in err
+    assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
+    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q", "--force"], monkeypatch, capsys)
+    assert code == 0 and (run / "tsgan.json").exists() and (run / "notes.txt").read_text() == "mine"
+
+
+def test_sample_bad_input(tmp_path, monkeypatch, capsys, csv_path):
+    not_run = tmp_path / "plain"
+    not_run.mkdir()
+    code, _, err = run_cli(["sample", not_run, "-n", "3", "--out", tmp_path / "s.csv"], monkeypatch, capsys)
+    assert code == 2 and "is not a tsgan run" in err
+    run = tmp_path / "run"
+    run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
+    existing = _write(tmp_path, "s.csv", "precious")
+    code, _, err = run_cli(["sample", run, "-n", "3", "--out", existing], monkeypatch, capsys)
+    assert code == 2 and "--force" in err and existing.read_text() == "precious"
+    code, _, err = run_cli(["sample", run, "-n", "0", "--out", tmp_path / "t.csv"], monkeypatch, capsys)
+    assert code == 2 and "at least 1" in err

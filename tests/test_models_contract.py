@@ -1,0 +1,102 @@
+"""The shared contract every registered model honours (new models are picked up here)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tsgan
+from tsgan import MODELS
+from tsgan.data import sines
+
+
+@pytest.fixture(scope="module")
+def small_frame() -> pd.DataFrame:
+    df = sines(n=40, seq_len=12, dim=3, seed=0)
+    df["s2"] = df["s2"] * 1000 + 5  # a column far from [0, 1]
+    return df
+
+
+def fit_tiny(name, frame, seed=0, **kw):
+    syn = tsgan.Synthesizer(model=name, seq_len=12, seed=seed, steps=6, batch_size=16, **kw)
+    return syn.fit(frame, id_column="sequence_id", time_column="step")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_contract(name, small_frame, tmp_path):
+    syn = fit_tiny(name, small_frame)
+    assert syn.fit(small_frame, id_column="sequence_id", time_column="step") is syn  # fit returns self, refits
+
+    x = syn.sample(9, seed=3)
+    assert x.shape == (9, 12, 3) and np.isfinite(x).all()
+    lo, hi = small_frame[["s0", "s1", "s2"]].min().to_numpy(), small_frame[["s0", "s1", "s2"]].max().to_numpy()
+    span = hi - lo
+    assert (x >= lo - 0.1 * span).all() and (x <= hi + 0.1 * span).all()  # original units
+
+    frame = syn.sample_frame(4, seed=3)
+    assert list(frame.columns) == ["sequence_id", "step", "s0", "s1", "s2"] and len(frame) == 4 * 12
+
+    # same seed -> same samples; different seed -> different samples
+    np.testing.assert_array_equal(syn.sample(9, seed=3), x)
+    assert not np.allclose(syn.sample(9, seed=4), x)
+
+    # history: one row per step, with losses
+    h = syn.history_
+    assert len(h) == syn.train_info_["steps"] and any(c.endswith("/loss") for c in h.columns)
+
+    # save / load gives identical samples for the same seed
+    syn.save(tmp_path / "run")
+    loaded = tsgan.load(tmp_path / "run")
+    np.testing.assert_allclose(loaded.sample(9, seed=3), x, rtol=0, atol=1e-9)
+    assert loaded.config_ == syn.config_ and loaded.spec_ == syn.spec_
+
+    # same training seed -> same model
+    again = fit_tiny(name, small_frame)
+    np.testing.assert_allclose(again.sample(9, seed=3), x, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_state_dict_loads_with_weights_only(name, small_frame, tmp_path):
+    fit_tiny(name, small_frame).save(tmp_path / "r")
+    state = torch.load(tmp_path / "r" / "model.pt", weights_only=True)
+    assert all(t.device.type == "cpu" for t in state.values())
+
+
+def test_unknown_model_and_params(small_frame):
+    with pytest.raises(tsgan.TsganError, match="unknown model 'nope'"):
+        tsgan.Synthesizer(model="nope").fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match="unknown parameter 'hiden'"):
+        tsgan.Synthesizer(hiden=3).fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match="expects int"):
+        tsgan.Synthesizer(hidden_g="many").fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match="must be one of"):
+        tsgan.Synthesizer(cell="rnn").fit(small_frame)
+
+
+def test_sample_before_fit():
+    with pytest.raises(tsgan.TsganError, match="not fitted"):
+        tsgan.Synthesizer().sample(3)
+
+
+def test_existing_run_dir_needs_force(small_frame, tmp_path):
+    syn = fit_tiny("rcgan", small_frame)
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "mine.txt").write_text("keep me")
+    with pytest.raises(tsgan.TsganError, match="--force"):
+        syn.save(target)
+    assert not (target / "tsgan.json").exists()
+    syn.save(target, force=True)
+    assert (target / "mine.txt").read_text() == "keep me" and (target / "tsgan.json").exists()
+
+
+def test_constant_column_is_modelled_as_constant(small_frame):
+    df = small_frame.assign(flat=3.25)
+    syn = tsgan.Synthesizer(seq_len=12, steps=3, batch_size=8).fit(df, id_column="sequence_id", time_column="step")
+    assert np.all(syn.sample(5, seed=0)[..., -1] == 3.25)
+
+
+def test_max_minutes_stops_training(small_frame):
+    syn = tsgan.Synthesizer(seq_len=12, steps=10_000_000, max_minutes=0.02, batch_size=8)
+    syn.fit(small_frame, id_column="sequence_id", time_column="step")
+    assert syn.train_info_["stopped"] == "time" and 0 < syn.train_info_["steps"] < 10_000_000
