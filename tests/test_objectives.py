@@ -96,3 +96,12 @@ def test_moment_and_sqrt_mse():
 def test_objective_table_is_complete():
     assert set(O.OBJECTIVES) == {"minimax", "nonsaturating", "wgan", "wgan-gp", "hinge"}
     assert O.OBJECTIVES["wgan"].clip_weights and O.OBJECTIVES["wgan-gp"].gradient_penalty
+
+
+@pytest.mark.parametrize("name", ["minimax", "nonsaturating", "wgan", "wgan-gp", "hinge"])
+def test_d_fake_is_the_fake_half_of_d_loss(name):
+    obj = O.OBJECTIVES[name]
+    r, f = torch.randn(10), torch.randn(10)
+    assert (obj.d_loss(r, f) - obj.d_loss(r, torch.full_like(f, -50.0 if "wgan" not in name else 0.0))).item() == pytest.approx(
+        (obj.d_fake(f) - obj.d_fake(torch.full_like(f, -50.0 if "wgan" not in name else 0.0))).item(), abs=1e-5
+    )

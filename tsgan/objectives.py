@@ -109,16 +109,32 @@ class Objective:
     name: str
     d_loss: Callable[[Tensor, Tensor], Tensor]
     g_loss: Callable[[Tensor], Tensor]
+    d_fake: Callable[[Tensor], Tensor]  # the fake-sample half of d_loss (TimeGAN's extra E^ term)
     gradient_penalty: bool = False  # add gradient_penalty() to the critic loss
     clip_weights: bool = False  # clip critic weights after each critic step
 
 
+def minimax_d_fake(fake_logits: Tensor) -> Tensor:
+    """-E[log(1 - D(G(z)))]: the fake half of minimax_d_loss."""
+    return F.softplus(fake_logits).mean()
+
+
+def wgan_critic_fake(fake_scores: Tensor) -> Tensor:
+    """E[D(G(z))]: the fake half of wgan_critic_loss."""
+    return fake_scores.mean()
+
+
+def hinge_d_fake(fake_scores: Tensor) -> Tensor:
+    """E[max(0, 1 + D(G(z)))]: the fake half of hinge_d_loss."""
+    return F.relu(1 + fake_scores).mean()
+
+
 OBJECTIVES: dict[str, Objective] = {
-    "minimax": Objective("minimax", minimax_d_loss, minimax_g_loss),
-    "nonsaturating": Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss),
-    "wgan": Objective("wgan", wgan_critic_loss, wgan_g_loss, clip_weights=True),
-    "wgan-gp": Objective("wgan-gp", wgan_critic_loss, wgan_g_loss, gradient_penalty=True),
-    "hinge": Objective("hinge", hinge_d_loss, hinge_g_loss),
+    "minimax": Objective("minimax", minimax_d_loss, minimax_g_loss, minimax_d_fake),
+    "nonsaturating": Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, minimax_d_fake),
+    "wgan": Objective("wgan", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, clip_weights=True),
+    "wgan-gp": Objective("wgan-gp", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, gradient_penalty=True),
+    "hinge": Objective("hinge", hinge_d_loss, hinge_g_loss, hinge_d_fake),
 }
 
 

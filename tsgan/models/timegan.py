@@ -1,0 +1,186 @@
+"""TimeGAN: Time-series Generative Adversarial Networks.
+
+Yoon, Jarrett & van der Schaar, NeurIPS 2019, and its released code
+(losses and weights as summarised in PROTOCOL.md).
+
+Five networks, each a stack of RNNs with a per-step read-out:
+
+* embedder  e: X (B, T, F)  -> H (B, T, hidden), sigmoid            (section 4.1)
+* recovery  r: H            -> X~ (B, T, F), sigmoid
+* generator g: Z (B, T, z)  -> E^ (B, T, hidden), sigmoid            (section 4.2)
+* supervisor s: H           -> H one step ahead (num_layers - 1 RNN layers)
+* discriminator d: H        -> one logit per step                    (section 4.3)
+
+Training (section 4.4 and the code): (1) embedding: e, r on the reconstruction
+loss; (2) supervised: s on the supervised loss over real embeddings; (3) joint:
+per step, twice {g+s on the generator loss, then e+r on the embedder loss}, then d
+on its loss, but only while that loss exceeds 0.15.
+
+Sampling: Z -> g -> s -> r.
+
+Speed without changing the maths: networks whose gradients an update does not
+need run under no_grad or with frozen parameters, and the discriminator scores
+real, supervised-fake and unsupervised-fake embeddings in one batched pass (an RNN
+treats each sequence independently, so concatenating along the batch is exact).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import param
+from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
+from ..train import Batch, Phase, Update
+from .base import SequenceModel, rnn
+
+
+@dataclass
+class TimeGANConfig:
+    hidden: int = param(24, "hidden units of every network, also the embedding size (paper: 24)")
+    num_layers: int = param(3, "RNN layers per network; the supervisor has one fewer (paper: 3)")
+    cell: str = param("gru", "recurrent cell (paper: gru)", choices=("gru", "lstm"))
+    z_dim: int = param(0, "noise dimension per step; 0 = the data's feature count (paper)")
+    batch_size: int = param(128, "windows per batch (paper: 128)")
+    lr: float = param(1e-3, "Adam learning rate of all five networks (code: Adam default)")
+    gamma: float = param(1.0, "weight of the adversarial terms on unsupervised E^ (paper: 1)")
+    eta: float = param(100.0, "weight of sqrt(supervised loss) and moments in the generator loss (code: 100)")
+    d_threshold: float = param(0.15, "update the discriminator only while its loss exceeds this (code: 0.15)")
+    objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
+
+
+class Net(nn.Module):
+    """An RNN stack with a per-step linear read-out and optional sigmoid."""
+
+    def __init__(self, cell: str, d_in: int, hidden: int, layers: int, d_out: int, sigmoid: bool = True):
+        super().__init__()
+        self.rnn = rnn(cell, d_in, hidden, layers)
+        self.out = nn.Linear(hidden, d_out)
+        self.sigmoid = sigmoid
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, d_in) -> (B, T, d_out)
+        h, _ = self.rnn(x)
+        y = self.out(h)
+        return torch.sigmoid(y) if self.sigmoid else y
+
+
+@contextmanager
+def frozen(*modules: nn.Module):
+    """Gradients flow through ``modules`` to their inputs but not into their weights."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+class TimeGAN(SequenceModel):
+    config_cls = TimeGANConfig
+    paper = "Yoon, Jarrett & van der Schaar 2019, Time-series Generative Adversarial Networks"
+
+    def __init__(self, config: TimeGANConfig, n_features: int, seq_len: int):
+        super().__init__(config, n_features, seq_len)
+        c, f, h, L = config, n_features, config.hidden, config.num_layers
+        self.z_dim = c.z_dim or f
+        self.embedder = Net(c.cell, f, h, L, h)
+        self.recovery = Net(c.cell, h, h, L, f)
+        self.generator = Net(c.cell, self.z_dim, h, L, h)
+        self.supervisor = Net(c.cell, h, h, max(1, L - 1), h)
+        self.discriminator = Net(c.cell, h, h, L, 1, sigmoid=False)
+        self.objective = OBJECTIVES[c.objective]
+
+    def noise(self, n: int, rng: torch.Generator) -> Tensor:
+        # Z ~ U(0, 1), (B, T, z) as in the released code
+        return torch.rand(n, self.seq_len, self.z_dim, generator=rng, device=rng.device)
+
+    def generate(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.recovery(self.supervisor(self.generator(self.noise(n, rng))))
+
+    # ------------------------------------------------------------------ losses
+    def supervised_mse(self, h: Tensor) -> Tensor:
+        """MSE(H[:, 1:], S(H)[:, :-1]): the supervisor predicts the next embedding (eq. 7)."""
+        return F.mse_loss(self.supervisor(h)[:, :-1], h[:, 1:])
+
+    def embedding_loss(self, batch: Batch):
+        """Phase 1: E_loss0 = 10 sqrt(MSE(X, X~)) (reconstruction, eq. 5)."""
+        x = batch.x
+        x_tilde = self.recovery(self.embedder(x))
+        return 10 * sqrt_mse(x_tilde, x)
+
+    def supervised_loss(self, batch: Batch):
+        """Phase 2: the supervised loss on real embeddings trains the supervisor."""
+        with torch.no_grad():
+            h = self.embedder(batch.x)
+        return self.supervised_mse(h)
+
+    def generator_loss(self, batch: Batch):
+        """Joint phase, g + s: U + gamma U_e + eta sqrt(L_S) + eta (V1 + V2)."""
+        c, x = self.config, batch.x
+        b = x.shape[0]
+        with torch.no_grad():
+            h = self.embedder(x)  # e is not updated here
+        e_hat = self.generator(self.noise(b, batch.rng))
+        s_real, h_hat = self.supervisor(torch.cat([h, e_hat])).split(b)  # one pass for S(H), S(E^)
+        loss_s = F.mse_loss(s_real[:, :-1], h[:, 1:])
+        with frozen(self.recovery, self.discriminator):
+            x_hat = self.recovery(h_hat)
+            y = self.discriminator(torch.cat([h_hat, e_hat]))  # one pass for both fakes
+        y_fake, y_fake_e = y.split(b)
+        loss_u = self.objective.g_loss(y_fake)
+        loss_u_e = self.objective.g_loss(y_fake_e)
+        loss_v = moment_loss(x, x_hat)
+        loss = loss_u + c.gamma * loss_u_e + c.eta * torch.sqrt(loss_s) + c.eta * loss_v
+        return loss, {"adv": loss_u.detach(), "sup": loss_s.detach(), "moments": loss_v.detach()}
+
+    def embedder_loss(self, batch: Batch):
+        """Joint phase, e + r: 10 sqrt(MSE(X, X~)) + 0.1 L_S."""
+        x = batch.x
+        h = self.embedder(x)
+        x_tilde = self.recovery(h)
+        with frozen(self.supervisor):
+            loss_s = self.supervised_mse(h)
+        return 10 * sqrt_mse(x_tilde, x) + 0.1 * loss_s
+
+    def discriminator_loss(self, batch: Batch):
+        """Joint phase, d: real vs H^ vs gamma-weighted E^; skipped while d_loss <= threshold."""
+        c, x = self.config, batch.x
+        b = x.shape[0]
+        with torch.no_grad():
+            h = self.embedder(x)
+            e_hat = self.generator(self.noise(b, batch.rng))
+            h_hat = self.supervisor(e_hat)
+        y_real, y_fake, y_fake_e = self.discriminator(torch.cat([h, h_hat, e_hat])).split(b)
+        # real vs H^, plus the gamma-weighted fake term on E^ (released code)
+        loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
+        if loss.item() <= c.d_threshold:
+            return None
+        return loss
+
+    # ------------------------------------------------------------------ schedule
+    def optimizers(self):
+        lr = self.config.lr
+        er = [*self.embedder.parameters(), *self.recovery.parameters()]
+        gs = [*self.generator.parameters(), *self.supervisor.parameters()]
+        return {
+            "embedding": torch.optim.Adam(er, lr=lr),
+            "supervised": torch.optim.Adam(gs, lr=lr),
+            "generator": torch.optim.Adam(gs, lr=lr),
+            "embedder": torch.optim.Adam(er, lr=lr),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr),
+        }
+
+    def schedule(self):
+        g = Update("g", "generator", self.generator_loss)
+        e = Update("e", "embedder", self.embedder_loss)
+        return [
+            Phase("embedding", [Update("e0", "embedding", self.embedding_loss)]),
+            Phase("supervised", [Update("s", "supervised", self.supervised_loss)]),
+            Phase("joint", [g, e, g, e, Update("d", "discriminator", self.discriminator_loss)]),
+        ]
