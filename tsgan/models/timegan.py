@@ -37,6 +37,7 @@ from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
 from ..train import Batch, Phase, Update
 from .base import SequenceModel, rnn
+from .layers import run_rnn
 
 
 @dataclass
@@ -63,8 +64,7 @@ class Net(nn.Module):
         self.sigmoid = sigmoid
 
     def forward(self, x: Tensor) -> Tensor:  # (B, T, d_in) -> (B, T, d_out)
-        h, _ = self.rnn(x)
-        y = self.out(h)
+        y = self.out(run_rnn(self.rnn, x))
         return torch.sigmoid(y) if self.sigmoid else y
 
 
