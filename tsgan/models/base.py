@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from ..objectives import OBJECTIVES, clip_weights, gradient_penalty
-from ..train import Phase
+from ..train import Batch, Phase, Update
 
 
 class SequenceModel(nn.Module):
@@ -100,3 +100,41 @@ class _cudnn_double_backward_safe:
     def __exit__(self, *exc):
         if self.on_cuda:
             self._ctx.__exit__(*exc)
+
+
+class RecurrentGAN(SequenceModel):
+    """A generator/discriminator pair trained on ``config.objective``.
+
+    Subclasses build ``self.generator`` and ``self.discriminator`` and define
+    ``noise``; ``generate``, the two losses and the alternating schedule
+    (``d_rounds`` critic updates, then ``g_rounds`` generator updates) live here.
+    """
+
+    def init_adversary(self) -> None:
+        c = self.config
+        self.adversary = Adversary(c.objective, self.discriminator, self.discriminator.parameters(), c.gp_weight, c.clip)
+
+    def noise(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def generate(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.generator(self.noise(n, rng))
+
+    def d_loss(self, batch: Batch):
+        fake = self.generate(batch.x.shape[0], batch.rng)
+        return self.adversary.d_loss(batch.x, fake, batch.rng)
+
+    def g_loss(self, batch: Batch):
+        return self.adversary.g_loss(self.generate(batch.x.shape[0], batch.rng))
+
+    def schedule(self) -> list[Phase]:
+        c = self.config
+        return [
+            Phase(
+                "adversarial",
+                [
+                    Update("d", "d", self.d_loss, repeat=getattr(c, "d_rounds", 1), after_step=self.adversary.after_d_step),
+                    Update("g", "g", self.g_loss, repeat=getattr(c, "g_rounds", 1)),
+                ],
+            )
+        ]

@@ -20,8 +20,8 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES
-from ..train import Batch, Phase, Update
-from .base import Adversary, SequenceModel
+from ..train import Batch
+from .base import RecurrentGAN
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Discriminator(nn.Module):
         return self.out(self.features(x)).squeeze(-1)
 
 
-class CRNNGAN(SequenceModel):
+class CRNNGAN(RecurrentGAN):
     config_cls = CRNNGANConfig
     paper = "Mogren 2016, C-RNN-GAN: Continuous recurrent neural networks with adversarial training"
 
@@ -86,28 +86,19 @@ class CRNNGAN(SequenceModel):
         super().__init__(config, n_features, seq_len)
         self.generator = Generator(config, n_features)
         self.discriminator = Discriminator(config, n_features)
-        self.adversary = Adversary(
-            config.objective, self.discriminator, self.discriminator.parameters(), config.gp_weight, config.clip
-        )
+        self.init_adversary()
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
         return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device)
 
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:
-        return self.generator(self.noise(n, rng))
-
-    def d_loss(self, batch: Batch):
-        fake = self.generate(batch.x.shape[0], batch.rng)
-        return self.adversary.d_loss(batch.x, fake, batch.rng)
-
     def g_loss(self, batch: Batch):
+        if not self.config.feature_matching:
+            return super().g_loss(batch)
+        # || E f(x) - E f(G(z)) ||^2 over the discriminator's last layer, per step
         fake = self.generate(batch.x.shape[0], batch.rng)
-        if self.config.feature_matching:
-            # || E f(x) - E f(G(z)) ||^2 over the discriminator's last layer, per step
-            real_f = self.discriminator.features(batch.x).mean(0).detach()
-            return ((self.discriminator.features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
-        return self.adversary.g_loss(fake)
+        real_f = self.discriminator.features(batch.x).mean(0).detach()
+        return ((self.discriminator.features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
 
     def optimizers(self):
         lr = self.config.lr
@@ -115,11 +106,3 @@ class CRNNGAN(SequenceModel):
             "d": torch.optim.SGD(self.discriminator.parameters(), lr=lr),
             "g": torch.optim.SGD(self.generator.parameters(), lr=lr),
         }
-
-    def schedule(self):
-        return [
-            Phase(
-                "adversarial",
-                [Update("d", "d", self.d_loss, after_step=self.adversary.after_d_step), Update("g", "g", self.g_loss)],
-            )
-        ]

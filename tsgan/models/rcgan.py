@@ -17,8 +17,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES
-from ..train import Batch, Phase, Update
-from .base import Adversary, SequenceModel, rnn
+from .base import RecurrentGAN, rnn
 
 
 @dataclass
@@ -60,7 +59,7 @@ class Discriminator(nn.Module):
         return self.out(h).squeeze(-1)
 
 
-class RCGAN(SequenceModel):
+class RCGAN(RecurrentGAN):
     config_cls = RCGANConfig
     paper = "Esteban, Hyland & Rätsch 2017, Recurrent Conditional GANs"
 
@@ -68,24 +67,11 @@ class RCGAN(SequenceModel):
         super().__init__(config, n_features, seq_len)
         self.generator = Generator(config, n_features)
         self.discriminator = Discriminator(config, n_features)
-        self.adversary = Adversary(
-            config.objective, self.discriminator, self.discriminator.parameters(), config.gp_weight, config.clip
-        )
+        self.init_adversary()
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # fresh N(0, 1) noise at every step (B, T, Z)
         return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device)
-
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:
-        return self.generator(self.noise(n, rng))
-
-    # ------------------------------------------------------------------ losses
-    def d_loss(self, batch: Batch):
-        fake = self.generate(batch.x.shape[0], batch.rng)
-        return self.adversary.d_loss(batch.x, fake, batch.rng)
-
-    def g_loss(self, batch: Batch):
-        return self.adversary.g_loss(self.generate(batch.x.shape[0], batch.rng))
 
     # ------------------------------------------------------------------ schedule
     def optimizers(self):
@@ -94,15 +80,3 @@ class RCGAN(SequenceModel):
             "d": torch.optim.SGD(self.discriminator.parameters(), lr=c.lr_d),
             "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g),
         }
-
-    def schedule(self):
-        c = self.config
-        return [
-            Phase(
-                "adversarial",
-                [
-                    Update("d", "d", self.d_loss, repeat=c.d_rounds, after_step=self.adversary.after_d_step),
-                    Update("g", "g", self.g_loss, repeat=c.g_rounds),
-                ],
-            )
-        ]
