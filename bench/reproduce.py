@@ -41,26 +41,28 @@ PUBLISHED = {  # PROTOCOL.md, sequence length 24: (disc, pred) means
 
 # steps are all phases together (TimeGAN has three equal phases)
 BUDGETS = {
-    "quick": {"timegan": 6000, "rcgan": 3000, "crnngan": 2000},
+    "quick": {"timegan": 3000, "rcgan": 3000, "crnngan": 1000},
     "paper": {"timegan": 150_000, "rcgan": 50_000, "crnngan": 50_000},
 }
 
 
-def load_real(dataset: str) -> tuple[object, np.ndarray, dict]:
-    """The training frame and the PROTOCOL's real windows in [0, 1]."""
+def load_real(dataset: str):
+    """The training frame, the PROTOCOL's real windows, and the map from original
+    units to the scoring space (identity for Sines, the whole-file min-max for Stocks)."""
     import pandas as pd
 
     from tsgan.data import MinMaxScaler, sines, sines_array
 
     if dataset == "sines":
-        return sines(), sines_array(), {"id_column": "sequence_id", "time_column": "step"}
+        return sines(), sines_array(), (lambda x: x), {"id_column": "sequence_id", "time_column": "step"}
     if not STOCKS.exists():
         raise SystemExit(f"skip: {STOCKS} not found")
     df = pd.read_csv(STOCKS)
-    x = MinMaxScaler().fit(df.to_numpy()).transform(df.to_numpy()).astype(np.float32)
+    scaler = MinMaxScaler().fit(df.to_numpy())
+    x = scaler.transform(df.to_numpy()).astype(np.float32)
     windows = np.stack([x[i : i + 24] for i in range(len(x) - 24)])  # len - 24 windows, as the paper's code
     windows = windows[np.random.default_rng(0).permutation(len(windows))]
-    return df, windows, {}
+    return df, windows, scaler.transform, {}
 
 
 def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int) -> dict:
@@ -69,7 +71,7 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
     import tsgan
     from tsgan.metrics import discriminative_score, predictive_score
 
-    frame, real, roles = load_real(dataset)
+    frame, real, to_score_space, roles = load_real(dataset)
     row = {"model": model, "dataset": dataset, "seed": seed}
     if model == "real":
         synth = real
@@ -78,8 +80,9 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
         syn = tsgan.Synthesizer(model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device)
         syn.fit(frame, **roles)
         t = time.perf_counter()
-        synth = syn.sample_scaled(len(real), seed=seed)
+        synth = syn.sample(len(real), seed=seed)  # original units, like the paper's renormalised output
         sample_s = time.perf_counter() - t
+        synth = to_score_space(synth).astype(np.float32)
         row.update(
             steps=syn.train_info_["steps"],
             stopped=syn.train_info_["stopped"],
