@@ -111,3 +111,14 @@ def test_sample_bad_input(tmp_path, monkeypatch, capsys, csv_path):
     assert code == 2 and "--force" in err and existing.read_text() == "precious"
     code, _, err = run_cli(["sample", run, "-n", "0", "--out", tmp_path / "t.csv"], monkeypatch, capsys)
     assert code == 2 and "at least 1" in err
+
+
+@pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan"])
+def test_every_sequence_model_runs_from_the_cli(model, tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / model
+    code, out, err = run_cli(["fit", csv_path, "--model", model, "--seq-len", "6", "--steps", "3", "--batch-size", "8", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    assert json.loads((run / "tsgan.json").read_text())["model"] == model
+    code, out, err = run_cli(["sample", run, "-n", "4", "--out", tmp_path / f"{model}.csv"], monkeypatch, capsys)
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / f"{model}.csv")) == 4 * 6
