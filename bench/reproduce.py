@@ -112,6 +112,7 @@ def main() -> None:
     p.add_argument("--budget", choices=list(BUDGETS), default="quick")
     p.add_argument("--models", nargs="+", default=["timegan", "rcgan", "crnngan"])
     p.add_argument("--datasets", nargs="+", default=["sines", "stocks"])
+    p.add_argument("--steps", type=int, default=None, help="override the budget's training steps (all models)")
     p.add_argument("--minutes", type=float, default=None, help="wall-clock cap per training run (quick default: 20)")
     p.add_argument("--reps", type=int, default=3, help="scoring repeats")
     p.add_argument("--device", default="auto")
@@ -137,7 +138,7 @@ def main() -> None:
     runs = [(m, d) for d in a.datasets for m in (a.models + ([] if a.no_real else ["real"]))]
     rows = []
     for model, dataset in runs:
-        steps = BUDGETS[a.budget].get(model, 0)
+        steps = a.steps if a.steps is not None else BUDGETS[a.budget].get(model, 0)
         cmd = [sys.executable, __file__, "--single", model, dataset, str(steps), "--reps", str(a.reps),
                "--device", a.device, "--seed", str(a.seed)]
         if minutes:

@@ -176,6 +176,7 @@ def _describe(phase: str, row: dict[str, Any]) -> str:
 def _progress(enabled: bool, total: int):
     if not enabled:
         return None
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     bar = Progress(
@@ -184,6 +185,7 @@ def _progress(enabled: bool, total: int):
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays clean for the caller's output
         transient=False,
     )
     bar.add_task("train", total=total)
