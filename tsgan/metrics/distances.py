@@ -1,0 +1,74 @@
+"""Distribution distances on embeddings and windows (issue #4's score set, pure functions).
+
+* ``frechet_distance``: FID between Gaussians fitted to two embedding sets
+  (Heusel et al. 2017), with scipy's ``sqrtm`` made stable for near-singular
+  covariances (a small ridge when the product is not finite, real part kept).
+* ``prdc``: precision and recall (Kynkäänniemi et al. 2019), density and coverage
+  (Naeem et al. 2020) from k-nearest-neighbour balls around real points.
+* ``correlational_score``: Diffusion-TS's lag-0 cross-correlation difference.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+from sklearn.metrics import pairwise_distances
+
+from ..errors import TsganError
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray, eps: float = 1e-6) -> float:
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) for embeddings ``(N, D)``."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise TsganError(f"embeddings must be (N, D) with the same D, got {a.shape} and {b.shape}")
+    if len(a) < 2 or len(b) < 2:
+        raise TsganError("FID needs at least 2 embeddings on each side")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)  # singular products are handled below
+        covmean = linalg.sqrtm(s_a @ s_b)
+        if not np.isfinite(covmean).all():
+            ridge = eps * np.eye(len(s_a))
+            covmean = linalg.sqrtm((s_a + ridge) @ (s_b + ridge))
+    covmean = np.real(covmean)
+    d = float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    return max(d, 0.0)
+
+
+def _kth_neighbour_radius(x: np.ndarray, k: int) -> np.ndarray:
+    d = pairwise_distances(x, x)
+    return np.partition(d, k, axis=1)[:, k]  # index 0 is the point itself
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
+    """Precision, recall, density and coverage of ``fake`` against ``real`` (both ``(N, D)``)."""
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    if min(len(real), len(fake)) <= k:
+        raise TsganError(f"precision/recall with k={k} needs more than {k} points on each side")
+    r_real = _kth_neighbour_radius(real, k)  # (Nr,)
+    r_fake = _kth_neighbour_radius(fake, k)  # (Nf,)
+    d = pairwise_distances(real, fake)  # (Nr, Nf)
+    inside_real = d < r_real[:, None]  # fake j inside real ball i
+    return {
+        "precision": float(inside_real.any(axis=0).mean()),
+        "recall": float((d < r_fake[None, :]).any(axis=1).mean()),
+        "density": float(inside_real.sum(axis=0).mean() / k),
+        "coverage": float((d.min(axis=1) < r_real).mean()),
+    }
+
+
+def correlational_score(real: np.ndarray, fake: np.ndarray) -> float:
+    """Diffusion-TS's score: sum |C_real - C_fake| / 10 over the lower triangle (with the
+    diagonal) of lag-0 cross-feature correlations of windows ``(N, T, F)``."""
+
+    def corr(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        z = (x - x.mean(axis=(0, 1))) / (x.std(axis=(0, 1)) + 1e-12)  # per feature over windows and steps
+        c = np.einsum("ntf,ntg->fg", z, z) / (z.shape[0] * z.shape[1])
+        return c[np.tril_indices(x.shape[2])]
+
+    return float(np.abs(corr(real) - corr(fake)).sum() / 10)
