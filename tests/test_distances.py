@@ -50,3 +50,38 @@ def test_correlational_score():
     assert correlational_score(corr, corr) == 0
     # only the off-diagonal entry differs, by ~1: score ~ 1 / 10
     assert correlational_score(corr, indep) == pytest.approx(0.1, abs=0.01)
+
+
+def test_marginal_distance_known_values():
+    from tsgan.metrics.distances import marginal_distance
+
+    real = np.zeros((10, 4, 2))
+    fake = np.zeros((10, 4, 2))
+    fake[..., 1] = 3.0  # second feature shifted by 3
+    out = marginal_distance(real, fake)
+    assert out["ks"].tolist() == [0.0, 1.0] and out["wasserstein"].tolist() == pytest.approx([0.0, 3.0])
+
+
+def test_autocorrelation_known_values():
+    from tsgan.metrics.distances import autocorrelation, autocorrelation_difference
+
+    alt = np.tile([1.0, -1.0], 12)[None, :, None].repeat(5, 0)  # lag 1: -1, lag 2: +1
+    acf = autocorrelation(alt, 2)
+    assert acf[:, 0] == pytest.approx([-1.0, 1.0])
+    assert autocorrelation_difference(alt, alt) == 0
+    assert autocorrelation_difference(alt, -alt) == 0  # sign flip keeps the autocorrelation
+    assert autocorrelation_difference(alt, np.roll(alt, 1, axis=1), 1) == pytest.approx(0.0)
+
+
+def test_mmd_rbf():
+    from tsgan.metrics.distances import mmd_rbf
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((300, 3)), rng.standard_normal((300, 3))
+    assert abs(mmd_rbf(a, b)) < 0.01  # unbiased: ~0 for the same distribution
+    assert mmd_rbf(a, b + 3) > 0.3
+    # two points each, bandwidth 1: k(x, x') = exp(-|x - x'|^2 / 2)
+    x, y = np.array([[0.0], [1.0]]), np.array([[2.0], [3.0]])
+    k = lambda d: np.exp(-(d**2) / 2)
+    expected = k(1) + k(1) - 2 * (k(2) + k(3) + k(1) + k(2)) / 4
+    assert mmd_rbf(x, y, bandwidth=1.0) == pytest.approx(expected)

@@ -72,3 +72,55 @@ def correlational_score(real: np.ndarray, fake: np.ndarray) -> float:
         return c[np.tril_indices(x.shape[2])]
 
     return float(np.abs(corr(real) - corr(fake)).sum() / 10)
+
+
+def marginal_distance(real: np.ndarray, fake: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-feature Kolmogorov-Smirnov statistic and 1-Wasserstein distance of the
+    pooled values of windows ``(N, T, F)`` (``(F,)`` arrays)."""
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    r = np.asarray(real).reshape(-1, np.shape(real)[-1])
+    f = np.asarray(fake).reshape(-1, np.shape(fake)[-1])
+    ks = np.array([ks_2samp(r[:, j], f[:, j]).statistic for j in range(r.shape[1])])
+    w1 = np.array([wasserstein_distance(r[:, j], f[:, j]) for j in range(r.shape[1])])
+    return {"ks": ks, "wasserstein": w1}
+
+
+def autocorrelation(x: np.ndarray, max_lag: int | None = None) -> np.ndarray:
+    """Mean within-window autocorrelation per lag 1..max_lag and feature: ``(max_lag, F)``.
+
+    Each feature is centred and scaled over all windows and steps, so lag k is
+    ``E[z_t z_{t+k}]`` averaged over windows and valid t.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    t = x.shape[1]
+    max_lag = min(max_lag or t - 1, t - 1)
+    z = (x - x.mean(axis=(0, 1))) / (x.std(axis=(0, 1)) + 1e-12)
+    return np.stack([(z[:, :-k] * z[:, k:]).mean(axis=(0, 1)) for k in range(1, max_lag + 1)])
+
+
+def autocorrelation_difference(real: np.ndarray, fake: np.ndarray, max_lag: int | None = None) -> float:
+    """Mean absolute difference of the autocorrelation functions (lags x features)."""
+    return float(np.abs(autocorrelation(real, max_lag) - autocorrelation(fake, max_lag)).mean())
+
+
+def mmd_rbf(a: np.ndarray, b: np.ndarray, bandwidth: float | None = None) -> float:
+    """Unbiased squared MMD with the Gaussian kernel ``exp(-|x - y|^2 / (2 s^2))``
+    (Gretton et al. 2012) on flattened samples; ``s`` defaults to the median
+    pairwise distance of the pooled sample (median heuristic)."""
+    a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+    b = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+    if len(a) < 2 or len(b) < 2:
+        raise TsganError("MMD needs at least 2 samples on each side")
+    if bandwidth is None:
+        pooled = np.concatenate([a, b])
+        d = pairwise_distances(pooled, pooled)
+        bandwidth = float(np.median(d[np.triu_indices(len(pooled), 1)])) or 1.0
+    g = 1.0 / (2 * bandwidth**2)
+    kaa = np.exp(-g * pairwise_distances(a, a, metric="sqeuclidean"))
+    kbb = np.exp(-g * pairwise_distances(b, b, metric="sqeuclidean"))
+    kab = np.exp(-g * pairwise_distances(a, b, metric="sqeuclidean"))
+    m, n = len(a), len(b)
+    return float(
+        (kaa.sum() - np.trace(kaa)) / (m * (m - 1)) + (kbb.sum() - np.trace(kbb)) / (n * (n - 1)) - 2 * kab.mean()
+    )
