@@ -79,7 +79,7 @@ def fit(
     )
     if syn.spec_.skipped_entities:
         out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
-    last = syn.history_.filter(like="/loss").tail(50).mean()
+    last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
     out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
     out.print(f"run saved to {run_dir}")
     if sample_n:
