@@ -1,0 +1,154 @@
+"""A learned sequence embedding for FID and precision/recall, fitted once per dataset.
+
+Choice: a GRU encoder trained by instance contrast (NT-Xent / InfoNCE, as in
+SimCLR and TS2Vec's instance-wise loss) between two augmented views of each real
+window (jitter, amplitude scaling, random time masking). It needs no labels and
+no pretrained weights (nothing can be downloaded at run time), it is fitted on
+the real data only, and it embeds any window of the same shape.
+
+Comparability: the encoder is saved with a format version, its config and a
+SHA-256 of its training windows and config (``fingerprint``). ``encoder_for``
+reuses a saved encoder whose fingerprint matches, so FID/PR of different models
+and runs on the same real data use the very same embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import TsganError
+
+ENCODER_VERSION = 1
+
+
+@dataclass
+class EncoderConfig:
+    hidden: int = 64  # GRU hidden units
+    layers: int = 2  # GRU layers
+    dim: int = 32  # embedding size
+    steps: int = 600  # contrastive training steps
+    batch_size: int = 128
+    lr: float = 1e-3
+    temperature: float = 0.1  # NT-Xent temperature
+    jitter: float = 0.03  # std of additive noise in an augmented view
+    seed: int = 0
+
+
+class SequenceEncoder(nn.Module):
+    """(B, T, F) -> (B, dim): GRU, then mean- and last-state pooling, then a linear map."""
+
+    def __init__(self, n_features: int, c: EncoderConfig):
+        super().__init__()
+        self.rnn = nn.GRU(n_features, c.hidden, num_layers=c.layers, batch_first=True)
+        self.head = nn.Linear(2 * c.hidden, c.dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, _ = self.rnn(x)
+        return self.head(torch.cat([h.mean(1), h[:, -1]], dim=1))
+
+
+def _augment(x: Tensor, c: EncoderConfig, g: torch.Generator) -> Tensor:
+    b, t, f = x.shape
+    scale = 1 + 0.1 * torch.randn(b, 1, f, generator=g)
+    noise = c.jitter * torch.randn(x.shape, generator=g)
+    keep = (torch.rand(b, t, 1, generator=g) > 0.1).float()  # mask ~10 % of steps
+    return (x * scale + noise) * keep
+
+
+def nt_xent(z1: Tensor, z2: Tensor, temperature: float) -> Tensor:
+    """NT-Xent (Chen et al. 2020): each view must pick its partner among 2B - 1 others."""
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    sim = z @ z.t() / temperature
+    n = z1.shape[0]
+    sim.fill_diagonal_(float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(sim, target)
+
+
+def fingerprint(real: np.ndarray, config: EncoderConfig) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(real, dtype=np.float32).tobytes())
+    h.update(str(real.shape).encode())
+    h.update(json.dumps(asdict(config), sort_keys=True).encode())
+    h.update(str(ENCODER_VERSION).encode())
+    return h.hexdigest()
+
+
+class Embedding:
+    """A fitted encoder plus what identifies it; ``embed`` maps windows to ``(N, dim)``."""
+
+    def __init__(self, encoder: SequenceEncoder, config: EncoderConfig, shape: tuple[int, int], fp: str):
+        self.encoder, self.config, self.shape, self.fingerprint = encoder.eval(), config, tuple(shape), fp
+
+    @torch.no_grad()
+    def embed(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 3 or tuple(x.shape[1:]) != self.shape:
+            raise TsganError(f"the embedding was fitted on windows of {self.shape[0]} x {self.shape[1]}, got {x.shape[1:]}")
+        out = [self.encoder(torch.from_numpy(x[i : i + chunk])) for i in range(0, len(x), chunk)]
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"version": ENCODER_VERSION, "config": asdict(self.config), "shape": list(self.shape), "fingerprint": self.fingerprint}
+        torch.save(self.encoder.state_dict(), path / "encoder.pt")
+        (path / "encoder.json").write_text(json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Embedding":
+        path = Path(path)
+        meta = json.loads((path / "encoder.json").read_text())
+        if meta["version"] != ENCODER_VERSION:
+            raise TsganError(f"{path} holds an embedding of version {meta['version']}, this tsgan uses {ENCODER_VERSION}: delete it to refit")
+        config = EncoderConfig(**meta["config"])
+        enc = SequenceEncoder(meta["shape"][1], config)
+        enc.load_state_dict(torch.load(path / "encoder.pt", map_location="cpu", weights_only=True))
+        return cls(enc, config, tuple(meta["shape"]), meta["fingerprint"])
+
+
+def fit_embedding(real: np.ndarray, config: EncoderConfig | None = None) -> Embedding:
+    """Fit the contrastive encoder on real windows ``(N, T, F)``."""
+    c = config or EncoderConfig()
+    real = np.asarray(real, dtype=np.float32)
+    if real.ndim != 3 or len(real) < 4:
+        raise TsganError(f"fitting an embedding needs at least 4 windows of shape (N, T, F), got {real.shape}")
+    g = torch.Generator().manual_seed(c.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(c.seed)
+        enc = SequenceEncoder(real.shape[2], c)
+    opt = torch.optim.Adam(enc.parameters(), lr=c.lr)
+    x_all = torch.from_numpy(real)
+    bs = min(c.batch_size, len(real))
+    for _ in range(c.steps):
+        x = x_all[torch.randperm(len(real), generator=g)[:bs]]
+        loss = nt_xent(enc(_augment(x, c, g)), enc(_augment(x, c, g)), c.temperature)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return Embedding(enc, c, real.shape[1:], fingerprint(real, c))
+
+
+def embedding_for(real: np.ndarray, cache_dir: str | Path | None = None, config: EncoderConfig | None = None) -> Embedding:
+    """The embedding for ``real``: loaded from ``cache_dir/<fingerprint>`` when present, else fitted and saved there."""
+    c = config or EncoderConfig()
+    fp = fingerprint(np.asarray(real, dtype=np.float32), c)
+    if cache_dir is not None:
+        path = Path(cache_dir) / fp[:16]
+        if (path / "encoder.json").exists():
+            emb = Embedding.load(path)
+            if emb.fingerprint == fp:
+                return emb
+    emb = fit_embedding(real, c)
+    if cache_dir is not None:
+        emb.save(Path(cache_dir) / fp[:16])
+    return emb
