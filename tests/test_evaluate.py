@@ -1,0 +1,65 @@
+"""`tsgan evaluate` and the evaluation functions behind it."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+from tsgan.data import sines_array
+from tsgan.errors import TsganError
+from tsgan.evaluate import evaluate_arrays, windows_from_long
+from tsgan.metrics.embedding import EncoderConfig
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TSGAN_CACHE", str(tmp_path / "cache"))
+
+
+def test_evaluate_arrays_real_vs_real_and_noise():
+    tiny = EncoderConfig(hidden=16, layers=1, dim=8, steps=40, batch_size=64)
+    x = sines_array(600, 24, 3, seed=0)
+    noise = np.random.default_rng(0).uniform(size=(300, 24, 3))
+    fast = ["fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"]
+    same = evaluate_arrays(x[:300], x[300:], fast, encoder=tiny)
+    far = evaluate_arrays(x[:300], noise, fast, encoder=tiny)
+    for key in ["fid", "correlational", "marginal_ks", "autocorrelation", "mmd"]:
+        assert same[key] < far[key], key
+    assert same["recall"] > 0.7 > far["recall"]
+    with pytest.raises(TsganError, match="unknown metric 'foo'"):
+        evaluate_arrays(x, x, ["foo"])
+
+
+def test_windows_from_long_checks_columns():
+    frame = pd.DataFrame({"sequence_id": [0, 0, 1, 1], "step": [0, 1, 0, 1], "a": [1.0, 2, 3, 4]})
+    assert windows_from_long(frame, ["a"]).shape == (2, 2, 1)
+    with pytest.raises(TsganError, match="columns differ"):
+        windows_from_long(frame, ["a", "b"])
+    with pytest.raises(TsganError, match="NaN"):
+        windows_from_long(frame.assign(a=[1.0, np.nan, 3, 4]), ["a"])
+
+
+def test_cli_evaluate_writes_report(tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / "run"
+    code, _, err = run_cli(["fit", csv_path, "--seq-len", "8", "--steps", "3", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    out = tmp_path / "report"
+    metrics = "correlational,marginal,autocorrelation,mmd"
+    code, stdout, err = run_cli(["evaluate", csv_path, run, "--out", out, "--metrics", metrics, "-n", "40"], monkeypatch, capsys)
+    assert code == 0, err
+    scores = json.loads((out / "metrics.json").read_text())
+    assert {"correlational", "marginal_ks", "autocorrelation", "mmd"} <= set(scores)
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5 and "Training losses" in page
+    # the same report dir is not overwritten without --force
+    code, _, err = run_cli(["evaluate", csv_path, run, "--out", out, "--metrics", metrics], monkeypatch, capsys)
+    assert code == 2 and "--force" in err
+
+
+def test_cli_evaluate_mismatch(tmp_path, monkeypatch, capsys, csv_path):
+    synth = tmp_path / "s.csv"
+    pd.DataFrame({"sequence_id": [0] * 8, "step": range(8), "a": 0.5, "b": 50.0}).to_csv(synth, index=False)
+    code, _, err = run_cli(["evaluate", csv_path, synth, "--out", tmp_path / "r"], monkeypatch, capsys)
+    assert code == 2 and "columns differ" in err

@@ -1,0 +1,349 @@
+"""Evaluate synthetic windows against real ones: the score table and an HTML report.
+
+``evaluate_arrays`` computes every score on windows in the real data's [0, 1]
+space; ``load_pair`` builds those windows from a real table and a run directory
+or a synthetic CSV; ``write_report`` renders a self-contained ``report.html``
+(images inline) next to ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import TsganError
+from .metrics import (
+    autocorrelation,
+    autocorrelation_difference,
+    check_pair,
+    correlational_score,
+    discriminative_score,
+    frechet_distance,
+    marginal_distance,
+    mmd_rbf,
+    prdc,
+    predictive_score,
+)
+from .metrics.embedding import EncoderConfig, embedding_for
+
+ALL_METRICS = ["discriminative", "predictive", "fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"]
+
+MEANINGS = {
+    "discriminative": "|accuracy - 0.5| of a GRU classifier telling real from synthetic (0 = indistinguishable)",
+    "predictive": "MAE on real data of a next-step predictor trained on synthetic data (lower = more useful)",
+    "fid": "Frechet distance between real and synthetic on the learned embedding (0 = same Gaussian)",
+    "precision": "share of synthetic windows inside the real data's k-NN balls (fidelity, 1 is best)",
+    "recall": "share of real windows inside the synthetic k-NN balls (diversity, 1 is best)",
+    "density": "mean number of real balls holding a synthetic window, over k (about 1 when matched)",
+    "coverage": "share of real windows whose ball holds a synthetic window (1 is best)",
+    "correlational": "sum |real - synthetic| cross-feature correlations / 10 (Diffusion-TS; 0 is best)",
+    "marginal_ks": "mean per-feature Kolmogorov-Smirnov statistic of values (0 is best)",
+    "marginal_wasserstein": "mean per-feature 1-Wasserstein distance of values, scaled units (0 is best)",
+    "autocorrelation": "mean |difference| of per-feature autocorrelation over lags (0 is best)",
+    "mmd": "unbiased squared MMD, Gaussian kernel, median-heuristic bandwidth, flattened windows (0 is best)",
+}
+
+REFERENCE = {  # PROTOCOL.md, sequence length 24
+    "TimeGAN (paper), Sines": {"discriminative": 0.011, "predictive": 0.093},
+    "TimeGAN (paper), Stocks": {"discriminative": 0.102, "predictive": 0.038},
+    "Diffusion-TS, Sines": {"discriminative": 0.006, "predictive": 0.093, "fid": 0.006, "correlational": 0.015},
+    "Diffusion-TS, Stocks": {"discriminative": 0.067, "predictive": 0.036, "fid": 0.147, "correlational": 0.004},
+}
+
+
+def evaluate_arrays(
+    real: np.ndarray,
+    synth: np.ndarray,
+    metrics: list[str] | None = None,
+    reps: int = 1,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    max_mmd: int = 2000,
+    encoder: EncoderConfig | None = None,
+) -> dict[str, Any]:
+    """Every requested score for windows ``(N, T, F)`` in the same [0, 1] space."""
+    metrics = metrics or ALL_METRICS
+    unknown = sorted(set(metrics) - set(ALL_METRICS))
+    if unknown:
+        raise TsganError(f"unknown metric '{unknown[0]}': choose from {', '.join(ALL_METRICS)}")
+    real, synth = check_pair(real, synth, min_windows=10)
+    out: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        value = fn()
+        timings[name] = round(time.perf_counter() - t, 2)
+        return value
+
+    def repeated(fn):
+        vals = [fn(seed + r) for r in range(reps)]
+        return {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "values": vals}
+
+    if "discriminative" in metrics:
+        out["discriminative"] = timed("discriminative", lambda: repeated(lambda s: discriminative_score(real, synth, seed=s)))
+    if "predictive" in metrics:
+        if real.shape[2] < 2:
+            out["predictive"] = {"skipped": "needs at least 2 features"}
+        else:
+            out["predictive"] = timed("predictive", lambda: repeated(lambda s: predictive_score(real, synth, seed=s)))
+    if "fid" in metrics or "prdc" in metrics:
+        emb = timed("embedding", lambda: embedding_for(real, cache_dir, encoder))
+        er, es = emb.embed(real), emb.embed(synth)
+        out["embedding"] = {"fingerprint": emb.fingerprint, "dim": emb.config.dim}
+        if "fid" in metrics:
+            out["fid"] = timed("fid", lambda: frechet_distance(er, es))
+        if "prdc" in metrics:
+            out.update(timed("prdc", lambda: prdc(er, es)))
+    if "correlational" in metrics:
+        out["correlational"] = timed("correlational", lambda: correlational_score(real, synth))
+    if "marginal" in metrics:
+        m = timed("marginal", lambda: marginal_distance(real, synth))
+        out["marginal_ks"], out["marginal_wasserstein"] = float(m["ks"].mean()), float(m["wasserstein"].mean())
+        out["marginal_per_feature"] = {k: v.tolist() for k, v in m.items()}
+    if "autocorrelation" in metrics:
+        out["autocorrelation"] = timed("autocorrelation", lambda: autocorrelation_difference(real, synth))
+    if "mmd" in metrics:
+        rng = np.random.default_rng(seed)
+        ri = rng.permutation(len(real))[:max_mmd]
+        si = rng.permutation(len(synth))[:max_mmd]
+        out["mmd"] = timed("mmd", lambda: mmd_rbf(real[ri], synth[si]))
+    out["n_real"], out["n_synthetic"] = len(real), len(synth)
+    out["seconds"] = timings
+    return out
+
+
+def windows_from_long(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Windows ``(N, T, F)`` from a long synthetic table (sequence_id, step, columns)."""
+    need = {"sequence_id", "step"}
+    if not need <= set(frame.columns):
+        raise TsganError("the synthetic file needs columns sequence_id and step (as `tsgan sample` writes)")
+    missing = [c for c in columns if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in columns and c not in need]
+    if missing or extra:
+        raise TsganError(
+            f"real and synthetic columns differ (missing in synthetic: {missing or 'none'}; extra: {extra or 'none'}): "
+            "evaluate against the data the model was fitted on"
+        )
+    values = frame[columns]
+    if not np.isfinite(values.to_numpy(dtype=np.float64)).all():
+        raise TsganError("the synthetic file has NaN or infinite values: re-sample it")
+    frame = frame.sort_values(["sequence_id", "step"])
+    lengths = frame.groupby("sequence_id").size()
+    if lengths.nunique() != 1:
+        raise TsganError("synthetic sequences have different lengths: every sequence_id needs the same number of steps")
+    t = int(lengths.iloc[0])
+    return frame[columns].to_numpy(dtype=np.float64).reshape(-1, t, len(columns))
+
+
+def plot_figures(real: np.ndarray, synth: np.ndarray, columns: list[str], history: pd.DataFrame | None, seed: int = 0) -> list[tuple[str, str]]:
+    """(title, base64 PNG) for each figure of the report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.stats import gaussian_kde
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    rng = np.random.default_rng(seed)
+    n = min(1000, len(real), len(synth))
+    r, s = real[rng.permutation(len(real))[:n]], synth[rng.permutation(len(synth))[:n]]
+    f = real.shape[2]
+    figs = []
+
+    def emit(title, fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        plt.close(fig)
+        figs.append((title, base64.b64encode(buf.getvalue()).decode()))
+
+    style = {"real": dict(color="#1f77b4", label="real"), "synthetic": dict(color="#d62728", label="synthetic")}
+    # PCA and t-SNE of windows averaged over features (TimeGAN paper, fig. 3)
+    r2, s2 = r.mean(axis=2), s.mean(axis=2)
+    pca = PCA(n_components=2).fit(r2)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, (name, pts) in zip([axes[0]] * 2, [("real", pca.transform(r2)), ("synthetic", pca.transform(s2))]):
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.4, **style[name])
+    axes[0].set(title="PCA (fitted on real)", xlabel="PC 1", ylabel="PC 2")
+    axes[0].legend()
+    emb = TSNE(n_components=2, perplexity=30, init="pca", random_state=seed).fit_transform(np.concatenate([r2, s2]))
+    axes[1].scatter(emb[:n, 0], emb[:n, 1], s=6, alpha=0.4, **style["real"])
+    axes[1].scatter(emb[n:, 0], emb[n:, 1], s=6, alpha=0.4, **style["synthetic"])
+    axes[1].set(title="t-SNE (real and synthetic together)", xlabel="t-SNE 1", ylabel="t-SNE 2")
+    axes[1].legend()
+    emit("Overlap of real and synthetic windows", fig)
+
+    # traces side by side
+    k = min(f, 4)
+    fig, axes = plt.subplots(k, 2, figsize=(11, 2.2 * k), sharey="row", squeeze=False)
+    for j in range(k):
+        for col, (name, data) in enumerate([("real", r), ("synthetic", s)]):
+            ax = axes[j, col]
+            ax.plot(data[:5, :, j].T, color=style[name]["color"], alpha=0.7)
+            ax.set(title=f"{name}: {columns[j]}", xlabel="step", ylabel="value (scaled)")
+    fig.tight_layout()
+    emit("Five real and five synthetic sequences" + (f" (first {k} of {f} features)" if f > k else ""), fig)
+
+    # marginal densities
+    cols = min(f, 6)
+    fig, axes = plt.subplots(1, cols, figsize=(3 * cols, 2.8), squeeze=False)
+    grid = np.linspace(0, 1, 200)
+    for j in range(cols):
+        ax = axes[0, j]
+        for name, data in [("real", r), ("synthetic", s)]:
+            v = data[:, :, j].ravel()
+            if np.ptp(v) > 1e-9:
+                ax.plot(grid, gaussian_kde(v)(grid), **style[name])
+        ax.set(title=columns[j], xlabel="value (scaled)", ylabel="density")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    emit("Marginal densities (KDE)", fig)
+
+    # autocorrelation
+    ar, as_ = autocorrelation(r), autocorrelation(s)
+    fig, axes = plt.subplots(1, cols, figsize=(3 * cols, 2.8), squeeze=False)
+    lags = np.arange(1, ar.shape[0] + 1)
+    for j in range(cols):
+        ax = axes[0, j]
+        ax.plot(lags, ar[:, j], **style["real"])
+        ax.plot(lags, as_[:, j], **style["synthetic"])
+        ax.set(title=columns[j], xlabel="lag", ylabel="autocorrelation", ylim=(-1.05, 1.05))
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    emit("Autocorrelation per feature", fig)
+
+    # cross-correlation heat maps
+    if f > 1:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+        for ax, (name, data) in zip(axes, [("real", r), ("synthetic", s)]):
+            c = np.corrcoef(data.reshape(-1, f).T)
+            im = ax.imshow(c, vmin=-1, vmax=1, cmap="RdBu_r")
+            ax.set_xticks(range(f), columns, rotation=45, ha="right", fontsize=7)
+            ax.set_yticks(range(f), columns, fontsize=7)
+            ax.set_title(f"{name}: feature correlations")
+        fig.colorbar(im, ax=axes, shrink=0.8, label="Pearson correlation")
+        emit("Cross-feature correlation", fig)
+
+    # loss curves
+    if history is not None and len(history):
+        loss_cols = [c for c in history.columns if c.endswith("/loss")]
+        if loss_cols:
+            fig, ax = plt.subplots(figsize=(11, 3.5))
+            window = max(1, len(history) // 100)
+            for c in loss_cols:
+                ax.plot(history["step"], history[c].rolling(window, min_periods=1).mean(), label=c)
+            ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", yscale="symlog")
+            ax.legend(fontsize=8, ncol=4)
+            emit("Training losses", fig)
+    return figs
+
+
+def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
+    rows = []
+    for key, meaning in MEANINGS.items():
+        if key not in scores:
+            continue
+        v = scores[key]
+        if isinstance(v, dict):
+            cell = v.get("skipped") or f"{v['mean']:.4f} ± {v['std']:.4f}"
+        else:
+            cell = f"{v:.4f}"
+        refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals)
+        rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td><td>{html.escape(meaning)}</td><td>{refs}</td></tr>")
+    imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}} td.num{{text-align:right;font-family:monospace}} img{{max-width:100%}}</style>
+</head><body><h1>{html.escape(title)}</h1>
+<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic windows, scored in the real data's min-max [0, 1] space.</p>
+<table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (PROTOCOL.md)</th></tr>{''.join(rows)}</table>
+{imgs}</body></html>"""
+    path = out_dir / "report.html"
+    path.write_text(page)
+    return path
+
+
+def run_evaluation(
+    real: np.ndarray,
+    synth: np.ndarray,
+    columns: list[str],
+    out_dir: str | Path,
+    metrics: list[str] | None = None,
+    reps: int = 1,
+    history: pd.DataFrame | None = None,
+    title: str = "tsgan evaluation",
+    force: bool = False,
+) -> dict[str, Any]:
+    """Scores + figures; writes ``metrics.json`` and ``report.html`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force and any(out_dir.iterdir()):
+        raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
+    scores = evaluate_arrays(real, synth, metrics, reps, cache_dir=cache_dir())
+    figures = plot_figures(real, synth, columns, history)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(scores, indent=2))
+    write_report(out_dir, scores, figures, title)
+    return scores
+
+
+def cache_dir() -> Path:
+    """Where fitted embeddings are kept: $TSGAN_CACHE/embeddings or ~/.cache/tsgan/embeddings."""
+    return Path(os.environ.get("TSGAN_CACHE", Path.home() / ".cache" / "tsgan")) / "embeddings"
+
+
+def load_pair(
+    real_source: str | Path | pd.DataFrame,
+    target: str | Path,
+    n: int | None = None,
+    seed: int = 0,
+    time_column: str | None = None,
+    id_column: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str], pd.DataFrame | None]:
+    """Real and synthetic windows in the real data's min-max space, the columns, the run's history.
+
+    ``target`` is a run directory (samples are drawn from it) or a long synthetic
+    CSV/Parquet as ``tsgan sample`` writes.
+    """
+    from .api import META_FILE, load, load_data
+    from .data import MinMaxScaler, Windows, read_table, to_series
+
+    target = Path(target)
+    history = None
+    if target.is_dir():
+        syn = load(target)
+        seq_len, stride = syn.spec_.seq_len, syn.spec_.stride
+        time_column = time_column or syn.spec_.time_column
+        id_column = id_column or syn.spec_.id_column
+        history = syn.history_
+    elif target.exists():
+        synth_frame = read_table(target)
+    else:
+        raise TsganError(f"{target} not found: pass a run directory (with {META_FILE}) or a synthetic CSV")
+    frame, time_column, id_column = load_data(real_source, time_column, id_column)
+    if not target.is_dir():
+        steps = synth_frame.groupby("sequence_id").size() if "sequence_id" in synth_frame else None
+        seq_len, stride = (int(steps.iloc[0]) if steps is not None and len(steps) else 2), 1
+    spec, base, lengths = to_series(frame, seq_len, stride, time_column, id_column)
+    scaler = MinMaxScaler().fit(base)
+    real = Windows.from_lengths(scaler.transform(base), lengths, seq_len, stride).array()
+    if target.is_dir():
+        if syn.spec_.columns != spec.columns:
+            raise TsganError(
+                f"real and synthetic columns differ: the run models {syn.spec_.columns}, the real data has {spec.columns}"
+            )
+        synth = syn.sample(n or min(len(real), 10_000), seed=seed)
+    else:
+        synth = windows_from_long(synth_frame, spec.columns)
+        if n:
+            synth = synth[:n]
+    return real, scaler.transform(synth).astype(np.float32), spec.columns, history
