@@ -53,6 +53,7 @@ def fit(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities (panel data)"),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
 ) -> None:
     """Fit a model on DATA and save the run directory."""
     from tsgan import Synthesizer
@@ -86,6 +87,12 @@ def fit(
         target = run_dir / "synthetic.csv"
         _write_table(syn.sample_frame(sample_n, seed=seed), target, force=True)
         out.print(f"synthetic data ({sample_n} sequences) written to {target}")
+    if evaluate_after:
+        from tsgan.evaluate import load_pair, run_evaluation
+
+        r, s, columns, history = load_pair(data, run_dir, None, seed, time_column, id_column)
+        run_evaluation(r, s, columns, run_dir / "report", history=history, title=f"tsgan evaluation: {run_dir}", force=True)
+        out.print(f"report written to {run_dir / 'report' / 'report.html'}")
 
 
 def _write_table(frame, target: Path, force: bool) -> None:

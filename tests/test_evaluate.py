@@ -63,3 +63,13 @@ def test_cli_evaluate_mismatch(tmp_path, monkeypatch, capsys, csv_path):
     pd.DataFrame({"sequence_id": [0] * 8, "step": range(8), "a": 0.5, "b": 50.0}).to_csv(synth, index=False)
     code, _, err = run_cli(["evaluate", csv_path, synth, "--out", tmp_path / "r"], monkeypatch, capsys)
     assert code == 2 and "columns differ" in err
+
+
+@pytest.mark.slow
+def test_cli_fit_with_evaluate(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    code, out, err = run_cli(["fit", "sunspots", "--seq-len", "12", "--steps", "20", "--out", run, "-q", "--evaluate"], monkeypatch, capsys)
+    assert code == 0, err
+    scores = json.loads((run / "report" / "metrics.json").read_text())
+    assert scores["predictive"] == {"skipped": "needs at least 2 features"} and 0 <= scores["discriminative"]["mean"] <= 0.5
+    assert (run / "report" / "report.html").exists()
