@@ -40,24 +40,40 @@ def frechet_distance(a: np.ndarray, b: np.ndarray, eps: float = 1e-6) -> float:
 
 
 def _kth_neighbour_radius(x: np.ndarray, k: int) -> np.ndarray:
-    d = pairwise_distances(x, x)
-    return np.partition(d, k, axis=1)[:, k]  # index 0 is the point itself
+    """Distance from each point to its k-th nearest other point."""
+    from sklearn.neighbors import NearestNeighbors
+
+    dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
+    return dist[:, k]  # column 0 is the point itself
 
 
-def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
-    """Precision, recall, density and coverage of ``fake`` against ``real`` (both ``(N, D)``)."""
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk: int = 1024) -> dict[str, float]:
+    """Precision, recall, density and coverage of ``fake`` against ``real`` (both ``(N, D)``).
+
+    Distances are computed ``chunk`` real points at a time, so memory stays
+    ``O(chunk * N_fake)`` rather than ``O(N_real * N_fake)``.
+    """
     real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
     if min(len(real), len(fake)) <= k:
         raise TsganError(f"precision/recall with k={k} needs more than {k} points on each side")
     r_real = _kth_neighbour_radius(real, k)  # (Nr,)
     r_fake = _kth_neighbour_radius(fake, k)  # (Nf,)
-    d = pairwise_distances(real, fake)  # (Nr, Nf)
-    inside_real = d < r_real[:, None]  # fake j inside real ball i
+    fake_in_some_real = np.zeros(len(fake), dtype=bool)
+    fake_ball_count = np.zeros(len(fake), dtype=np.int64)
+    real_in_some_fake = np.zeros(len(real), dtype=bool)
+    real_covered = np.zeros(len(real), dtype=bool)
+    for i in range(0, len(real), chunk):
+        d = pairwise_distances(real[i : i + chunk], fake)  # (c, Nf)
+        inside = d < r_real[i : i + chunk, None]  # fake j inside real ball i
+        fake_in_some_real |= inside.any(axis=0)
+        fake_ball_count += inside.sum(axis=0)
+        real_in_some_fake[i : i + chunk] = (d < r_fake[None, :]).any(axis=1)
+        real_covered[i : i + chunk] = d.min(axis=1) < r_real[i : i + chunk]
     return {
-        "precision": float(inside_real.any(axis=0).mean()),
-        "recall": float((d < r_fake[None, :]).any(axis=1).mean()),
-        "density": float(inside_real.sum(axis=0).mean() / k),
-        "coverage": float((d.min(axis=1) < r_real).mean()),
+        "precision": float(fake_in_some_real.mean()),
+        "recall": float(real_in_some_fake.mean()),
+        "density": float(fake_ball_count.mean() / k),
+        "coverage": float(real_covered.mean()),
     }
 
 
