@@ -39,6 +39,7 @@ def _default_run_dir(data: str, model: str) -> Path:
 def fit(
     data: str = typer.Argument(..., help="CSV/Parquet file, or a built-in dataset name (see `tsgan datasets`)"),
     model: str = typer.Option("rcgan", "--model", "-m", help="model name (see `tsgan models`)"),
+    objective: Optional[str] = typer.Option(None, "--objective", help="minimax, nonsaturating, wgan, wgan-gp or hinge (default: the model's paper)"),
     seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps"),
     stride: int = typer.Option(1, "--stride", help="steps between consecutive window starts"),
     steps: int = typer.Option(1000, "--steps", help="training steps (all phases together)"),
@@ -64,6 +65,8 @@ def fit(
     params = parse_key_values(param)
     if batch_size is not None:
         params["batch_size"] = batch_size
+    if objective is not None:
+        params["objective"] = objective
     run_dir = out_dir if out_dir is not None else _default_run_dir(data, model)
     ensure_writable_dir(run_dir, force)  # fail before training, not after
     syn = Synthesizer(

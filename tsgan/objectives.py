@@ -14,7 +14,7 @@ Known answers (pinned in tests/test_objectives.py):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -112,6 +112,9 @@ class Objective:
     d_fake: Callable[[Tensor], Tensor]  # the fake-sample half of d_loss (TimeGAN's extra E^ term)
     gradient_penalty: bool = False  # add gradient_penalty() to the critic loss
     clip_weights: bool = False  # clip critic weights after each critic step
+    bounded: bool = True  # the critic loss is >= 0 (a cross-entropy or hinge), so thresholds on it make sense
+    optimizer: Optional[dict] = None  # the objective's paper optimizer for both players, e.g. {"name": "rmsprop", "lr": 5e-5}
+    n_critic: Optional[int] = None  # critic updates per generator update in the objective's paper
 
 
 def minimax_d_fake(fake_logits: Tensor) -> Tensor:
@@ -132,8 +135,16 @@ def hinge_d_fake(fake_scores: Tensor) -> Tensor:
 OBJECTIVES: dict[str, Objective] = {
     "minimax": Objective("minimax", minimax_d_loss, minimax_g_loss, minimax_d_fake),
     "nonsaturating": Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, minimax_d_fake),
-    "wgan": Objective("wgan", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, clip_weights=True),
-    "wgan-gp": Objective("wgan-gp", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, gradient_penalty=True),
+    # Arjovsky et al. 2017, Algorithm 1: RMSProp lr 5e-5, clip 0.01, n_critic 5
+    "wgan": Objective(
+        "wgan", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, clip_weights=True, bounded=False,
+        optimizer={"name": "rmsprop", "lr": 5e-5}, n_critic=5,
+    ),
+    # Gulrajani et al. 2017, Algorithm 1: Adam lr 1e-4, betas (0, 0.9), lambda 10, n_critic 5
+    "wgan-gp": Objective(
+        "wgan-gp", wgan_critic_loss, wgan_g_loss, wgan_critic_fake, gradient_penalty=True, bounded=False,
+        optimizer={"name": "adam", "lr": 1e-4, "betas": (0.0, 0.9)}, n_critic=5,
+    ),
     "hinge": Objective("hinge", hinge_d_loss, hinge_g_loss, hinge_d_fake),
 }
 

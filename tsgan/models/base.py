@@ -68,13 +68,26 @@ class Adversary:
     def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
         """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
         loss = self.objective.d_loss(self.critic(real), self.critic(fake.detach()))
-        logs: dict[str, Tensor] = {}
-        if self.objective.gradient_penalty:
-            with _cudnn_double_backward_safe(real):
-                gp = gradient_penalty(self.critic, real, fake, self.gp_weight, rng)
-            logs["gp"] = gp.detach()
-            loss = loss + gp
-        return loss, logs
+        return self.add_penalty(loss, real, fake, rng)
+
+    def add_penalty(self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
+        """``loss`` plus the objective's gradient penalty (if it has one), and the logs."""
+        if not self.objective.gradient_penalty:
+            return loss, {}
+        with _cudnn_double_backward_safe(real):
+            gp = gradient_penalty(self.critic, real, fake, self.gp_weight, rng)
+        return loss + gp, {"gp": gp.detach()}
+
+    def optimizer(self, params, fallback: Callable[[], torch.optim.Optimizer], use_paper: bool) -> torch.optim.Optimizer:
+        """The objective's paper optimizer over ``params`` if it has one and ``use_paper``, else ``fallback()``."""
+        spec = self.objective.optimizer
+        if spec is None or not use_paper:
+            return fallback()
+        kw = {k: v for k, v in spec.items() if k != "name"}
+        return {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[spec["name"]](params, **kw)
+
+    def critic_repeats(self, model_default: int, use_paper: bool) -> int:
+        return self.objective.n_critic if (use_paper and self.objective.n_critic) else model_default
 
     def g_loss(self, fake: Tensor) -> Tensor:
         return self.objective.g_loss(self.critic(fake))
@@ -127,13 +140,26 @@ class RecurrentGAN(SequenceModel):
     def g_loss(self, batch: Batch):
         return self.adversary.g_loss(self.generate(batch.x.shape[0], batch.rng))
 
+    def model_optimizers(self) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
+        """The paper's own optimizers, keys "d" and "g"."""
+        raise NotImplementedError
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        own = self.model_optimizers()
+        use = self.config.objective_defaults
+        return {
+            "d": self.adversary.optimizer(self.discriminator.parameters(), lambda: own["d"], use),
+            "g": self.adversary.optimizer(self.generator.parameters(), lambda: own["g"], use),
+        }
+
     def schedule(self) -> list[Phase]:
         c = self.config
+        d_rounds = self.adversary.critic_repeats(getattr(c, "d_rounds", 1), c.objective_defaults)
         return [
             Phase(
                 "adversarial",
                 [
-                    Update("d", "d", self.d_loss, repeat=getattr(c, "d_rounds", 1), after_step=self.adversary.after_d_step),
+                    Update("d", "d", self.d_loss, repeat=d_rounds, after_step=self.adversary.after_d_step),
                     Update("g", "g", self.g_loss, repeat=getattr(c, "g_rounds", 1)),
                 ],
             )

@@ -35,6 +35,7 @@ class CRNNGANConfig:
     objective: str = param("minimax", "adversarial objective (paper: minimax, D averaged over steps)", choices=tuple(OBJECTIVES))
     gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
     clip: float = param(0.01, "critic weight clip (objective wgan)")
+    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's")
 
 
 class Generator(nn.Module):
@@ -100,7 +101,7 @@ class CRNNGAN(RecurrentGAN):
         real_f = self.discriminator.features(batch.x).mean(0).detach()
         return ((self.discriminator.features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
 
-    def optimizers(self):
+    def model_optimizers(self):
         lr = self.config.lr
         return {
             "d": torch.optim.SGD(self.discriminator.parameters(), lr=lr),

@@ -35,6 +35,7 @@ class RCGANConfig:
     objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
     gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
     clip: float = param(0.01, "critic weight clip (objective wgan)")
+    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's")
 
 
 class Generator(nn.Module):
@@ -74,7 +75,7 @@ class RCGAN(RecurrentGAN):
         return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device)
 
     # ------------------------------------------------------------------ schedule
-    def optimizers(self):
+    def model_optimizers(self):
         c = self.config
         return {
             "d": torch.optim.SGD(self.discriminator.parameters(), lr=c.lr_d),

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
 from ..train import Batch, Phase, Update
-from .base import SequenceModel, rnn
+from .base import Adversary, SequenceModel, rnn
 from .layers import run_rnn
 
 
@@ -52,6 +52,9 @@ class TimeGANConfig:
     eta: float = param(100.0, "weight of sqrt(supervised loss) and moments in the generator loss (code: 100)")
     d_threshold: float = param(0.15, "update the discriminator only while its loss exceeds this (code: 0.15)")
     objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
+    gp_weight: float = param(10.0, "gradient-penalty weight lambda on the embedding-space critic (objective wgan-gp)")
+    clip: float = param(0.01, "critic weight clip (objective wgan)")
+    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic for generator and discriminator")
 
 
 class Net(nn.Module):
@@ -94,7 +97,8 @@ class TimeGAN(SequenceModel):
         self.generator = Net(c.cell, self.z_dim, h, L, h)
         self.supervisor = Net(c.cell, h, h, max(1, L - 1), h)
         self.discriminator = Net(c.cell, h, h, L, 1, sigmoid=False)
-        self.objective = OBJECTIVES[c.objective]
+        self.adversary = Adversary(c.objective, self.discriminator, self.discriminator.parameters(), c.gp_weight, c.clip)
+        self.objective = self.adversary.objective
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # Z ~ U(0, 1), (B, T, z) as in the released code
@@ -159,9 +163,10 @@ class TimeGAN(SequenceModel):
         y_real, y_fake, y_fake_e = self.discriminator(torch.cat([h, h_hat, e_hat])).split(b)
         # real vs H^, plus the gamma-weighted fake term on E^ (released code)
         loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
-        if loss.item() <= c.d_threshold:
+        # the code's gate "train D only while its loss > 0.15" is defined for bounded (cross-entropy) losses
+        if self.objective.bounded and loss.item() <= c.d_threshold:
             return None
-        return loss
+        return self.adversary.add_penalty(loss, h, h_hat, batch.rng)
 
     # ------------------------------------------------------------------ schedule
     def optimizers(self):
@@ -171,9 +176,13 @@ class TimeGAN(SequenceModel):
         return {
             "embedding": torch.optim.Adam(er, lr=lr),
             "supervised": torch.optim.Adam(gs, lr=lr),
-            "generator": torch.optim.Adam(gs, lr=lr),
+            "generator": self.adversary.optimizer(gs, lambda: torch.optim.Adam(gs, lr=lr), self.config.objective_defaults),
             "embedder": torch.optim.Adam(er, lr=lr),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr),
+            "discriminator": self.adversary.optimizer(
+                self.discriminator.parameters(),
+                lambda: torch.optim.Adam(self.discriminator.parameters(), lr=lr),
+                self.config.objective_defaults,
+            ),
         }
 
     def schedule(self):
@@ -182,5 +191,15 @@ class TimeGAN(SequenceModel):
         return [
             Phase("embedding", [Update("e0", "embedding", self.embedding_loss)]),
             Phase("supervised", [Update("s", "supervised", self.supervised_loss)]),
-            Phase("joint", [g, e, g, e, Update("d", "discriminator", self.discriminator_loss)]),
+            Phase(
+                "joint",
+                [
+                    g, e, g, e,
+                    Update(
+                        "d", "discriminator", self.discriminator_loss,
+                        repeat=self.adversary.critic_repeats(1, self.config.objective_defaults),
+                        after_step=self.adversary.after_d_step,
+                    ),
+                ],
+            ),
         ]
