@@ -9,13 +9,27 @@ writes files or calls ``optimizer.step()``: :func:`tsgan.train.train` does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
 
+from ..config import param
 from ..objectives import OBJECTIVES, clip_weights, gradient_penalty
 from ..train import Batch, Phase, Update
+
+
+@dataclass
+class ObjectiveConfig:
+    """Config fields every adversarial model shares (a model overrides ``objective``'s default)."""
+
+    objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
+    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
+    clip: float = param(0.01, "critic weight clip (objective wgan)")
+    objective_defaults: bool = param(
+        True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's"
+    )
 
 
 class SequenceModel(nn.Module):

@@ -21,11 +21,11 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES
 from ..train import Batch
-from .base import RecurrentGAN
+from .base import ObjectiveConfig, RecurrentGAN
 
 
 @dataclass
-class CRNNGANConfig:
+class CRNNGANConfig(ObjectiveConfig):
     hidden: int = param(350, "LSTM units per layer in generator and discriminator (paper: 350)")
     num_layers: int = param(2, "LSTM layers (paper: 2)")
     batch_size: int = param(20, "windows per batch (paper: 20)")
@@ -33,9 +33,6 @@ class CRNNGANConfig:
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
     objective: str = param("minimax", "adversarial objective (paper: minimax, D averaged over steps)", choices=tuple(OBJECTIVES))
-    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
-    clip: float = param(0.01, "critic weight clip (objective wgan)")
-    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's")
 
 
 class Generator(nn.Module):

@@ -17,11 +17,11 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES
-from .base import RecurrentGAN, rnn
+from .base import ObjectiveConfig, RecurrentGAN, rnn
 
 
 @dataclass
-class RCGANConfig:
+class RCGANConfig(ObjectiveConfig):
     hidden_g: int = param(100, "generator RNN hidden units (paper: 100)")
     hidden_d: int = param(100, "discriminator RNN hidden units (paper: 100)")
     latent_dim: int = param(5, "noise dimensions fed to the generator at every step (paper: 5)")
@@ -32,10 +32,7 @@ class RCGANConfig:
     lr_d: float = param(0.1, "discriminator learning rate, plain gradient descent (paper code: 0.1)")
     d_rounds: int = param(5, "discriminator updates per step (paper: 5)")
     g_rounds: int = param(1, "generator updates per step (paper: 1)")
-    objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
-    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
-    clip: float = param(0.01, "critic weight clip (objective wgan)")
-    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's")
+    objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
 
 
 class Generator(nn.Module):

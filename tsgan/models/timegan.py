@@ -36,12 +36,12 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
 from ..train import Batch, Phase, Update
-from .base import Adversary, SequenceModel, rnn
+from .base import ObjectiveConfig, Adversary, SequenceModel, rnn
 from .layers import run_rnn
 
 
 @dataclass
-class TimeGANConfig:
+class TimeGANConfig(ObjectiveConfig):
     hidden: int = param(24, "hidden units of every network, also the embedding size (paper: 24)")
     num_layers: int = param(3, "RNN layers per network; the supervisor has one fewer (paper: 3)")
     cell: str = param("gru", "recurrent cell (paper: gru)", choices=("gru", "lstm"))
@@ -52,9 +52,6 @@ class TimeGANConfig:
     eta: float = param(100.0, "weight of sqrt(supervised loss) and moments in the generator loss (code: 100)")
     d_threshold: float = param(0.15, "update the discriminator only while its loss exceeds this (code: 0.15)")
     objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
-    gp_weight: float = param(10.0, "gradient-penalty weight lambda on the embedding-space critic (objective wgan-gp)")
-    clip: float = param(0.01, "critic weight clip (objective wgan)")
-    objective_defaults: bool = param(True, "with wgan / wgan-gp, use that paper's optimizer and n_critic for generator and discriminator")
 
 
 class Net(nn.Module):
