@@ -38,7 +38,6 @@ def test_window_starts_never_cross_entities():
 
 
 def test_long_format_windows_never_mix_entities():
-    rng = np.random.default_rng(1)
     rows = []
     for eid, n in [("x", 30), ("y", 11), ("z", 25)]:
         for t in range(n):
