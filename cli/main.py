@@ -52,6 +52,9 @@ def fit(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="column that orders rows (not modelled)"),
     id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities (panel data)"),
+    condition_column: Optional[List[str]] = typer.Option(
+        None, "--condition-column", "-c", help="condition on this column (label or attribute, per sequence or per step; repeatable)"
+    ),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -73,7 +76,7 @@ def fit(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, progress=not quiet and sys.stderr.isatty(), **params,
     )
-    syn.fit(data, time_column=time_column, id_column=id_column)
+    syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
     info = syn.train_info_
     out.print(
@@ -93,7 +96,7 @@ def fit(
     if evaluate_after:
         from tsgan.evaluate import load_pair, run_evaluation
 
-        r, s, columns, history = load_pair(data, run_dir, None, seed, time_column, id_column)
+        r, s, columns, history = load_pair(data, run_dir, None, seed, time_column, id_column, condition_column or None)
         run_evaluation(r, s, columns, run_dir / "report", history=history, title=f"tsgan evaluation: {run_dir}", force=True)
         out.print(f"report written to {run_dir / 'report' / 'report.html'}")
 
@@ -119,9 +122,14 @@ def sample(
     seed: int = typer.Option(0, "--seed", help="random seed: same seed, same samples"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing output file"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto"),
+    condition: Optional[List[str]] = typer.Option(
+        None, "--condition", help="conditional runs: column=value for every sequence (repeatable; default: the training mix)"
+    ),
+    code: Optional[int] = typer.Option(None, "--code", help="InfoGAN runs: the categorical code for every sequence"),
 ) -> None:
     """Sample N synthetic sequences from a fitted run into a CSV (sequence_id, step, columns)."""
     import tsgan
+    from tsgan.config import parse_key_values
     from tsgan.errors import TsganError
 
     if out_file.exists() and not force:
@@ -129,7 +137,8 @@ def sample(
     if not out_file.parent.exists():
         raise TsganError(f"directory {out_file.parent} does not exist: create it or choose another --out")
     syn = tsgan.load(run_dir, device=device)
-    _write_table(syn.sample_frame(n, seed=seed), out_file, force=True)
+    cond = parse_key_values(condition, "--condition") if condition else None
+    _write_table(syn.sample_frame(n, seed=seed, condition=cond, codes=code), out_file, force=True)
     out.print(f"wrote {n} sequences x {syn.spec_.seq_len} steps x {syn.spec_.n_features} columns to {out_file}")
 
 
@@ -174,6 +183,7 @@ def evaluate(
     force: bool = typer.Option(False, "--force", help="write into an existing non-empty --out"),
     time_column: Optional[str] = typer.Option(None, "--time-column"),
     id_column: Optional[str] = typer.Option(None, "--id-column"),
+    condition_column: Optional[List[str]] = typer.Option(None, "--condition-column", "-c", help="condition columns (not scored)"),
 ) -> None:
     """Score synthetic data against REAL and write metrics.json and a self-contained report.html."""
     from tsgan.evaluate import load_pair, run_evaluation
@@ -182,7 +192,7 @@ def evaluate(
         from tsgan.errors import TsganError
 
         raise TsganError(f"--reps must be at least 1 (got {reps})")
-    r, s, columns, history = load_pair(real, target, n, seed, time_column, id_column)
+    r, s, columns, history = load_pair(real, target, n, seed, time_column, id_column, condition_column or None)
     chosen = [m.strip() for m in metrics.split(",")] if metrics else None
     scores = run_evaluation(r, s, columns, out_dir, chosen, reps, history, title=f"tsgan evaluation: {target}", force=force)
     for key in ("discriminative", "predictive", "fid", "precision", "recall", "correlational", "marginal_ks", "autocorrelation", "mmd"):

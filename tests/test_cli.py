@@ -122,3 +122,32 @@ def test_every_sequence_model_runs_from_the_cli(model, tmp_path, monkeypatch, ca
     code, out, err = run_cli(["sample", run, "-n", "4", "--out", tmp_path / f"{model}.csv"], monkeypatch, capsys)
     assert code == 0, err
     assert len(pd.read_csv(tmp_path / f"{model}.csv")) == 4 * 6
+
+
+def test_conditional_and_infogan_from_the_cli(tmp_path, monkeypatch, capsys):
+    from tsgan.data.builtin import sine_bands
+
+    data = tmp_path / "bands.csv"
+    sine_bands(n=30, seq_len=6, dim=2).to_csv(data, index=False)
+    run = tmp_path / "cond"
+    args = ["fit", data, "--seq-len", "6", "--steps", "3", "--batch-size", "8", "-q", "--id-column", "sequence_id"]
+    code, _, err = run_cli([*args, "--out", run, "--condition-column", "band"], monkeypatch, capsys)
+    assert code == 0, err
+    code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "hi.csv", "--condition", "band=high"], monkeypatch, capsys)
+    assert code == 0, err
+    assert set(pd.read_csv(tmp_path / "hi.csv")["band"]) == {"high"}
+    code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "x.csv", "--condition", "band=ultra"], monkeypatch, capsys)
+    assert code == 2 and "unknown label 'ultra' for condition 'band'" in err and not (tmp_path / "x.csv").exists()
+    code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "x.csv", "--condition", "band"], monkeypatch, capsys)
+    assert code == 2 and "--condition expects key=value" in err
+    code, _, err = run_cli([*args, "--out", tmp_path / "nocond"], monkeypatch, capsys)
+    assert code == 2 and "pass --condition-column band" in err
+    info = tmp_path / "info"
+    plain = tmp_path / "plain.csv"
+    pd.read_csv(data).drop(columns="band").to_csv(plain, index=False)
+    code, _, err = run_cli(["fit", plain, *args[2:], "--out", info, "-p", "info_categories=3"], monkeypatch, capsys)
+    assert code == 0, err
+    code, _, err = run_cli(["sample", info, "-n", "3", "--out", tmp_path / "c.csv", "--code", "2"], monkeypatch, capsys)
+    assert code == 0, err
+    code, _, err = run_cli(["sample", info, "-n", "3", "--out", tmp_path / "d.csv", "--code", "7"], monkeypatch, capsys)
+    assert code == 2 and "0..2" in err

@@ -43,7 +43,7 @@ def test_long_format_windows_never_mix_entities():
         for t in range(n):
             rows.append({"id": eid, "t": t, "value": {"x": 0, "y": 1000, "z": 2000}[eid] + t})
     df = pd.DataFrame(rows).sample(frac=1, random_state=3)  # shuffled rows
-    spec, base, lengths = to_series(df, seq_len=10, id_column="id", time_column="t")
+    spec, base, lengths, _ = to_series(df, seq_len=10, id_column="id", time_column="t")
     w = Windows.from_lengths(base, lengths, 10).array()[..., 0]
     assert len(w) == (30 - 9) + (11 - 9) + (25 - 9)
     assert np.all(np.diff(w, axis=1) == 1)  # ordered by time inside each window
@@ -52,7 +52,7 @@ def test_long_format_windows_never_mix_entities():
 
 
 def test_wide_format_sorts_by_detected_date(wide_frame):
-    spec, base, lengths = to_series(wide_frame, seq_len=10)
+    spec, base, lengths, _ = to_series(wide_frame, seq_len=10)
     assert spec.time_column == "date" and spec.columns == ["a", "b", "count"]
     ordered = wide_frame.sort_values("date")
     np.testing.assert_allclose(base, ordered[["a", "b", "count"]].to_numpy())
@@ -73,7 +73,7 @@ def test_windows_are_views_of_the_base():
 
 
 def test_restore_dtypes(wide_frame):
-    spec, base, _ = to_series(wide_frame, seq_len=5)
+    spec, base, _, _ = to_series(wide_frame, seq_len=5)
     cols = restore_dtypes(base + 0.3, spec)
     assert cols["count"].dtype == np.int64 and cols["a"].dtype == np.float64
     np.testing.assert_array_equal(cols["count"], np.rint(base[:, 2] + 0.3).astype(int))
@@ -90,7 +90,7 @@ def test_parquet_round_trip(tmp_path, wide_frame):
     [
         ("", "file is empty"),
         ("a,b\n", "header but no data rows"),
-        ("a,b\n1,x\n2,y\n", "column 'b' is not numeric: pass --time-column b"),
+        ("a,b\n1,x\n2,y\n", "column 'b' is not numeric: pass --condition-column b to condition on it, --time-column b"),
         ("a,b\n1,2\n,3\n", "column 'a' has 1 missing or infinite values"),
         ("a,b\n1,2\ninf,3\n", "infinite"),
     ],
@@ -115,10 +115,10 @@ def test_missing_file_and_short_data(tmp_path):
 def test_builtins_load_and_window():
     for name in ["sunspots", "macrodata", "co2"]:
         ds = BUILTINS[name]
-        spec, base, lengths = to_series(ds.load(), 24, time_column=ds.time_column, id_column=ds.id_column)
+        spec, base, lengths, _ = to_series(ds.load(), 24, time_column=ds.time_column, id_column=ds.id_column)
         assert np.isfinite(base).all() and len(base) > 24
     ds = BUILTINS["sines"]
     df = ds.load()
-    spec, base, lengths = to_series(df, 24, time_column=ds.time_column, id_column=ds.id_column)
+    spec, base, lengths, _ = to_series(df, 24, time_column=ds.time_column, id_column=ds.id_column)
     x = Windows.from_lengths(base, lengths, 24).array()
     assert x.shape == (10_000, 24, 5) and 0 <= x.min() and x.max() <= 1

@@ -19,7 +19,7 @@ import torch
 
 from . import __version__
 from .config import build_config, to_dict
-from .data import BUILTINS, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
+from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
 from .errors import TsganError
 from .models import MODELS
 from .train import resolve_device, train
@@ -28,6 +28,8 @@ FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
 WEIGHTS_FILE = "model.pt"
 HISTORY_FILE = "history.csv"
+CONDITIONS_FILE = "conditions.npy"  # conditions of up to BANK_SIZE training windows, drawn when sample() gets none
+BANK_SIZE = 2000
 
 
 def get_model_class(name: str):
@@ -38,13 +40,17 @@ def get_model_class(name: str):
 
 
 def load_data(
-    data: str | Path | pd.DataFrame, time_column: str | None = None, id_column: str | None = None
-) -> tuple[pd.DataFrame, str | None, str | None]:
+    data: str | Path | pd.DataFrame,
+    time_column: str | None = None,
+    id_column: str | None = None,
+    condition_columns: list[str] | None = None,
+) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None]:
     """A DataFrame from a path, a DataFrame or a built-in dataset name, with its column roles."""
     if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
         ds = BUILTINS[data]
-        return ds.load(), time_column or ds.time_column, id_column or ds.id_column
-    return read_table(data), time_column, id_column
+        conds = condition_columns if condition_columns is not None else list(ds.condition_columns) or None
+        return ds.load(), time_column or ds.time_column, id_column or ds.id_column, conds
+    return read_table(data), time_column, id_column, condition_columns
 
 
 class Synthesizer:
@@ -82,8 +88,16 @@ class Synthesizer:
         data: str | Path | pd.DataFrame,
         time_column: str | None = None,
         id_column: str | None = None,
+        condition_columns: list[str] | str | None = None,
     ) -> "Synthesizer":
-        """Validate ``data`` (path, DataFrame or built-in name), window it, train. Returns self."""
+        """Validate ``data`` (path, DataFrame or built-in name), window it, train. Returns self.
+
+        ``condition_columns`` makes a conditional GAN: those columns (labels or
+        numeric attributes, per sequence or per step) are inputs, not features, and
+        ``sample(n, condition=...)`` asks for them.
+        """
+        if isinstance(condition_columns, str):
+            condition_columns = [condition_columns]
         cls = get_model_class(self.model)
         config = build_config(cls.config_cls, self.params, self.model)
         if self.steps < 1:
@@ -91,15 +105,19 @@ class Synthesizer:
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
         device = resolve_device(self.device)
-        frame, time_column, id_column = load_data(data, time_column, id_column)
-        spec, base, lengths = to_series(frame, self.seq_len, self.stride, time_column, id_column)
+        frame, time_column, id_column, condition_columns = load_data(data, time_column, id_column, condition_columns)
+        spec, base, lengths, conditions = to_series(
+            frame, self.seq_len, self.stride, time_column, id_column, condition_columns
+        )
         scaler = MinMaxScaler().fit(base)
-        windows = Windows.from_lengths(scaler.transform(base), lengths, self.seq_len, self.stride)
+        encoder = None if conditions is None else ConditionEncoder.fit(conditions)
+        cond = None if encoder is None else encoder.transform(conditions)
+        windows = Windows.from_lengths(scaler.transform(base), lengths, self.seq_len, self.stride, cond)
         spec.n_windows = len(windows)
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            module = cls(config, spec.n_features, spec.seq_len)
+            module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
         result = train(
             module,
             windows,
@@ -114,6 +132,12 @@ class Synthesizer:
         self.spec_ = spec
         self.scaler_ = scaler
         self.module_ = module
+        self.conditions_ = encoder
+        self.condition_bank_ = None
+        if encoder is not None:
+            all_cond = windows.cond_array()
+            keep = np.random.default_rng(self.seed).permutation(len(all_cond))[:BANK_SIZE]
+            self.condition_bank_ = all_cond[np.sort(keep)]
         self.history_ = result.history
         self.train_info_ = {
             "steps": result.steps,
@@ -131,8 +155,8 @@ class Synthesizer:
 
     # ------------------------------------------------------------------ sample
     @torch.no_grad()
-    def sample_scaled(self, n: int, seed: int | None = None, chunk: int = 4096) -> np.ndarray:
-        """``n`` windows ``(n, T, F)`` in the model's [0, 1] space (for metrics)."""
+    def _draw(self, n: int, seed: int | None, condition: Any, codes: Any, chunk: int = 4096):
+        """Scaled windows ``(n, T, F)`` and the encoded conditions ``(n, T, C)`` (or None) they used."""
         self._check_fitted()
         if n < 1:
             raise TsganError(f"-n must be at least 1 (got {n})")
@@ -142,26 +166,88 @@ class Synthesizer:
             rng.seed()
         else:
             rng.manual_seed(seed)
+        cond = self._condition_array(n, condition, rng)
+        code = self._codes(n, codes, rng)
         self.module_.eval()
-        parts = [self.module_.generate(min(chunk, n - i), rng).float().cpu() for i in range(0, n, chunk)]
-        return torch.cat(parts).numpy()
+        parts = []
+        for i in range(0, n, chunk):
+            m = min(chunk, n - i)
+            c = None if cond is None else torch.as_tensor(cond[i : i + m], device=dev)
+            k = None if code is None else code[i : i + m]
+            parts.append(self.module_.generate(m, rng, c, k).float().cpu())
+        return torch.cat(parts).numpy(), cond
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+    def _condition_array(self, n: int, condition: Any, rng: torch.Generator) -> np.ndarray | None:
+        encoder = getattr(self, "conditions_", None)
+        if encoder is None:
+            if condition is not None:
+                raise TsganError("this model was fitted without conditions: refit with condition_columns (--condition-column)")
+            return None
+        if condition is None:  # the training conditions' distribution
+            idx = torch.randint(len(self.condition_bank_), (n,), generator=rng, device=rng.device).cpu().numpy()
+            return self.condition_bank_[idx]
+        return encoder.request(condition, n, self.spec_.seq_len).astype(np.float32)
+
+    def _codes(self, n: int, codes: Any, rng: torch.Generator) -> torch.Tensor | None:
+        """InfoGAN codes ``(n, K + M)``: given parts fixed, the rest drawn at random."""
+        controls = self.module_.controls
+        drawn = controls.draw_codes(n, rng)
+        if codes is None:
+            return drawn
+        if drawn is None:
+            raise TsganError("this model has no latent codes: fit with --param info_categories=K (InfoGAN) to steer by code")
+        spec = codes if isinstance(codes, dict) else {"category": codes}
+        unknown = set(spec) - {"category", "continuous"}
+        if unknown:
+            raise TsganError(f"unknown code part(s) {', '.join(sorted(unknown))}: use 'category' and/or 'continuous'")
+        k, m = controls.n_categories, controls.n_continuous
+        if spec.get("category") is not None:
+            cat = np.broadcast_to(np.asarray(spec["category"]), (n,))
+            if not k:
+                raise TsganError("this model has no categorical code: fit with --param info_categories=K")
+            if not np.issubdtype(cat.dtype, np.integer) or cat.min() < 0 or cat.max() >= k:
+                raise TsganError(f"category codes must be integers 0..{k - 1}")
+            drawn[:, :k] = torch.nn.functional.one_hot(torch.as_tensor(cat.copy(), device=drawn.device), k).float()
+        if spec.get("continuous") is not None:
+            if not m:
+                raise TsganError("this model has no continuous codes: fit with --param info_continuous=M")
+            try:
+                cont = np.broadcast_to(np.asarray(spec["continuous"], dtype=np.float32), (n, m))
+            except ValueError:
+                raise TsganError(f"continuous codes need {m} value(s) per sequence") from None
+            drawn[:, k:] = torch.as_tensor(cont.copy(), device=drawn.device)
+        return drawn
+
+    def sample_scaled(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
+        """``n`` windows ``(n, T, F)`` in the model's [0, 1] space (for metrics)."""
+        return self._draw(n, seed, condition, codes)[0]
+
+    def sample(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
         """``n`` synthetic windows ``(n, T, F)`` in original units (float64).
 
         The same ``seed`` gives the same samples; ``None`` draws fresh ones.
+        ``condition`` (conditional models): a label, a dict ``{column: value}``, a
+        list of ``n`` labels or a DataFrame of conditions; None draws them from the
+        training data's conditions. ``codes`` (InfoGAN models): a category index,
+        a list of ``n`` indices, or ``{"category": ..., "continuous": ...}``.
         """
-        scaled = self.sample_scaled(n, seed)
+        scaled = self.sample_scaled(n, seed, condition, codes)
         return self.scaler_.inverse_transform(scaled)
 
-    def sample_frame(self, n: int, seed: int | None = None) -> pd.DataFrame:
-        """Long DataFrame: ``sequence_id``, ``step`` and the original columns in their dtypes."""
-        x = self.sample(n, seed)
+    def sample_frame(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> pd.DataFrame:
+        """Long DataFrame: ``sequence_id``, ``step``, condition columns (if any) and
+        the original columns in their dtypes."""
+        scaled, cond = self._draw(n, seed, condition, codes)
+        x = self.scaler_.inverse_transform(scaled)
         t = self.spec_.seq_len
         flat = x.reshape(n * t, -1)
         frame = pd.DataFrame(
             {"sequence_id": np.repeat(np.arange(n), t), "step": np.tile(np.arange(t), n)}
         )
+        if cond is not None:
+            labels = self.conditions_.inverse_transform(cond.reshape(n * t, -1))
+            for name in labels.columns:
+                frame[name] = labels[name].to_numpy()
         for name, col in restore_dtypes(flat, self.spec_).items():
             frame[name] = col
         return frame
@@ -170,8 +256,8 @@ class Synthesizer:
     def save(self, path: str | Path, force: bool = False) -> Path:
         """Write ``tsgan.json``, ``model.pt`` and ``history.csv`` into ``path``.
 
-        An existing directory needs ``force=True``; files other than these three
-        are left untouched.
+        An existing directory needs ``force=True``; files other than these (and
+        ``conditions.npy`` for conditional models) are left untouched.
         """
         self._check_fitted()
         path = Path(path)
@@ -185,12 +271,15 @@ class Synthesizer:
             "scaler": self.scaler_.to_dict(),
             "columns": self.spec_.columns,
             "train": self.train_info_,
+            "conditions": None if self.conditions_ is None else self.conditions_.to_dict(),
             "synthesizer": {"seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps},
         }
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
         _atomic_write(path / WEIGHTS_FILE, lambda f: torch.save(state, f))
         _atomic_write(path / HISTORY_FILE, lambda f: self.history_.to_csv(f, index=False))
+        if self.condition_bank_ is not None:
+            _atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, self.condition_bank_, allow_pickle=False))
         _atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
         return path
 
@@ -232,7 +321,10 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", spec.seq_len), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
-    module = cls(config, spec.n_features, spec.seq_len)
+    encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
+    module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
+    syn.conditions_ = encoder
+    syn.condition_bank_ = None if encoder is None else np.load(path / CONDITIONS_FILE, allow_pickle=False)
     state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
     module.load_state_dict(state)
     module.to(resolve_device(device))

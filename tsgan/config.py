@@ -94,13 +94,14 @@ def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "
     return config
 
 
-def parse_key_values(pairs: list[str] | None) -> dict[str, str]:
+def parse_key_values(pairs: list[str] | None, option: str = "--param") -> dict[str, str]:
     """Parse CLI ``key=value`` strings into a dict (values stay strings)."""
     out: dict[str, str] = {}
+    example = {"--param": "--param hidden_g=64"}.get(option, f"{option} label=1")
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise TsganError(f"--param expects key=value, got {pair!r}: e.g. --param hidden_g=64")
+            raise TsganError(f"{option} expects key=value, got {pair!r}: e.g. {example}")
         out[key.strip()] = value.strip()
     return out
 

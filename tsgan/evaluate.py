@@ -308,11 +308,13 @@ def load_pair(
     seed: int = 0,
     time_column: str | None = None,
     id_column: str | None = None,
+    condition_columns: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], pd.DataFrame | None]:
     """Real and synthetic windows in the real data's min-max space, the columns, the run's history.
 
     ``target`` is a run directory (samples are drawn from it) or a long synthetic
-    CSV/Parquet as ``tsgan sample`` writes.
+    CSV/Parquet as ``tsgan sample`` writes. Condition columns (a conditional run's,
+    or ``condition_columns``) are not scored as features.
     """
     from .api import META_FILE, load, load_data
     from .data import MinMaxScaler, Windows, read_table, to_series
@@ -324,16 +326,17 @@ def load_pair(
         seq_len, stride = syn.spec_.seq_len, syn.spec_.stride
         time_column = time_column or syn.spec_.time_column
         id_column = id_column or syn.spec_.id_column
+        condition_columns = condition_columns or syn.spec_.condition_columns or None
         history = syn.history_
     elif target.exists():
         synth_frame = read_table(target)
     else:
         raise TsganError(f"{target} not found: pass a run directory (with {META_FILE}) or a synthetic CSV")
-    frame, time_column, id_column = load_data(real_source, time_column, id_column)
+    frame, time_column, id_column, condition_columns = load_data(real_source, time_column, id_column, condition_columns)
     if not target.is_dir():
         steps = synth_frame.groupby("sequence_id").size() if "sequence_id" in synth_frame else None
         seq_len, stride = (int(steps.iloc[0]) if steps is not None and len(steps) else 2), 1
-    spec, base, lengths = to_series(frame, seq_len, stride, time_column, id_column)
+    spec, base, lengths, _ = to_series(frame, seq_len, stride, time_column, id_column, condition_columns)
     scaler = MinMaxScaler().fit(base)
     real = Windows.from_lengths(scaler.transform(base), lengths, seq_len, stride).array()
     if target.is_dir():

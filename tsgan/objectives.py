@@ -165,3 +165,31 @@ def moment_loss(real: Tensor, fake: Tensor) -> Tensor:
     v1 = (torch.sqrt(f_var + 1e-6) - torch.sqrt(r_var + 1e-6)).abs().mean()
     v2 = (f_mean - r_mean).abs().mean()
     return v1 + v2
+
+
+# --------------------------------------------------------------------------- InfoGAN (2016)
+
+
+def info_loss(
+    cat_logits: Tensor | None,
+    cat_codes: Tensor | None,
+    cont_pred: Tensor | None,
+    cont_codes: Tensor | None,
+    weight: float = 1.0,
+) -> Tensor:
+    """``-lambda L_I``: InfoGAN's variational bound on the mutual information
+    ``I(c; G(z, c))`` (Chen et al. 2016, eq. 5), up to the constant ``H(c)``.
+
+    Q(c | x) is a categorical for the discrete code (cross-entropy against the code
+    index ``cat_codes``) and a factored Gaussian with unit variance for the
+    continuous codes (negative log-likelihood ``0.5 |c - mu|^2`` per code, constant
+    dropped). Both the generator and Q minimise it.
+    """
+    terms = []
+    if cat_logits is not None:
+        terms.append(F.cross_entropy(cat_logits, cat_codes))
+    if cont_pred is not None:
+        terms.append(0.5 * ((cont_pred - cont_codes) ** 2).sum(1).mean())
+    if not terms:
+        raise ValueError("info_loss needs a categorical or a continuous code")
+    return weight * sum(terms)

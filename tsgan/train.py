@@ -27,6 +27,7 @@ class Batch:
 
     x: Tensor  # (B, T, F) real windows, scaled, on the run's device
     rng: torch.Generator  # draw all noise from this (on the same device as x)
+    cond: Optional[Tensor] = None  # (B, T, C) per-step conditions of these windows, if any
 
 
 @dataclass
@@ -95,7 +96,8 @@ def train(
 
     ``model`` provides ``optimizers() -> dict[str, Optimizer]`` and
     ``schedule() -> list[Phase]``; ``data`` provides ``to(device)`` returning an
-    object with ``batch(batch_size, generator) -> (B, T, F)``.
+    object with ``batch(batch_size, generator)`` returning the real batch ``x``, or
+    ``(x, cond)`` for conditional data.
     """
     dev = resolve_device(device)
     torch.manual_seed(seed)
@@ -137,7 +139,9 @@ def train(
                 for upd in phase.updates:
                     opt = optimizers[upd.optimizer]
                     for _r in range(upd.repeat):
-                        out = upd.loss(Batch(sampler.batch(batch_size, rng), rng))
+                        drawn = sampler.batch(batch_size, rng)
+                        x, cond = drawn if isinstance(drawn, tuple) else (drawn, None)
+                        out = upd.loss(Batch(x, rng, cond))
                         if out is None:
                             logs[f"{upd.name}/skipped"] = torch.ones(())
                             continue

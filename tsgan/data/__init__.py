@@ -1,12 +1,15 @@
 """Data layer: reading, validating, windowing, scaling and built-in datasets."""
 
 from .builtin import BUILTINS, sines, sines_array
-from .io import SeriesSpec, read_table, restore_dtypes, to_series
+from .conditions import ConditionEncoder
+from .io import Series, SeriesSpec, read_table, restore_dtypes, to_series
 from .scaler import MinMaxScaler
 from .windows import Windows, WindowSampler, gather_windows, window_starts
 
 __all__ = [
     "BUILTINS",
+    "ConditionEncoder",
+    "Series",
     "MinMaxScaler",
     "SeriesSpec",
     "WindowSampler",

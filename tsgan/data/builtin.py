@@ -33,6 +33,32 @@ def sines_array(n: int = 10_000, seq_len: int = 24, dim: int = 5, seed: int = 0)
     return df.drop(columns=["sequence_id", "step"]).to_numpy().reshape(n, seq_len, dim)
 
 
+BANDS = {"low": (0.05, 0.15), "mid": (0.25, 0.35), "high": (0.55, 0.65)}
+
+
+def sine_bands(n: int = 3000, seq_len: int = 24, dim: int = 2, seed: int = 0) -> pd.DataFrame:
+    """A labelled sequence dataset: sines whose frequency band is the label.
+
+    Per sequence a band is drawn uniformly from ``BANDS`` (radians per step: low
+    about 0.1, mid 0.3, high 0.6); per feature ``freq ~ U(band)``, ``phase ~ U(0, 2 pi)``,
+    ``x_j = (sin(freq j + phase) + 1) / 2``. Long format with a ``band`` column.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(BANDS)
+    label = rng.integers(len(names), size=n)
+    lo = np.array([BANDS[b][0] for b in names])[label][:, None, None]
+    hi = np.array([BANDS[b][1] for b in names])[label][:, None, None]
+    freq = lo + (hi - lo) * rng.uniform(size=(n, 1, dim))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1, dim))
+    j = np.arange(seq_len)[None, :, None]
+    x = (np.sin(freq * j + phase) + 1) / 2
+    df = pd.DataFrame(x.reshape(n * seq_len, dim), columns=[f"s{k}" for k in range(dim)])
+    df.insert(0, "band", np.repeat(np.asarray(names, dtype=object)[label], seq_len))
+    df.insert(0, "step", np.tile(np.arange(seq_len), n))
+    df.insert(0, "sequence_id", np.repeat(np.arange(n), seq_len))
+    return df
+
+
 def macrodata() -> pd.DataFrame:
     """US quarterly macroeconomic series 1959-2009 (statsmodels), with a date column."""
     from statsmodels.datasets import macrodata as m
@@ -69,12 +95,17 @@ class BuiltinDataset:
     description: str
     time_column: str | None = None
     id_column: str | None = None
+    condition_columns: tuple[str, ...] = ()  # used unless the caller names its own
 
 
 BUILTINS: dict[str, BuiltinDataset] = {
     d.name: d
     for d in [
         BuiltinDataset("sines", sines, "10,000 sine sequences, 24 steps x 5 features (TimeGAN benchmark)", "step", "sequence_id"),
+        BuiltinDataset(
+            "sine-bands", sine_bands, "3,000 labelled sine sequences, 24 steps x 2, label 'band' = low/mid/high frequency",
+            "step", "sequence_id", ("band",),
+        ),
         BuiltinDataset("macrodata", macrodata, "US macroeconomic quarterly series 1959-2009, 203 rows x 12 (statsmodels)", "date"),
         BuiltinDataset("sunspots", sunspots, "yearly sunspot numbers 1700-2008, 309 rows x 1 (statsmodels)", "YEAR"),
         BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),

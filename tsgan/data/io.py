@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ class SeriesSpec:
     n_entities: int = 1
     n_windows: int = 0
     skipped_entities: list[str] = field(default_factory=list)
+    condition_columns: list[str] = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
@@ -80,6 +81,13 @@ class SeriesSpec:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SeriesSpec":
         return cls(**d)
+
+
+class Series(NamedTuple):
+    spec: SeriesSpec
+    base: np.ndarray  # (rows, F) float64, original units
+    lengths: np.ndarray  # rows per kept entity
+    conditions: pd.DataFrame | None  # condition columns, row-aligned with base
 
 
 def _detect_time_column(df: pd.DataFrame, exclude: set[str]) -> str | None:
@@ -107,14 +115,18 @@ def to_series(
     stride: int = 1,
     time_column: str | None = None,
     id_column: str | None = None,
-) -> tuple[SeriesSpec, np.ndarray, np.ndarray]:
+    condition_columns: list[str] | None = None,
+) -> Series:
     """Validate ``df`` and lay its series out for windowing.
 
-    Returns ``(spec, base, lengths)``: ``base`` is ``(rows, F)`` float64 in original
-    units with entities consecutive and each ordered by time; ``lengths`` are the
-    rows per kept entity. Entities shorter than ``seq_len`` are skipped (listed in
-    ``spec.skipped_entities``); if none is long enough this raises.
+    Returns ``Series(spec, base, lengths, conditions)``: ``base`` is ``(rows, F)``
+    float64 in original units with entities consecutive and each ordered by time;
+    ``lengths`` are the rows per kept entity; ``conditions`` holds the condition
+    columns (not modelled as features) row-aligned with ``base``, or None. Entities
+    shorter than ``seq_len`` are skipped (listed in ``spec.skipped_entities``); if
+    none is long enough this raises.
     """
+    condition_columns = list(condition_columns or [])
     if seq_len < 2:
         raise TsganError(f"--seq-len must be at least 2 (got {seq_len}): sequence models need two or more steps")
     if stride < 1:
@@ -122,11 +134,16 @@ def to_series(
     for opt, name in (("--time-column", time_column), ("--id-column", id_column)):
         if name is not None and name not in df.columns:
             raise TsganError(f"{opt} '{name}' is not a column: choose one of {', '.join(map(str, df.columns))}")
+    for name in condition_columns:
+        if name not in df.columns:
+            raise TsganError(f"--condition-column '{name}' is not a column: choose one of {', '.join(map(str, df.columns))}")
+        if name in (time_column, id_column):
+            raise TsganError(f"'{name}' cannot be both a condition and the time/id column")
     if time_column is not None and time_column == id_column:
         raise TsganError("--time-column and --id-column must be different columns")
     if time_column is None:
         time_column = _detect_time_column(df, {id_column} if id_column else set())
-    skip = {c for c in (time_column, id_column) if c is not None}
+    skip = {c for c in (time_column, id_column) if c is not None} | set(condition_columns)
     columns = [c for c in df.columns if c not in skip]
     if not columns:
         raise TsganError("no columns left to model after the time/id columns: add numeric columns")
@@ -134,7 +151,7 @@ def to_series(
         s = df[c]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             raise TsganError(
-                f"column '{c}' is not numeric: pass --time-column {c} or --id-column {c}, or drop it"
+                f"column '{c}' is not numeric: pass --condition-column {c} to condition on it, --time-column {c} or --id-column {c}, or drop it"
             )
     values = df[columns].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
@@ -164,10 +181,9 @@ def to_series(
         raise TsganError(
             f"the data has {lengths_all.max()} rows {who}but --seq-len is {seq_len}: lower --seq-len or add rows"
         )
-    base = values[order]
-    if not keep.all():
-        row_keep = keep[codes[order]]
-        base = base[row_keep]
+    rows = order if keep.all() else order[keep[codes[order]]]
+    base = values[rows]
+    conditions = df[condition_columns].iloc[rows].reset_index(drop=True) if condition_columns else None
     lengths = lengths_all[keep]
     spec = SeriesSpec(
         columns=[str(c) for c in columns],
@@ -177,9 +193,10 @@ def to_series(
         time_column=None if time_column is None else str(time_column),
         id_column=None if id_column is None else str(id_column),
         n_entities=int(keep.sum()),
+        condition_columns=[str(c) for c in condition_columns],
         skipped_entities=[str(u) for u in np.asarray(uniques)[~keep]][:20],
     )
-    return spec, base, lengths
+    return Series(spec, base, lengths, conditions)
 
 
 def restore_dtypes(values: np.ndarray, spec: SeriesSpec) -> dict[str, np.ndarray]:

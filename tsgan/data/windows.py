@@ -33,11 +33,19 @@ def gather_windows(base: np.ndarray, starts: np.ndarray, seq_len: int) -> np.nda
 
 
 class WindowSampler:
-    """Random batches of windows ``(B, T, F)`` on a device, drawn with a torch generator."""
+    """Random batches of windows ``(B, T, F)`` on a device, drawn with a torch generator.
 
-    def __init__(self, base: np.ndarray, starts: np.ndarray, seq_len: int, device: torch.device | str = "cpu"):
+    With per-step conditions ``cond`` ``(rows, C)`` a batch is ``(x, cond)``, both
+    gathered at the same rows.
+    """
+
+    def __init__(
+        self, base: np.ndarray, starts: np.ndarray, seq_len: int, device: torch.device | str = "cpu",
+        cond: np.ndarray | None = None,
+    ):
         self.device = torch.device(device)
         self.base = torch.as_tensor(np.ascontiguousarray(base), dtype=torch.float32, device=self.device)
+        self.cond = None if cond is None else torch.as_tensor(np.ascontiguousarray(cond), dtype=torch.float32, device=self.device)
         self.starts = torch.as_tensor(starts, dtype=torch.long, device=self.device)
         self.offsets = torch.arange(seq_len, device=self.device)
         self.seq_len = seq_len
@@ -45,23 +53,26 @@ class WindowSampler:
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
-    def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(len(self), (batch_size,), generator=generator, device=generator.device)
         rows = self.starts[idx.to(self.device)][:, None] + self.offsets  # (B, T)
-        return self.base[rows]  # (B, T, F)
+        if self.cond is None:
+            return self.base[rows]  # (B, T, F)
+        return self.base[rows], self.cond[rows]  # (B, T, F), (B, T, C)
 
 
 class Windows:
     """All windows of a dataset: a base array ``(rows, F)`` plus window start rows."""
 
-    def __init__(self, base: np.ndarray, starts: np.ndarray, seq_len: int):
+    def __init__(self, base: np.ndarray, starts: np.ndarray, seq_len: int, cond: np.ndarray | None = None):
         self.base = np.ascontiguousarray(base, dtype=np.float32)
         self.starts = np.asarray(starts, dtype=np.int64)
         self.seq_len = seq_len
+        self.cond = None if cond is None else np.ascontiguousarray(cond, dtype=np.float32)
 
     @classmethod
-    def from_lengths(cls, base: np.ndarray, lengths, seq_len: int, stride: int = 1) -> "Windows":
-        return cls(base, window_starts(lengths, seq_len, stride), seq_len)
+    def from_lengths(cls, base: np.ndarray, lengths, seq_len: int, stride: int = 1, cond: np.ndarray | None = None) -> "Windows":
+        return cls(base, window_starts(lengths, seq_len, stride), seq_len, cond)
 
     @classmethod
     def from_array(cls, x: np.ndarray) -> "Windows":
@@ -76,5 +87,9 @@ class Windows:
         """All windows as ``(N, T, F)`` float32."""
         return gather_windows(self.base, self.starts, self.seq_len)
 
+    def cond_array(self) -> np.ndarray | None:
+        """The per-step conditions of every window ``(N, T, C)``, or None."""
+        return None if self.cond is None else gather_windows(self.cond, self.starts, self.seq_len)
+
     def to(self, device) -> WindowSampler:
-        return WindowSampler(self.base, self.starts, self.seq_len, device)
+        return WindowSampler(self.base, self.starts, self.seq_len, device, self.cond)

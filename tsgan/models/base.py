@@ -16,7 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from ..config import param
-from ..objectives import OBJECTIVES, clip_weights, gradient_penalty
+from ..errors import TsganError
+from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss
 from ..train import Batch, Phase, Update
 
 
@@ -30,6 +31,9 @@ class ObjectiveConfig:
     objective_defaults: bool = param(
         True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's"
     )
+    info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)")
+    info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)")
+    info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)")
 
 
 class SequenceModel(nn.Module):
@@ -38,11 +42,12 @@ class SequenceModel(nn.Module):
     config_cls: type
     paper: str = ""
 
-    def __init__(self, config: Any, n_features: int, seq_len: int):
+    def __init__(self, config: Any, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__()
         self.config = config
         self.n_features = n_features
         self.seq_len = seq_len
+        self.cond_dim = cond_dim  # width of the per-step condition vector (0: unconditional)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -50,8 +55,9 @@ class SequenceModel(nn.Module):
     def schedule(self) -> list[Phase]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
-        """``n`` synthetic windows ``(n, T, F)`` in the scaled space."""
+    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:  # pragma: no cover - abstract
+        """``n`` synthetic windows ``(n, T, F)`` in the scaled space, given per-step
+        conditions ``(n, T, C)`` (conditional models) and InfoGAN ``codes`` (drawn if None)."""
         raise NotImplementedError
 
     @property
@@ -65,31 +71,100 @@ def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional:
     return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
 
 
+class Controls(nn.Module):
+    """What steers a generator besides noise (Mirza & Osindero 2014; Chen et al. 2016).
+
+    * conditions ``(B, T, C)``: extra per-step inputs of the generator and the
+      discriminator (a per-sequence label is the same vector at every step);
+    * InfoGAN codes ``(B, K + M)``: a one-hot categorical code of ``K`` categories and
+      ``M`` continuous codes ~ U(-1, 1), fed to the generator at every step; the Q
+      head reads the discriminator's time-pooled features and predicts them.
+    """
+
+    def __init__(self, config: ObjectiveConfig, cond_dim: int, feature_dim: int):
+        super().__init__()
+        self.cond_dim = cond_dim
+        self.n_categories = config.info_categories
+        self.n_continuous = config.info_continuous
+        self.weight = config.info_weight
+        if self.n_categories == 1 or self.n_categories < 0 or self.n_continuous < 0:
+            raise TsganError("info_categories must be 0 or at least 2, and info_continuous at least 0")
+        self.q = nn.Linear(feature_dim, self.code_dim) if self.code_dim else None
+
+    @property
+    def code_dim(self) -> int:
+        return self.n_categories + self.n_continuous
+
+    @property
+    def extra_dim(self) -> int:
+        """Extra generator inputs per step: conditions then codes."""
+        return self.cond_dim + self.code_dim
+
+    def draw_codes(self, n: int, rng: torch.Generator) -> Tensor | None:
+        if not self.code_dim:
+            return None
+        parts = []
+        if self.n_categories:
+            k = torch.randint(self.n_categories, (n,), generator=rng, device=rng.device)
+            parts.append(torch.nn.functional.one_hot(k, self.n_categories).float())
+        if self.n_continuous:
+            parts.append(torch.rand(n, self.n_continuous, generator=rng, device=rng.device) * 2 - 1)
+        return torch.cat(parts, dim=1)
+
+    def generator_input(self, z: Tensor, cond: Tensor | None, codes: Tensor | None) -> Tensor:
+        """``[z_t, cond_t, codes]`` at every step ``(B, T, Z + C + K + M)``."""
+        if self.cond_dim and cond is None:
+            raise TsganError("this model is conditional: pass condition=... to sample")
+        parts = [z]
+        if self.cond_dim:
+            parts.append(cond)
+        if codes is not None:
+            parts.append(codes[:, None, :].expand(-1, z.shape[1], -1))
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else z
+
+    def critic_input(self, x: Tensor, cond: Tensor | None) -> Tensor:
+        return torch.cat([x, cond], dim=-1) if self.cond_dim else x
+
+    def info_loss(self, features: Tensor, codes: Tensor) -> Tensor:
+        """``lambda * -L_I`` from the discriminator's features ``(B, T, H)`` of fakes made with ``codes``."""
+        out = self.q(features.mean(1))
+        k = self.n_categories
+        return info_loss(
+            out[:, :k] if k else None, codes[:, :k].argmax(1) if k else None,
+            out[:, k:] if self.n_continuous else None, codes[:, k:] if self.n_continuous else None,
+            self.weight,
+        )
+
+
 class Adversary:
     """The adversarial terms of a model for one named objective (objectives.py).
 
     Models call ``d_loss``/``g_loss`` and attach ``after_d_step``; nothing in a model
-    branches on the objective's name.
+    branches on the objective's name. ``critic(x, cond)`` scores inputs under
+    per-step conditions (None for unconditional models); the gradient penalty
+    interpolates ``x`` only, conditions held fixed.
     """
 
-    def __init__(self, objective: str, critic: Callable[[Tensor], Tensor], critic_params, gp_weight: float, clip: float):
+    def __init__(self, objective: str, critic: Callable[[Tensor, Tensor | None], Tensor], critic_params, gp_weight: float, clip: float):
         self.objective = OBJECTIVES[objective]
         self.critic = critic
         self.critic_params = list(critic_params)
         self.gp_weight = gp_weight
         self.clip = clip
 
-    def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
+    def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
-        loss = self.objective.d_loss(self.critic(real), self.critic(fake.detach()))
-        return self.add_penalty(loss, real, fake, rng)
+        loss = self.objective.d_loss(self.critic(real, cond), self.critic(fake.detach(), cond))
+        return self.add_penalty(loss, real, fake, rng, cond)
 
-    def add_penalty(self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator) -> tuple[Tensor, dict[str, Tensor]]:
+    def add_penalty(
+        self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """``loss`` plus the objective's gradient penalty (if it has one), and the logs."""
         if not self.objective.gradient_penalty:
             return loss, {}
         with _cudnn_double_backward_safe(real):
-            gp = gradient_penalty(self.critic, real, fake, self.gp_weight, rng)
+            gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
         return loss + gp, {"gp": gp.detach()}
 
     def optimizer(self, params, fallback: Callable[[], torch.optim.Optimizer], use_paper: bool) -> torch.optim.Optimizer:
@@ -103,8 +178,8 @@ class Adversary:
     def critic_repeats(self, model_default: int, use_paper: bool) -> int:
         return self.objective.n_critic if (use_paper and self.objective.n_critic) else model_default
 
-    def g_loss(self, fake: Tensor) -> Tensor:
-        return self.objective.g_loss(self.critic(fake))
+    def g_loss(self, fake: Tensor, cond: Tensor | None = None) -> Tensor:
+        return self.objective.g_loss(self.critic(fake, cond))
 
     @property
     def after_d_step(self) -> Callable[[], None] | None:
@@ -132,38 +207,64 @@ class _cudnn_double_backward_safe:
 class RecurrentGAN(SequenceModel):
     """A generator/discriminator pair trained on ``config.objective``.
 
-    Subclasses build ``self.generator`` and ``self.discriminator`` and define
-    ``noise``; ``generate``, the two losses and the alternating schedule
-    (``d_rounds`` critic updates, then ``g_rounds`` generator updates) live here.
+    Subclasses build ``self.generator`` (input: noise plus ``controls.extra_dim``
+    per step) and ``self.discriminator`` (input: data plus ``cond_dim`` per step,
+    with ``features(x) -> (B, T, H)``), then call ``init_adversary(H)``; they define
+    ``noise``. Generation, the losses (with the InfoGAN term when codes are on)
+    and the alternating schedule (``d_rounds`` critic updates, then ``g_rounds``
+    generator updates) live here.
     """
 
-    def init_adversary(self) -> None:
+    def init_adversary(self, feature_dim: int) -> None:
         c = self.config
-        self.adversary = Adversary(c.objective, self.discriminator, self.discriminator.parameters(), c.gp_weight, c.clip)
+        self.controls = Controls(c, self.cond_dim, feature_dim)
+        self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
+
+    def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        return self.discriminator(self.controls.critic_input(x, cond))
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:
-        return self.generator(self.noise(n, rng))
+    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
+        if codes is None:
+            codes = self.controls.draw_codes(n, rng)
+        return self.generator(self.controls.generator_input(self.noise(n, rng), cond, codes))
+
+    def fake(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
+        """Fakes under the batch's conditions, and the codes they were made with."""
+        n = batch.x.shape[0]
+        codes = self.controls.draw_codes(n, batch.rng)
+        return self.generate(n, batch.rng, batch.cond, codes), codes
+
+    def with_info(self, loss: Tensor, logs: dict, fake: Tensor, cond: Tensor | None, codes: Tensor | None):
+        """Add InfoGAN's ``lambda * -L_I`` on ``fake`` when the model has latent codes."""
+        if codes is None:
+            return loss, logs
+        mi = self.controls.info_loss(self.discriminator.features(self.controls.critic_input(fake, cond)), codes)
+        return loss + mi, {**logs, "info": mi.detach()}
 
     def d_loss(self, batch: Batch):
-        fake = self.generate(batch.x.shape[0], batch.rng)
-        return self.adversary.d_loss(batch.x, fake, batch.rng)
+        fake, codes = self.fake(batch)
+        loss, logs = self.adversary.d_loss(batch.x, fake, batch.rng, batch.cond)
+        return self.with_info(loss, logs, fake.detach(), batch.cond, codes)
 
     def g_loss(self, batch: Batch):
-        return self.adversary.g_loss(self.generate(batch.x.shape[0], batch.rng))
+        fake, codes = self.fake(batch)
+        return self.with_info(self.adversary.g_loss(fake, batch.cond), {}, fake, batch.cond, codes)
 
-    def model_optimizers(self) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
-        """The paper's own optimizers, keys "d" and "g"."""
+    def model_optimizers(self, d_params: list, g_params: list) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
+        """The paper's own optimizers over the given parameters, keys "d" and "g"."""
         raise NotImplementedError
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        own = self.model_optimizers()
+        d_params = [*self.discriminator.parameters(), *self.controls.parameters()]  # Q shares D's body
+        g_params = list(self.generator.parameters())
+        own = self.model_optimizers(d_params, g_params)
         use = self.config.objective_defaults
         return {
-            "d": self.adversary.optimizer(self.discriminator.parameters(), lambda: own["d"], use),
-            "g": self.adversary.optimizer(self.generator.parameters(), lambda: own["g"], use),
+            "d": self.adversary.optimizer(d_params, lambda: own["d"], use),
+            "g": self.adversary.optimizer(g_params, lambda: own["g"], use),
         }
 
     def schedule(self) -> list[Phase]:

@@ -36,15 +36,15 @@ class CRNNGANConfig(ObjectiveConfig):
 
 
 class Generator(nn.Module):
-    def __init__(self, c: CRNNGANConfig, n_features: int):
+    def __init__(self, c: CRNNGANConfig, n_features: int, extra: int = 0):
         super().__init__()
-        self.input = nn.Linear(2 * n_features, c.hidden)  # [noise_t, x_{t-1}] -> hidden, ReLU
+        self.input = nn.Linear(2 * n_features + extra, c.hidden)  # [noise_t (+ conditions/codes), x_{t-1}] -> hidden, ReLU
         self.cells = nn.ModuleList(nn.LSTMCell(c.hidden, c.hidden) for _ in range(c.num_layers))
         self.out = nn.Linear(c.hidden, n_features)
         self.n_features = n_features
 
-    def forward(self, z: Tensor) -> Tensor:  # (B, T, F) uniform noise -> (B, T, F) in [0, 1]
-        b, t, f = z.shape
+    def forward(self, z: Tensor) -> Tensor:  # (B, T, F + extra) noise -> (B, T, F) in [0, 1]
+        b, t, f = z.shape[0], z.shape[1], self.n_features
         state = [(z.new_zeros(b, cell.hidden_size), z.new_zeros(b, cell.hidden_size)) for cell in self.cells]
         prev = z.new_zeros(b, f)
         outs = []
@@ -59,16 +59,16 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, c: CRNNGANConfig, n_features: int):
+    def __init__(self, c: CRNNGANConfig, n_inputs: int):
         super().__init__()
         self.drop = nn.Dropout(c.dropout)
         self.rnn = nn.LSTM(
-            n_features, c.hidden, num_layers=c.num_layers, batch_first=True, bidirectional=True,
+            n_inputs, c.hidden, num_layers=c.num_layers, batch_first=True, bidirectional=True,
             dropout=c.dropout if c.num_layers > 1 else 0.0,
         )
         self.out = nn.Linear(2 * c.hidden, 1)
 
-    def features(self, x: Tensor) -> Tensor:  # (B, T, F) -> (B, T, 2 * hidden)
+    def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, 2 * hidden)
         h, _ = self.rnn(self.drop(x))
         return h
 
@@ -80,11 +80,12 @@ class CRNNGAN(RecurrentGAN):
     config_cls = CRNNGANConfig
     paper = "Mogren 2016, C-RNN-GAN: Continuous recurrent neural networks with adversarial training"
 
-    def __init__(self, config: CRNNGANConfig, n_features: int, seq_len: int):
-        super().__init__(config, n_features, seq_len)
-        self.generator = Generator(config, n_features)
-        self.discriminator = Discriminator(config, n_features)
-        self.init_adversary()
+    def __init__(self, config: CRNNGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
+        super().__init__(config, n_features, seq_len, cond_dim)
+        extra = cond_dim + config.info_categories + config.info_continuous
+        self.generator = Generator(config, n_features, extra)
+        self.discriminator = Discriminator(config, n_features + cond_dim)
+        self.init_adversary(2 * config.hidden)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
@@ -94,13 +95,12 @@ class CRNNGAN(RecurrentGAN):
         if not self.config.feature_matching:
             return super().g_loss(batch)
         # || E f(x) - E f(G(z)) ||^2 over the discriminator's last layer, per step
-        fake = self.generate(batch.x.shape[0], batch.rng)
-        real_f = self.discriminator.features(batch.x).mean(0).detach()
-        return ((self.discriminator.features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
+        fake, codes = self.fake(batch)
+        features = lambda v: self.discriminator.features(self.controls.critic_input(v, batch.cond))  # noqa: E731
+        real_f = features(batch.x).mean(0).detach()
+        loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
+        return self.with_info(loss, {}, fake, batch.cond, codes)
 
-    def model_optimizers(self):
+    def model_optimizers(self, d_params, g_params):
         lr = self.config.lr
-        return {
-            "d": torch.optim.SGD(self.discriminator.parameters(), lr=lr),
-            "g": torch.optim.SGD(self.generator.parameters(), lr=lr),
-        }
+        return {"d": torch.optim.SGD(d_params, lr=lr), "g": torch.optim.SGD(g_params, lr=lr)}

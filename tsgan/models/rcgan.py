@@ -36,45 +36,45 @@ class RCGANConfig(ObjectiveConfig):
 
 
 class Generator(nn.Module):
-    def __init__(self, c: RCGANConfig, n_features: int):
+    def __init__(self, c: RCGANConfig, n_features: int, extra: int = 0):
         super().__init__()
-        self.rnn = rnn(c.cell, c.latent_dim, c.hidden_g, c.num_layers)
+        self.rnn = rnn(c.cell, c.latent_dim + extra, c.hidden_g, c.num_layers)  # noise + conditions/codes per step
         self.out = nn.Linear(c.hidden_g, n_features)
 
-    def forward(self, z: Tensor) -> Tensor:  # (B, T, Z) -> (B, T, F) in [0, 1]
+    def forward(self, z: Tensor) -> Tensor:  # (B, T, Z + extra) -> (B, T, F) in [0, 1]
         h, _ = self.rnn(z)
         return torch.sigmoid(self.out(h))
 
 
 class Discriminator(nn.Module):
-    def __init__(self, c: RCGANConfig, n_features: int):
+    def __init__(self, c: RCGANConfig, n_inputs: int):
         super().__init__()
-        self.rnn = rnn(c.cell, n_features, c.hidden_d, c.num_layers)
+        self.rnn = rnn(c.cell, n_inputs, c.hidden_d, c.num_layers)  # data + per-step conditions
         self.out = nn.Linear(c.hidden_d, 1)
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, T, F) -> (B, T) one logit per step
-        h, _ = self.rnn(x)
-        return self.out(h).squeeze(-1)
+    def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, hidden_d)
+        return self.rnn(x)[0]
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T) one logit per step
+        return self.out(self.features(x)).squeeze(-1)
 
 
 class RCGAN(RecurrentGAN):
     config_cls = RCGANConfig
     paper = "Esteban, Hyland & Rätsch 2017, Recurrent Conditional GANs"
 
-    def __init__(self, config: RCGANConfig, n_features: int, seq_len: int):
-        super().__init__(config, n_features, seq_len)
-        self.generator = Generator(config, n_features)
-        self.discriminator = Discriminator(config, n_features)
-        self.init_adversary()
+    def __init__(self, config: RCGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
+        super().__init__(config, n_features, seq_len, cond_dim)
+        extra = cond_dim + config.info_categories + config.info_continuous
+        self.generator = Generator(config, n_features, extra)
+        self.discriminator = Discriminator(config, n_features + cond_dim)
+        self.init_adversary(config.hidden_d)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # fresh N(0, 1) noise at every step (B, T, Z)
         return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device)
 
     # ------------------------------------------------------------------ schedule
-    def model_optimizers(self):
+    def model_optimizers(self, d_params, g_params):
         c = self.config
-        return {
-            "d": torch.optim.SGD(self.discriminator.parameters(), lr=c.lr_d),
-            "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g),
-        }
+        return {"d": torch.optim.SGD(d_params, lr=c.lr_d), "g": torch.optim.Adam(g_params, lr=c.lr_g)}

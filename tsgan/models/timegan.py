@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
 from ..train import Batch, Phase, Update
-from .base import ObjectiveConfig, Adversary, SequenceModel, rnn
+from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
 from .layers import run_rnn
 
 
@@ -63,9 +63,15 @@ class Net(nn.Module):
         self.out = nn.Linear(hidden, d_out)
         self.sigmoid = sigmoid
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, T, d_in) -> (B, T, d_out)
-        y = self.out(run_rnn(self.rnn, x))
+    def features(self, x: Tensor) -> Tensor:  # (B, T, d_in) -> (B, T, hidden)
+        return run_rnn(self.rnn, x)
+
+    def head(self, h: Tensor) -> Tensor:  # (B, T, hidden) -> (B, T, d_out)
+        y = self.out(h)
         return torch.sigmoid(y) if self.sigmoid else y
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, d_in) -> (B, T, d_out)
+        return self.head(self.features(x))
 
 
 @contextmanager
@@ -85,24 +91,39 @@ class TimeGAN(SequenceModel):
     config_cls = TimeGANConfig
     paper = "Yoon, Jarrett & van der Schaar 2019, Time-series Generative Adversarial Networks"
 
-    def __init__(self, config: TimeGANConfig, n_features: int, seq_len: int):
-        super().__init__(config, n_features, seq_len)
+    def __init__(self, config: TimeGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
+        super().__init__(config, n_features, seq_len, cond_dim)
         c, f, h, L = config, n_features, config.hidden, config.num_layers
         self.z_dim = c.z_dim or f
+        # conditions (conditional GAN) and InfoGAN codes enter the generator; conditions
+        # also enter the discriminator; Q reads the discriminator's features
+        self.controls = Controls(c, cond_dim, h)
         self.embedder = Net(c.cell, f, h, L, h)
         self.recovery = Net(c.cell, h, h, L, f)
-        self.generator = Net(c.cell, self.z_dim, h, L, h)
+        self.generator = Net(c.cell, self.z_dim + self.controls.extra_dim, h, L, h)
         self.supervisor = Net(c.cell, h, h, max(1, L - 1), h)
-        self.discriminator = Net(c.cell, h, h, L, 1, sigmoid=False)
-        self.adversary = Adversary(c.objective, self.discriminator, self.discriminator.parameters(), c.gp_weight, c.clip)
+        self.discriminator = Net(c.cell, h + cond_dim, h, L, 1, sigmoid=False)
+        self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
         self.objective = self.adversary.objective
+
+    def critic(self, h: Tensor, cond: Tensor | None = None) -> Tensor:
+        return self.discriminator(self.controls.critic_input(h, cond))
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # Z ~ U(0, 1), (B, T, z) as in the released code
         return torch.rand(n, self.seq_len, self.z_dim, generator=rng, device=rng.device)
 
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:
-        return self.recovery(self.supervisor(self.generator(self.noise(n, rng))))
+    def generator_input(self, n: int, rng: torch.Generator, cond: Tensor | None, codes: Tensor | None) -> Tensor:
+        return self.controls.generator_input(self.noise(n, rng), cond, codes)
+
+    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
+        if codes is None:
+            codes = self.controls.draw_codes(n, rng)
+        return self.recovery(self.supervisor(self.generator(self.generator_input(n, rng, cond, codes))))
+
+    def info_term(self, features: Tensor, codes: Tensor | None) -> Tensor | None:
+        """InfoGAN's ``lambda * -L_I`` from discriminator features of H^ (None without codes)."""
+        return None if codes is None else self.controls.info_loss(features, codes)
 
     # ------------------------------------------------------------------ losses
     def supervised_mse(self, h: Tensor) -> Tensor:
@@ -123,22 +144,29 @@ class TimeGAN(SequenceModel):
 
     def generator_loss(self, batch: Batch):
         """Joint phase, g + s: U + gamma U_e + eta sqrt(L_S) + eta (V1 + V2)."""
-        c, x = self.config, batch.x
+        c, x, cond = self.config, batch.x, batch.cond
         b = x.shape[0]
         with torch.no_grad():
             h = self.embedder(x)  # e is not updated here
-        e_hat = self.generator(self.noise(b, batch.rng))
+        codes = self.controls.draw_codes(b, batch.rng)
+        e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
         s_real, h_hat = self.supervisor(torch.cat([h, e_hat])).split(b)  # one pass for S(H), S(E^)
         loss_s = F.mse_loss(s_real[:, :-1], h[:, 1:])
-        with frozen(self.recovery, self.discriminator):
+        with frozen(self.recovery, self.discriminator, self.controls):
             x_hat = self.recovery(h_hat)
-            y = self.discriminator(torch.cat([h_hat, e_hat]))  # one pass for both fakes
+            cond2 = None if cond is None else torch.cat([cond, cond])
+            feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
+            y = self.discriminator.head(feats)  # one pass for both fakes
+            info = self.info_term(feats[:b], codes)
         y_fake, y_fake_e = y.split(b)
         loss_u = self.objective.g_loss(y_fake)
         loss_u_e = self.objective.g_loss(y_fake_e)
         loss_v = moment_loss(x, x_hat)
         loss = loss_u + c.gamma * loss_u_e + c.eta * torch.sqrt(loss_s) + c.eta * loss_v
-        return loss, {"adv": loss_u.detach(), "sup": loss_s.detach(), "moments": loss_v.detach()}
+        logs = {"adv": loss_u.detach(), "sup": loss_s.detach(), "moments": loss_v.detach()}
+        if info is not None:
+            loss, logs["info"] = loss + info, info.detach()
+        return loss, logs
 
     def embedder_loss(self, batch: Batch):
         """Joint phase, e + r: 10 sqrt(MSE(X, X~)) + 0.1 L_S."""
@@ -151,34 +179,41 @@ class TimeGAN(SequenceModel):
 
     def discriminator_loss(self, batch: Batch):
         """Joint phase, d: real vs H^ vs gamma-weighted E^; skipped while d_loss <= threshold."""
-        c, x = self.config, batch.x
+        c, x, cond = self.config, batch.x, batch.cond
         b = x.shape[0]
+        codes = self.controls.draw_codes(b, batch.rng)
         with torch.no_grad():
             h = self.embedder(x)
-            e_hat = self.generator(self.noise(b, batch.rng))
+            e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
             h_hat = self.supervisor(e_hat)
-        y_real, y_fake, y_fake_e = self.discriminator(torch.cat([h, h_hat, e_hat])).split(b)
+        cond3 = None if cond is None else torch.cat([cond, cond, cond])
+        feats = self.discriminator.features(self.controls.critic_input(torch.cat([h, h_hat, e_hat]), cond3))
+        y_real, y_fake, y_fake_e = self.discriminator.head(feats).split(b)
+        info = self.info_term(feats[b : 2 * b], codes)
         # real vs H^, plus the gamma-weighted fake term on E^ (released code)
         loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
-        # the code's gate "train D only while its loss > 0.15" is defined for bounded (cross-entropy) losses
+        # the code's gate "train D only while its loss > 0.15" is defined for bounded (cross-entropy) losses;
+        # while it holds D back, Q (sharing D's body) still learns the codes
         if self.objective.bounded and loss.item() <= c.d_threshold:
-            return None
-        return self.adversary.add_penalty(loss, h, h_hat, batch.rng)
+            return None if info is None else (info, {"info": info.detach()})
+        loss, logs = self.adversary.add_penalty(loss, h, h_hat, batch.rng, cond)
+        if info is not None:
+            loss, logs["info"] = loss + info, info.detach()
+        return loss, logs
 
     # ------------------------------------------------------------------ schedule
     def optimizers(self):
         lr = self.config.lr
         er = [*self.embedder.parameters(), *self.recovery.parameters()]
         gs = [*self.generator.parameters(), *self.supervisor.parameters()]
+        dq = [*self.discriminator.parameters(), *self.controls.parameters()]  # Q shares D's body
         return {
             "embedding": torch.optim.Adam(er, lr=lr),
             "supervised": torch.optim.Adam(gs, lr=lr),
             "generator": self.adversary.optimizer(gs, lambda: torch.optim.Adam(gs, lr=lr), self.config.objective_defaults),
             "embedder": torch.optim.Adam(er, lr=lr),
             "discriminator": self.adversary.optimizer(
-                self.discriminator.parameters(),
-                lambda: torch.optim.Adam(self.discriminator.parameters(), lr=lr),
-                self.config.objective_defaults,
+                dq, lambda: torch.optim.Adam(dq, lr=lr), self.config.objective_defaults
             ),
         }
 
