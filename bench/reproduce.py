@@ -77,7 +77,7 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
         synth = real
         row.update(steps=0, train_seconds=0.0, samples_per_second=None)
     else:
-        syn = tsgan.Synthesizer(model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device)
+        syn = tsgan.Synthesizer(model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0)  # PROTOCOL: all data
         syn.fit(frame, **roles)
         t = time.perf_counter()
         synth = syn.sample(len(real), seed=seed)  # original units, like the paper's renormalised output

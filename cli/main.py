@@ -55,6 +55,9 @@ def fit(
     condition_column: Optional[List[str]] = typer.Option(
         None, "--condition-column", "-c", help="condition on this column (label or attribute, per sequence or per step; repeatable)"
     ),
+    holdout: Optional[float] = typer.Option(
+        None, "--holdout", help="share held out of training for privacy checks, by entity or final time block (default 0.2 when the data allows; 0 = off)"
+    ),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -74,7 +77,7 @@ def fit(
     ensure_writable_dir(run_dir, force)  # fail before training, not after
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
-        device=device, progress=not quiet and sys.stderr.isatty(), **params,
+        device=device, progress=not quiet and sys.stderr.isatty(), holdout=holdout, **params,
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
@@ -84,6 +87,12 @@ def fit(
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
         + (" (stopped by --max-minutes)" if info["stopped"] == "time" else "")
     )
+    split = syn.split_
+    if split.get("holdout"):
+        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else "the final time block"
+        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`", soft_wrap=True)
+    elif split.get("note"):
+        out.print(split["note"])
     if syn.spec_.skipped_entities:
         out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
     last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
@@ -97,7 +106,8 @@ def fit(
         from tsgan.evaluate import load_pair, run_evaluation
 
         r, s, columns, history = load_pair(data, run_dir, None, seed, time_column, id_column, condition_column or None)
-        run_evaluation(r, s, columns, run_dir / "report", history=history, title=f"tsgan evaluation: {run_dir}", force=True)
+        priv = syn.privacy(seed=seed) if syn.split_.get("holdout") else None
+        run_evaluation(r, s, columns, run_dir / "report", history=history, title=f"tsgan evaluation: {run_dir}", force=True, privacy=priv)
         out.print(f"report written to {run_dir / 'report' / 'report.html'}")
 
 
@@ -184,8 +194,10 @@ def evaluate(
     time_column: Optional[str] = typer.Option(None, "--time-column"),
     id_column: Optional[str] = typer.Option(None, "--id-column"),
     condition_column: Optional[List[str]] = typer.Option(None, "--condition-column", "-c", help="condition columns (not scored)"),
+    compare: Optional[List[Path]] = typer.Option(None, "--compare", help="another run directory whose loss curves the report shows alongside (repeatable)"),
 ) -> None:
     """Score synthetic data against REAL and write metrics.json and a self-contained report.html."""
+    import tsgan
     from tsgan.evaluate import load_pair, run_evaluation
 
     if reps < 1:
@@ -193,6 +205,12 @@ def evaluate(
 
         raise TsganError(f"--reps must be at least 1 (got {reps})")
     r, s, columns, history = load_pair(real, target, n, seed, time_column, id_column, condition_column or None)
+    if compare:
+        runs = [target, *compare] if history is not None else list(compare)
+        history = {}
+        for run in runs:
+            other = tsgan.load(run)
+            history[f"{Path(run).name}: {other.model}, objective {other.config_.objective}"] = other.history_
     chosen = [m.strip() for m in metrics.split(",")] if metrics else None
     scores = run_evaluation(r, s, columns, out_dir, chosen, reps, history, title=f"tsgan evaluation: {target}", force=force)
     for key in ("discriminative", "predictive", "fid", "precision", "recall", "correlational", "marginal_ks", "autocorrelation", "mmd"):
@@ -201,6 +219,37 @@ def evaluate(
             text = v.get("skipped") if isinstance(v, dict) and "skipped" in v else (f"{v['mean']:.4f} ± {v['std']:.4f}" if isinstance(v, dict) else f"{v:.4f}")
             out.print(f"{key:16} {text}")
     out.print(f"report written to {out_dir / 'report.html'}")
+
+
+@app.command()
+def privacy(
+    run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit` (with a holdout split)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="also write privacy.json and privacy.html here"),
+    data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or the file moved"),
+    n: Optional[int] = typer.Option(None, "-n", help="synthetic windows to draw (default: as many as training windows, at most 10,000)"),
+    seed: int = typer.Option(0, "--seed"),
+    force: bool = typer.Option(False, "--force", help="write into an existing non-empty --out"),
+) -> None:
+    """Check a run for leaks: distance to closest record, copies, membership inference, DP budget."""
+    import json
+
+    import tsgan
+    from tsgan.errors import TsganError
+    from tsgan.privacy import summary_lines
+
+    if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
+    syn = tsgan.load(run_dir)
+    p = syn.privacy(data, n=n, seed=seed)
+    for line in summary_lines(p):
+        out.print(line, soft_wrap=True)
+    if out_dir is not None:
+        from tsgan.evaluate import write_privacy_page
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "privacy.json").write_text(json.dumps(p, indent=2))
+        write_privacy_page(out_dir / "privacy.html", p, title=f"tsgan privacy: {run_dir}")
+        out.print(f"privacy report written to {out_dir / 'privacy.html'}")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import torch
 from . import __version__
 from .config import build_config, to_dict
 from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
+from .data.windows import holdout_split
 from .errors import TsganError
 from .models import MODELS
 from .train import resolve_device, train
@@ -30,6 +31,7 @@ WEIGHTS_FILE = "model.pt"
 HISTORY_FILE = "history.csv"
 CONDITIONS_FILE = "conditions.npy"  # conditions of up to BANK_SIZE training windows, drawn when sample() gets none
 BANK_SIZE = 2000
+DEFAULT_HOLDOUT = 0.2
 
 
 def get_model_class(name: str):
@@ -70,6 +72,7 @@ class Synthesizer:
         max_minutes: float | None = None,
         device: str = "auto",
         progress: bool = False,
+        holdout: float | None = None,
         **params: Any,
     ):
         self.model = model
@@ -80,6 +83,7 @@ class Synthesizer:
         self.max_minutes = max_minutes
         self.device = device
         self.progress = progress
+        self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
         self.params = params
 
     # ------------------------------------------------------------------ fit
@@ -106,13 +110,11 @@ class Synthesizer:
             raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
         device = resolve_device(self.device)
         frame, time_column, id_column, condition_columns = load_data(data, time_column, id_column, condition_columns)
-        spec, base, lengths, conditions = to_series(
-            frame, self.seq_len, self.stride, time_column, id_column, condition_columns
-        )
-        scaler = MinMaxScaler().fit(base)
-        encoder = None if conditions is None else ConditionEncoder.fit(conditions)
-        cond = None if encoder is None else encoder.transform(conditions)
-        windows = Windows.from_lengths(scaler.transform(base), lengths, self.seq_len, self.stride, cond)
+        series = to_series(frame, self.seq_len, self.stride, time_column, id_column, condition_columns)
+        spec = series.spec
+        scaler = MinMaxScaler().fit(series.base)
+        encoder = None if series.conditions is None else ConditionEncoder.fit(series.conditions)
+        windows, holdout, split = self._split(series, scaler, encoder, self.holdout)
         spec.n_windows = len(windows)
 
         with torch.random.fork_rng(devices=[]):
@@ -133,6 +135,9 @@ class Synthesizer:
         self.scaler_ = scaler
         self.module_ = module
         self.conditions_ = encoder
+        self.split_ = split
+        self.source_ = _source_name(data)
+        self._windows = (windows, holdout)
         self.condition_bank_ = None
         if encoder is not None:
             all_cond = windows.cond_array()
@@ -148,6 +153,61 @@ class Synthesizer:
             "seed": self.seed,
         }
         return self
+
+    def _split(self, series, scaler, encoder, holdout: float | None):
+        """Training and holdout :class:`Windows` (scaled) and the split's summary.
+
+        ``holdout=None`` is the default: hold out ``DEFAULT_HOLDOUT`` when the data
+        allows it (enough entities or rows), else train on everything and say why.
+        """
+        fraction = DEFAULT_HOLDOUT if holdout is None else holdout
+        try:
+            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, fraction, self.seed)
+        except TsganError as e:
+            if holdout is not None:
+                raise
+            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, 0.0, self.seed)
+            split["note"] = f"no holdout: {str(e).split(':')[0]}"
+        base = scaler.transform(series.base)
+        cond = None if encoder is None else encoder.transform(series.conditions)
+        train_w = Windows(base, ts, self.seq_len, cond)
+        hold_w = Windows(base, hs, self.seq_len, cond)
+        train_w.groups, hold_w.groups = tg, hg
+        return train_w, hold_w, split
+
+    def privacy(self, data: str | Path | pd.DataFrame | None = None, n: int | None = None, seed: int = 0) -> dict[str, Any]:
+        """Privacy scores (:mod:`tsgan.privacy`) of fresh samples against this run's
+        training and holdout windows. ``data`` is needed for a loaded run whose data
+        was a DataFrame (otherwise the recorded file or built-in is re-read)."""
+        from .privacy import privacy_metrics
+
+        self._check_fitted()
+        if not self.split_.get("holdout"):
+            raise TsganError(
+                "this run kept no holdout split (" + self.split_.get("note", "--holdout 0") + "): refit with --holdout 0.2 for privacy checks"
+            )
+        windows = getattr(self, "_windows", None)
+        if windows is None or data is not None:
+            source = data if data is not None else self.source_
+            if source is None:
+                raise TsganError("this run was fitted on a DataFrame: pass its data (tsgan privacy RUN --data FILE)")
+            spec = self.spec_
+            frame, *_ = load_data(source)
+            series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
+            if series.spec.columns != spec.columns:
+                raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
+            windows = self._split(series, self.scaler_, self.conditions_, self.split_["holdout"])[:2]
+        train_w, hold_w = windows
+        synth = self.sample_scaled(n or min(len(train_w), 10_000), seed=seed)
+        panel = self.split_.get("by") == "entity"
+        out = privacy_metrics(
+            train_w.array(), hold_w.array(), synth,
+            train_w.groups if panel else None, hold_w.groups if panel else None, seed=seed,
+        )
+        out["split"] = self.split_
+        if self.train_info_.get("dp"):
+            out["dp"] = self.train_info_["dp"]
+        return out
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_"):
@@ -272,6 +332,8 @@ class Synthesizer:
             "columns": self.spec_.columns,
             "train": self.train_info_,
             "conditions": None if self.conditions_ is None else self.conditions_.to_dict(),
+            "holdout": self.split_,
+            "source": self.source_,
             "synthesizer": {"seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps},
         }
         path.mkdir(parents=True, exist_ok=True)
@@ -282,6 +344,15 @@ class Synthesizer:
             _atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, self.condition_bank_, allow_pickle=False))
         _atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
         return path
+
+
+def _source_name(data: Any) -> str | None:
+    """What to re-read for privacy checks: a built-in's name or the file's absolute path."""
+    if isinstance(data, pd.DataFrame):
+        return None
+    if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
+        return data
+    return str(Path(data).resolve())
 
 
 def ensure_writable_dir(path: Path, force: bool) -> None:
@@ -321,6 +392,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", spec.seq_len), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    syn._windows = None
     encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
     module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
     syn.conditions_ = encoder
@@ -332,6 +404,9 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn.config_, syn.spec_, syn.module_ = config, spec, module
     syn.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
     syn.train_info_ = meta.get("train", {})
+    syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}
+    syn.source_ = meta.get("source")
+    syn.holdout = syn.split_.get("holdout")
     hist = path / HISTORY_FILE
     syn.history_ = pd.read_csv(hist) if hist.exists() and hist.stat().st_size else pd.DataFrame()
     return syn

@@ -234,17 +234,25 @@ def plot_figures(real: np.ndarray, synth: np.ndarray, columns: list[str], histor
         fig.colorbar(im, ax=axes, shrink=0.8, label="Pearson correlation")
         emit("Cross-feature correlation", fig)
 
-    # loss curves
-    if history is not None and len(history):
-        loss_cols = [c for c in history.columns if c.endswith("/loss")]
-        if loss_cols:
-            fig, ax = plt.subplots(figsize=(11, 3.5))
-            window = max(1, len(history) // 100)
-            for c in loss_cols:
-                ax.plot(history["step"], history[c].rolling(window, min_periods=1).mean(), label=c)
-            ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", yscale="symlog")
-            ax.legend(fontsize=8, ncol=4)
-            emit("Training losses", fig)
+    # loss curves: one panel per run (several runs: e.g. WGAN-GP vs minimax on the same data)
+    runs = {} if history is None else (dict(history) if isinstance(history, dict) else {"training": history})
+    runs = {k: h for k, h in runs.items() if h is not None and len(h) and any(c.endswith("/loss") for c in h.columns)}
+    if runs:
+        fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.2 * len(runs)), squeeze=False)
+        for ax, (label, h) in zip(axes[:, 0], runs.items()):
+            window = max(1, len(h) // 100)
+            smooth = lambda v: v.rolling(window, min_periods=1).mean()  # noqa: E731
+            for c in [c for c in h.columns if c.endswith("/loss")]:
+                ax.plot(h["step"], smooth(h[c]), label=c)
+            if "d/gap" in h:  # for the WGAN objectives, the critic's estimate of the Wasserstein distance
+                ax.plot(h["step"], smooth(h["d/gap"]), label="d/gap = E D(x) - E D(G(z))", color="black", lw=2)
+            ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", title=label)
+            lo, hi = ax.get_ylim()
+            if hi - lo > 100:  # losses of very different sizes (TimeGAN's weighted terms)
+                ax.set_yscale("symlog", linthresh=1.0)
+            ax.legend(fontsize=8, ncol=4, loc="upper right")
+        fig.tight_layout()
+        emit("Training losses" + (" (runs compared)" if len(runs) > 1 else ""), fig)
     return figs
 
 
@@ -262,13 +270,50 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
         rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td><td>{html.escape(meaning)}</td><td>{refs}</td></tr>")
     imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}} td.num{{text-align:right;font-family:monospace}} img{{max-width:100%}}</style>
+{_STYLE}
 </head><body><h1>{html.escape(title)}</h1>
 <p>{scores['n_real']} real and {scores['n_synthetic']} synthetic windows, scored in the real data's min-max [0, 1] space.</p>
 <table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (PROTOCOL.md)</th></tr>{''.join(rows)}</table>
+{privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
 {imgs}</body></html>"""
     path = out_dir / "report.html"
+    path.write_text(page)
+    return path
+
+
+_STYLE = """<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222} table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px} td.num{text-align:right;font-family:monospace} img{max-width:100%}
+.pass{color:#1a7f37}.warn{color:#9a6700}.fail{color:#cf222e;font-weight:bold}</style>"""
+
+
+def privacy_section(p: dict[str, Any]) -> str:
+    """HTML for the privacy scores: verdict lines, the numbers, the thresholds."""
+    from .privacy import summary_lines
+
+    names = ["mia_auc", "dcr_share_closer_to_train", "near_copy_share"]
+    items = "".join(
+        f"<li class={p['verdicts'][k]}>{html.escape(line)}</li>" for k, line in zip(names, summary_lines(p))
+    ) + "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(p)[3:])
+    split = p.get("split", {})
+    how = "whole entities" if split.get("by") == "entity" else "the final time block"
+    rows = [
+        ("records compared (per set)", p["records"]),
+        ("DCR synthetic to train, p5 / p50", f"{p['dcr_synthetic_to_train']['p5']:.4f} / {p['dcr_synthetic_to_train']['p50']:.4f}"),
+        ("DCR holdout to train (baseline), p5 / p50", f"{p['dcr_holdout_to_train']['p5']:.4f} / {p['dcr_holdout_to_train']['p50']:.4f}"),
+        ("NNDR median, synthetic / holdout", f"{p['nndr_synthetic_median']:.3f} / {p['nndr_holdout_median']:.3f}"),
+        ("near-copy distance threshold (1st pct of holdout DCR)", f"{p['near_copy_threshold']:.4f}"),
+    ]
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v}</td></tr>" for k, v in rows)
+    th = "; ".join(f"{k}: pass &le; {v['pass_at_most']}, warn &le; {v['warn_at_most']}, else fail" for k, v in p["thresholds"].items())
+    return f"""<h2>Privacy</h2><p>Holdout: {split.get('holdout', 0):.0%} of the data ({how}, {split.get('holdout_windows', '?')} windows)
+never seen in training is the yardstick. Distances are Euclidean between flattened windows in [0, 1] space.</p>
+<ul>{items}</ul><table>{table}</table><p style="font-size:13px">Thresholds (the verdict uses the upper end of the
+AUC's 95% interval): {th}.</p>"""
+
+
+def write_privacy_page(path: Path, p: dict[str, Any], title: str) -> Path:
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>{_STYLE}</head>
+<body><h1>{html.escape(title)}</h1>{privacy_section(p)}</body></html>"""
     path.write_text(page)
     return path
 
@@ -283,12 +328,15 @@ def run_evaluation(
     history: pd.DataFrame | None = None,
     title: str = "tsgan evaluation",
     force: bool = False,
+    privacy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Scores + figures; writes ``metrics.json`` and ``report.html`` into ``out_dir``."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force and any(out_dir.iterdir()):
         raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
     scores = evaluate_arrays(real, synth, metrics, reps, cache_dir=cache_dir())
+    if privacy is not None:
+        scores["privacy"] = privacy
     figures = plot_figures(real, synth, columns, history)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(scores, indent=2))

@@ -93,3 +93,59 @@ class Windows:
 
     def to(self, device) -> WindowSampler:
         return WindowSampler(self.base, self.starts, self.seq_len, device, self.cond)
+
+
+def holdout_split(
+    lengths, seq_len: int, stride: int, fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Split windows into training and holdout sets that share no row.
+
+    Panel data (two or more entities): a ``fraction`` of the entities, drawn with
+    ``seed``, is held out whole. One series: its final ``fraction`` of rows is held
+    out as a contiguous time block; windows never cross the boundary. Returns the
+    training and holdout window starts, the entity index of each, and a summary.
+    """
+    from ..errors import TsganError
+
+    lengths = np.asarray(lengths, dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    if not 0 <= fraction < 1:
+        raise TsganError(f"--holdout must be in [0, 1) (got {fraction})")
+
+    def starts_of(entities, cut=None):
+        s, g = [], []
+        for e in entities:
+            lo, n = offsets[e], lengths[e]
+            if cut is not None:  # (lo, n) of a sub-block
+                lo, n = cut
+            if n >= seq_len:
+                st = lo + np.arange(0, n - seq_len + 1, stride)
+                s.append(st)
+                g.append(np.full(len(st), e))
+        return (np.concatenate(s) if s else np.zeros(0, np.int64)), (np.concatenate(g) if g else np.zeros(0, np.int64))
+
+    if fraction == 0:
+        s, g = starts_of(range(len(lengths)))
+        return s, np.zeros(0, np.int64), g, np.zeros(0, np.int64), {"holdout": 0.0}
+    if len(lengths) >= 2:
+        n_hold = int(round(fraction * len(lengths)))
+        n_hold = min(max(n_hold, 1), len(lengths) - 1)
+        perm = np.random.default_rng(seed).permutation(len(lengths))
+        hold = np.sort(perm[:n_hold])
+        train = np.sort(perm[n_hold:])
+        ts, tg = starts_of(train)
+        hs, hg = starts_of(hold)
+        info = {"holdout": fraction, "by": "entity", "holdout_entities": int(n_hold), "train_entities": int(len(train))}
+    else:
+        n = int(lengths[0])
+        cut = n - int(round(fraction * n))
+        if cut < seq_len or n - cut < seq_len:
+            raise TsganError(
+                f"the series has {n} rows: too short to hold out {fraction:.0%} of it as windows of {seq_len} steps: "
+                "pass --holdout 0, lower --seq-len or add rows"
+            )
+        ts, tg = starts_of([0], (0, cut))
+        hs, hg = starts_of([0], (cut, n - cut))
+        info = {"holdout": fraction, "by": "time", "split_row": cut}
+    info.update(train_windows=int(len(ts)), holdout_windows=int(len(hs)))
+    return ts, hs, tg, hg, info

@@ -154,8 +154,10 @@ class Adversary:
 
     def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
-        loss = self.objective.d_loss(self.critic(real, cond), self.critic(fake.detach(), cond))
-        return self.add_penalty(loss, real, fake, rng, cond)
+        d_real, d_fake = self.critic(real, cond), self.critic(fake.detach(), cond)
+        loss, logs = self.add_penalty(self.objective.d_loss(d_real, d_fake), real, fake, rng, cond)
+        # the critic's gap E D(x) - E D(G(z)): WGAN's estimate of the Wasserstein distance
+        return loss, {**logs, "gap": (d_real.mean() - d_fake.mean()).detach()}
 
     def add_penalty(
         self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None

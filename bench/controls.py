@@ -1,0 +1,179 @@
+"""Controllable generation and objectives (issue #5's must-show numbers).
+
+Three parts, each runnable on its own (``--part``), results in
+bench/results/controls-<part>.json:
+
+* ``conditional``: a conditional model on the labelled ``sine-bands`` built-in
+  (label = frequency band low/mid/high). A classifier trained on real windows
+  predicts the band of samples generated for each requested band; the share it
+  recognises is the conditional accuracy (target >= 0.90).
+* ``infogan``: the same data without labels, InfoGAN with a 3-category code.
+  Samples per code are classified by the real-trained classifier; purity is the
+  share of each code's samples in its majority band, averaged over codes
+  (target >= 0.8), and we report whether the codes pick distinct bands.
+* ``objectives``: RCGAN on Sines with minimax and WGAN-GP at growing step
+  budgets (same seed, so a longer run extends a shorter one); per budget the
+  discriminative score and the critic gap E D(x) - E D(G(z)) over the last 10 %
+  of steps. Writes a report (bench/results/objectives-report/) whose loss panel
+  compares the two runs, and the loss figure as a PNG.
+
+    python bench/controls.py --part conditional --steps 3000
+    python bench/controls.py --part infogan --steps 3000
+    python bench/controls.py --part objectives --budgets 250,500,1000,2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+BANDS = ["high", "low", "mid"]  # the encoder's (sorted) label order
+
+
+def spectrum_features(x: np.ndarray) -> np.ndarray:
+    """Phase-free features of windows ``(N, T, F)``: |rFFT| per feature, flattened."""
+    centred = x - x.mean(axis=1, keepdims=True)
+    return np.abs(np.fft.rfft(centred, axis=1)).reshape(len(x), -1)
+
+
+def band_classifier(seed: int = 0):
+    """A classifier of the band trained on real sine-bands windows (fresh data, other seed)."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import train_test_split
+
+    from tsgan.data.builtin import sine_bands
+
+    df = sine_bands(n=4000, seed=seed + 100)
+    x = df[["s0", "s1"]].to_numpy().reshape(-1, 24, 2)
+    y = df.groupby("sequence_id")["band"].first().to_numpy()
+    xtr, xte, ytr, yte = train_test_split(spectrum_features(x), y, test_size=0.25, random_state=seed)
+    clf = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1).fit(xtr, ytr)
+    return clf, float((clf.predict(xte) == yte).mean())
+
+
+def part_conditional(args) -> dict:
+    import tsgan
+
+    clf, real_acc = band_classifier()
+    out = {"real_holdout_accuracy": real_acc, "models": {}}
+    for model in args.models.split(","):
+        t0 = time.perf_counter()
+        syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=0, max_minutes=args.minutes)
+        syn.fit("sine-bands")  # the built-in conditions on its 'band' column
+        secs = time.perf_counter() - t0
+        per_band = {}
+        for band in BANDS:
+            x = syn.sample(args.n, seed=1, condition=band)
+            per_band[band] = float((clf.predict(spectrum_features(x)) == band).mean())
+        acc = float(np.mean(list(per_band.values())))
+        out["models"][model] = {"accuracy": acc, "per_band": per_band, "steps": syn.train_info_["steps"], "seconds": round(secs, 1)}
+        print(f"conditional {model}: accuracy {acc:.3f} {per_band} ({syn.train_info_['steps']} steps, {secs:.0f} s); real classifier {real_acc:.3f}")
+    return out
+
+
+def part_infogan(args) -> dict:
+    import tsgan
+    from tsgan.data.builtin import sine_bands
+
+    clf, real_acc = band_classifier()
+    data = sine_bands().drop(columns="band")
+    out = {"real_holdout_accuracy": real_acc, "models": {}}
+    for model in args.models.split(","):
+        t0 = time.perf_counter()
+        params = {"info_categories": 3, **dict(kv.split("=", 1) for kv in args.param or [])}
+        syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=0, max_minutes=args.minutes, **params)
+        syn.fit(data, id_column="sequence_id", time_column="step")
+        secs = time.perf_counter() - t0
+        table = {}
+        for code in range(3):
+            pred = clf.predict(spectrum_features(syn.sample(args.n, seed=1, codes=code)))
+            table[code] = {b: float((pred == b).mean()) for b in BANDS}
+        purity = float(np.mean([max(row.values()) for row in table.values()]))
+        majority = [max(row, key=row.get) for row in table.values()]
+        info = syn.history_["g/info"].dropna()
+        out["models"][model] = {
+            "params": params, "purity": purity, "code_to_band": table, "distinct_bands": len(set(majority)) == 3,
+            "final_info_loss": float(info.tail(100).mean()), "steps": syn.train_info_["steps"], "seconds": round(secs, 1),
+        }
+        print(f"infogan {model}: purity {purity:.3f}, majority bands {majority}, table {table} ({secs:.0f} s)")
+    return out
+
+
+def part_objectives(args) -> dict:
+    import tsgan
+    from tsgan.data import sines, sines_array
+    from tsgan.evaluate import plot_figures, run_evaluation
+    from tsgan.metrics import discriminative_score
+
+    real = sines_array().astype(np.float32)
+    frame = sines()
+    budgets = [int(b) for b in args.budgets.split(",")]
+    out = {"model": "rcgan", "data": "sines", "runs": {}}
+    final = {}
+    for objective in ("minimax", "wgan-gp"):
+        rows = []
+        for steps in budgets:
+            t0 = time.perf_counter()
+            syn = tsgan.Synthesizer(model="rcgan", steps=steps, seed=0, objective=objective)
+            syn.fit(frame, id_column="sequence_id", time_column="step")
+            secs = time.perf_counter() - t0
+            synth = syn.sample_scaled(len(real), seed=1)
+            disc = [discriminative_score(real, synth, seed=r) for r in range(args.reps)]
+            h = syn.history_
+            tail = h[h["step"] > 0.9 * steps]
+            rows.append({
+                "steps": steps, "disc": float(np.mean(disc)), "disc_std": float(np.std(disc)),
+                "critic_gap": float(tail["d/gap"].mean()), "d_loss": float(tail["d/loss"].mean()), "seconds": round(secs, 1),
+            })
+            print(f"{objective:8} {steps:6d} steps: disc {rows[-1]['disc']:.3f}, critic gap {rows[-1]['critic_gap']:.4f} ({secs:.0f} s)")
+            final[objective] = (syn, synth)
+        out["runs"][objective] = rows
+    # the report of #4 with both runs' loss curves, scored on the WGAN-GP run
+    syn, synth = final["wgan-gp"]
+    histories = {f"{o} ({budgets[-1]} steps)": final[o][0].history_ for o in ("wgan-gp", "minimax")}
+    report = RESULTS / "objectives-report"
+    run_evaluation(real, synth, [f"s{k}" for k in range(5)], report, ["discriminative", "marginal", "autocorrelation"],
+                   reps=1, history=histories, title="RCGAN on Sines: WGAN-GP vs minimax", force=True)
+    figs = dict(plot_figures(real[:500], synth[:500], [f"s{k}" for k in range(5)], histories))
+    import base64
+
+    (RESULTS / "objectives-losses.png").write_bytes(base64.b64decode(figs["Training losses (runs compared)"]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=("conditional", "infogan", "objectives"), required=True)
+    ap.add_argument("--models", default="rcgan", help="comma-separated models (conditional, infogan)")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--minutes", type=float, default=None, help="cap per training run")
+    ap.add_argument("--n", type=int, default=1000, help="samples per label / code")
+    ap.add_argument("--budgets", default="250,500,1000,2000", help="objectives: step budgets")
+    ap.add_argument("--reps", type=int, default=2, help="objectives: discriminative-score repeats")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--param", action="append", help="infogan: model parameter key=value (repeatable)")
+    ap.add_argument("--tag", default="", help="suffix of the results file")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    fn = {"conditional": part_conditional, "infogan": part_infogan, "objectives": part_objectives}[args.part]
+    t0 = time.perf_counter()
+    res = fn(args)
+    res["command"] = "python bench/controls.py " + " ".join(
+        f"--{k} {w}" for k, v in vars(args).items() if v not in (None, "") and k != "part" for w in (v if isinstance(v, list) else [v])
+    ) + f" --part {args.part}"
+    res["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"controls-{args.part}{args.tag}.json").write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
