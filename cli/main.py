@@ -58,6 +58,10 @@ def fit(
     holdout: Optional[float] = typer.Option(
         None, "--holdout", help="share held out of training for privacy checks, by entity or final time block (default 0.2 when the data allows; 0 = off)"
     ),
+    dp_epsilon: Optional[float] = typer.Option(None, "--dp-epsilon", help="train with DP-SGD (opacus) to this epsilon (per window)"),
+    dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="DP delta (default 1 / (10 x training windows))"),
+    dp_noise: Optional[float] = typer.Option(None, "--dp-noise", help="DP-SGD noise multiplier instead of a target epsilon"),
+    dp_max_grad_norm: float = typer.Option(1.0, "--dp-max-grad-norm", help="DP-SGD per-sample gradient clip"),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -77,7 +81,8 @@ def fit(
     ensure_writable_dir(run_dir, force)  # fail before training, not after
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
-        device=device, progress=not quiet and sys.stderr.isatty(), holdout=holdout, **params,
+        device=device, progress=not quiet and sys.stderr.isatty(), holdout=holdout,
+        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, **params,
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
@@ -87,6 +92,12 @@ def fit(
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
         + (" (stopped by --max-minutes)" if info["stopped"] == "time" else "")
     )
+    if info.get("dp"):
+        d = info["dp"]
+        out.print(
+            f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
+            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)", soft_wrap=True,
+        )
     split = syn.split_
     if split.get("holdout"):
         how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else "the final time block"

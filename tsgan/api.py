@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,10 @@ class Synthesizer:
         device: str = "auto",
         progress: bool = False,
         holdout: float | None = None,
+        dp_epsilon: float | None = None,
+        dp_delta: float | None = None,
+        dp_noise: float | None = None,
+        dp_max_grad_norm: float = 1.0,
         **params: Any,
     ):
         self.model = model
@@ -84,6 +89,13 @@ class Synthesizer:
         self.device = device
         self.progress = progress
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
+        self.dp = None
+        if dp_epsilon is not None or dp_noise is not None:
+            from .dp import DPSettings
+
+            self.dp = DPSettings(dp_epsilon, dp_noise, dp_delta, dp_max_grad_norm)
+            self.dp.validate()
+            params = {**params, "dp_layers": True}
         self.params = params
 
     # ------------------------------------------------------------------ fit
@@ -120,16 +132,27 @@ class Synthesizer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
-        result = train(
-            module,
-            windows,
-            steps=self.steps,
-            batch_size=config.batch_size,
-            seed=self.seed,
-            device=device,
-            max_minutes=self.max_minutes,
-            progress=self.progress,
-        )
+        private = None
+        if self.dp is not None:
+            from .dp import PrivateTraining
+
+            private = PrivateTraining(self.dp, module, len(windows), config.batch_size, self.steps, self.seq_len, self.stride)
+            windows.poisson_rate = private.sample_rate
+        try:
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus' hooks on frozen inputs
+            result = train(
+                module,
+                windows,
+                steps=self.steps,
+                batch_size=config.batch_size,
+                seed=self.seed,
+                device=device,
+                max_minutes=self.max_minutes,
+                progress=self.progress,
+                optimizer_hook=None if private is None else private.wrap_optimizers,
+            )
+        finally:
+            dp_spent = None if private is None else private.close()
         self.config_ = config
         self.spec_ = spec
         self.scaler_ = scaler
@@ -152,6 +175,8 @@ class Synthesizer:
             "phases": result.phases,
             "seed": self.seed,
         }
+        if dp_spent is not None:
+            self.train_info_["dp"] = dp_spent
         return self
 
     def _split(self, series, scaler, encoder, holdout: float | None):

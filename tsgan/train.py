@@ -91,6 +91,7 @@ def train(
     max_minutes: float | None = None,
     progress: bool = True,
     log_every: int = 1,
+    optimizer_hook: Optional[Callable[[dict, torch.Generator], dict]] = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -106,6 +107,8 @@ def train(
     sampler = data.to(dev)
     rng = torch.Generator(device=dev).manual_seed(seed)
     optimizers = model.optimizers()
+    if optimizer_hook is not None:  # e.g. DP-SGD wrapping the optimizers that read real data
+        optimizers = optimizer_hook(optimizers, rng)
     phases = model.schedule()
     counts = split_steps(phases, steps)
     deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes

@@ -49,12 +49,18 @@ class WindowSampler:
         self.starts = torch.as_tensor(starts, dtype=torch.long, device=self.device)
         self.offsets = torch.arange(seq_len, device=self.device)
         self.seq_len = seq_len
+        self.poisson_rate: float | None = None  # DP-SGD: each window joins a batch with this probability
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
     def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.randint(len(self), (batch_size,), generator=generator, device=generator.device)
+        if self.poisson_rate is None:
+            idx = torch.randint(len(self), (batch_size,), generator=generator, device=generator.device)
+        else:  # Poisson sampling, as the DP accountant assumes (an empty draw is redrawn)
+            idx = torch.zeros(0, dtype=torch.long)
+            while idx.numel() == 0:
+                idx = torch.nonzero(torch.rand(len(self), generator=generator, device=generator.device) < self.poisson_rate)[:, 0]
         rows = self.starts[idx.to(self.device)][:, None] + self.offsets  # (B, T)
         if self.cond is None:
             return self.base[rows]  # (B, T, F)
@@ -69,6 +75,7 @@ class Windows:
         self.starts = np.asarray(starts, dtype=np.int64)
         self.seq_len = seq_len
         self.cond = None if cond is None else np.ascontiguousarray(cond, dtype=np.float32)
+        self.poisson_rate: float | None = None
 
     @classmethod
     def from_lengths(cls, base: np.ndarray, lengths, seq_len: int, stride: int = 1, cond: np.ndarray | None = None) -> "Windows":
@@ -92,7 +99,9 @@ class Windows:
         return None if self.cond is None else gather_windows(self.cond, self.starts, self.seq_len)
 
     def to(self, device) -> WindowSampler:
-        return WindowSampler(self.base, self.starts, self.seq_len, device, self.cond)
+        sampler = WindowSampler(self.base, self.starts, self.seq_len, device, self.cond)
+        sampler.poisson_rate = self.poisson_rate
+        return sampler
 
 
 def holdout_split(

@@ -34,6 +34,7 @@ class ObjectiveConfig:
     info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)")
     info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)")
     info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)")
+    dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by --dp-epsilon / --dp-noise)")
 
 
 class SequenceModel(nn.Module):
@@ -65,10 +66,18 @@ class SequenceModel(nn.Module):
         return next(self.parameters()).device
 
 
-def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional: bool = False) -> nn.RNNBase:
-    """A batch-first LSTM or GRU."""
-    cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-    return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional: bool = False, dp: bool = False, dropout: float = 0.0) -> nn.Module:
+    """A batch-first LSTM or GRU; with ``dp``, opacus' drop-in DPLSTM/DPGRU, whose
+    per-sample gradients DP-SGD needs (cuDNN RNNs have none)."""
+    if dp:
+        try:
+            from opacus.layers import DPGRU, DPLSTM
+        except ImportError:
+            raise TsganError("differentially private training needs opacus: pip install opacus") from None
+        cls = {"lstm": DPLSTM, "gru": DPGRU}[cell]
+    else:
+        cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+    return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional, dropout=dropout)
 
 
 class Controls(nn.Module):
@@ -227,6 +236,16 @@ class RecurrentGAN(SequenceModel):
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def dp_targets(self) -> dict[str, list[nn.Module]]:
+        """What DP-SGD must privatise: the discriminator (and Q) read real data; the
+        generator learns only through them (post-processing)."""
+        if self.adversary.objective.gradient_penalty:
+            raise TsganError(
+                "the gradient penalty needs double backward, which DP-SGD's per-sample gradients lack: "
+                "choose --objective nonsaturating, minimax, hinge or wgan with --dp-epsilon"
+            )
+        return {"d": [self.discriminator, *([self.controls] if self.controls.q is not None else [])]}
 
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if codes is None:

@@ -21,7 +21,8 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES
 from ..train import Batch
-from .base import ObjectiveConfig, RecurrentGAN
+from ..errors import TsganError
+from .base import ObjectiveConfig, RecurrentGAN, rnn
 
 
 @dataclass
@@ -62,9 +63,9 @@ class Discriminator(nn.Module):
     def __init__(self, c: CRNNGANConfig, n_inputs: int):
         super().__init__()
         self.drop = nn.Dropout(c.dropout)
-        self.rnn = nn.LSTM(
-            n_inputs, c.hidden, num_layers=c.num_layers, batch_first=True, bidirectional=True,
-            dropout=c.dropout if c.num_layers > 1 else 0.0,
+        self.rnn = rnn(
+            "lstm", n_inputs, c.hidden, c.num_layers, bidirectional=True,
+            dropout=c.dropout if c.num_layers > 1 else 0.0, dp=c.dp_layers,
         )
         self.out = nn.Linear(2 * c.hidden, 1)
 
@@ -100,6 +101,11 @@ class CRNNGAN(RecurrentGAN):
         real_f = features(batch.x).mean(0).detach()
         loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
         return self.with_info(loss, {}, fake, batch.cond, codes)
+
+    def dp_targets(self):
+        if self.config.feature_matching:
+            raise TsganError("feature matching reads real data in the generator's loss: pass --param feature_matching=false with DP")
+        return super().dp_targets()
 
     def model_optimizers(self, d_params, g_params):
         lr = self.config.lr

@@ -49,7 +49,7 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, c: RCGANConfig, n_inputs: int):
         super().__init__()
-        self.rnn = rnn(c.cell, n_inputs, c.hidden_d, c.num_layers)  # data + per-step conditions
+        self.rnn = rnn(c.cell, n_inputs, c.hidden_d, c.num_layers, dp=c.dp_layers)  # data + per-step conditions
         self.out = nn.Linear(c.hidden_d, 1)
 
     def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, hidden_d)
