@@ -100,7 +100,7 @@ def fit(
         )
     split = syn.split_
     if split.get("holdout"):
-        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else "the final time block"
+        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
         out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`", soft_wrap=True)
     elif split.get("note"):
         out.print(split["note"])

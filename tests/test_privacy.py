@@ -57,11 +57,13 @@ def test_holdout_split_never_shares_rows():
     ts, hs, tg, hg, info = holdout_split([30, 40, 50, 60, 70], seq_len=10, stride=1, fraction=0.4, seed=0)
     assert info["by"] == "entity" and info["holdout_entities"] == 2
     assert set(tg).isdisjoint(hg) and len(ts) == info["train_windows"]
-    ts, hs, _, _, info = holdout_split([100], seq_len=10, stride=1, fraction=0.2, seed=0)
+    ts, hs, _, _, info = holdout_split([200], seq_len=10, stride=1, fraction=0.2, seed=0)
     train_rows = {r for s in ts for r in range(s, s + 10)}
     hold_rows = {r for s in hs for r in range(s, s + 10)}
-    assert info == {"holdout": 0.2, "by": "time", "split_row": 80, "train_windows": 71, "holdout_windows": 11}
-    assert not train_rows & hold_rows and min(hold_rows) == 80
+    # 40 rows held out as 4 blocks of 10 spread over time; no window mixes the two sets
+    assert info == {"holdout": 0.2, "by": "time", "blocks": [[20, 30], [70, 80], [120, 130], [170, 180]],
+                    "train_windows": 160 - 4 * 9 - 9, "holdout_windows": 4}
+    assert not train_rows & hold_rows and len(hold_rows) == 40
     with pytest.raises(TsganError, match="pass --holdout 0"):
         holdout_split([15], seq_len=10, stride=1, fraction=0.2)
 
@@ -88,10 +90,10 @@ def test_fit_keeps_holdout_and_privacy_runs(tmp_path):
 def test_privacy_cli(tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / "run"
     code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
-    assert code == 0 and "held out the final time block (8 windows)" in out
+    assert code == 0 and "held out 2 time blocks (4 windows)" in out
     code, out, err = run_cli(["privacy", run], monkeypatch, capsys)
-    assert code == 2 and "at least 10 training and 10 holdout windows (got 44 and 8)" in err
-    run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q", "--force", "--holdout", "0.3"], monkeypatch, capsys)
+    assert code == 2 and "at least 10 training and 10 holdout windows (got 36 and 4)" in err
+    run_cli(["fit", csv_path, "--seq-len", "2", "--steps", "2", "--out", run, "-q", "--force", "--holdout", "0.5"], monkeypatch, capsys)
     code, out, err = run_cli(["privacy", run, "--out", tmp_path / "p"], monkeypatch, capsys)
     assert code == 0, err
     assert "membership inference AUC" in out and json.loads((tmp_path / "p" / "privacy.json").read_text())["split"]["by"] == "time"

@@ -295,7 +295,7 @@ def privacy_section(p: dict[str, Any]) -> str:
         f"<li class={p['verdicts'][k]}>{html.escape(line)}</li>" for k, line in zip(names, summary_lines(p))
     ) + "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(p)[3:])
     split = p.get("split", {})
-    how = "whole entities" if split.get("by") == "entity" else "the final time block"
+    how = "whole entities" if split.get("by") == "entity" else f"{len(split.get('blocks', []))} time blocks spread over the series"
     rows = [
         ("records compared (per set)", p["records"]),
         ("DCR synthetic to train, p5 / p50", f"{p['dcr_synthetic_to_train']['p5']:.4f} / {p['dcr_synthetic_to_train']['p50']:.4f}"),

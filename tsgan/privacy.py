@@ -19,6 +19,11 @@ real data the generator never saw: the yardstick for "close".
   with a bootstrap 95 % interval. 0.5 is chance; 1 is a full leak. Per window and,
   for panel data, per entity (mean score of its windows).
 
+Caveat for one series: the holdout is a few time blocks of the same series; where
+the series drifts (prices trend), holdout windows differ in level from training
+windows and distance-based scores overstate leakage. Panel data with entities
+held out whole gives the cleaner test.
+
 Verdicts use the thresholds in :data:`THRESHOLDS`, stated in every report.
 """
 
@@ -164,8 +169,8 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
     ]
     if p.get("split", {}).get("by") == "time":
         lines.append(
-            "note: the holdout is the series' final time block; if the series trends or drifts, synthetic windows sit "
-            "closer to training records by construction, so weigh the membership-inference AUC over the DCR share"
+            "note: the holdout is time blocks of one series; if the series drifts between blocks, training and holdout "
+            "windows differ in level and both scores overstate leakage: compare with a DP run"
         )
     if p.get("mia_auc_entity"):
         e = p["mia_auc_entity"]

@@ -104,14 +104,25 @@ class Windows:
         return sampler
 
 
+HOLDOUT_BLOCKS = 5
+
+
+def _block_starts(blocks, seq_len: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window starts inside each (start row, length) block; never across a block's end."""
+    s = [lo + np.arange(0, n - seq_len + 1, stride) for lo, n in blocks if n >= seq_len]
+    starts = np.concatenate(s).astype(np.int64) if s else np.zeros(0, np.int64)
+    return starts, np.zeros(len(starts), np.int64)
+
+
 def holdout_split(
     lengths, seq_len: int, stride: int, fraction: float, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
     """Split windows into training and holdout sets that share no row.
 
     Panel data (two or more entities): a ``fraction`` of the entities, drawn with
-    ``seed``, is held out whole. One series: its final ``fraction`` of rows is held
-    out as a contiguous time block; windows never cross the boundary. Returns the
+    ``seed``, is held out whole. One series: ``fraction`` of its rows is held out as
+    up to five contiguous time blocks spread evenly over the series; windows never
+    cross a block boundary, so no window mixes training and holdout rows. Returns the
     training and holdout window starts, the entity index of each, and a summary.
     """
     from ..errors import TsganError
@@ -146,15 +157,24 @@ def holdout_split(
         hs, hg = starts_of(hold)
         info = {"holdout": fraction, "by": "entity", "holdout_entities": int(n_hold), "train_entities": int(len(train))}
     else:
+        # one series: up to HOLDOUT_BLOCKS contiguous blocks spread evenly over time, so a
+        # trend or drift does not make the holdout unlike the training data
         n = int(lengths[0])
-        cut = n - int(round(fraction * n))
-        if cut < seq_len or n - cut < seq_len:
+        total = int(round(fraction * n))
+        k = max(1, min(HOLDOUT_BLOCKS, total // seq_len, (n - total) // seq_len))
+        size = total // k
+        if size < seq_len or n - total < seq_len:
             raise TsganError(
                 f"the series has {n} rows: too short to hold out {fraction:.0%} of it as windows of {seq_len} steps: "
                 "pass --holdout 0, lower --seq-len or add rows"
             )
-        ts, tg = starts_of([0], (0, cut))
-        hs, hg = starts_of([0], (cut, n - cut))
-        info = {"holdout": fraction, "by": "time", "split_row": cut}
+        starts = [int(round((i + 0.5) * n / k - size / 2)) for i in range(k)]
+        starts = [min(max(st, 0), n - size) for st in starts]
+        hold_blocks = [(st, size) for st in starts]
+        edges = [0] + [e for st in starts for e in (st, st + size)] + [n]
+        train_blocks = [(edges[i], edges[i + 1] - edges[i]) for i in range(0, len(edges), 2)]
+        ts, tg = _block_starts(train_blocks, seq_len, stride)
+        hs, hg = _block_starts(hold_blocks, seq_len, stride)
+        info = {"holdout": fraction, "by": "time", "blocks": [[int(a), int(a + b)] for a, b in hold_blocks]}
     info.update(train_windows=int(len(ts)), holdout_windows=int(len(hs)))
     return ts, hs, tg, hg, info
