@@ -37,7 +37,7 @@ def _default_run_dir(data: str, model: str) -> Path:
 
 @app.command()
 def fit(
-    data: str = typer.Argument(..., help="CSV/Parquet file, or a built-in dataset name (see `tsgan datasets`)"),
+    data: str = typer.Argument(..., help="CSV/Parquet file, image folder or .npy (image models), or a built-in name (see `tsgan datasets`)"),
     model: str = typer.Option("rcgan", "--model", "-m", help="model name (see `tsgan models`)"),
     objective: Optional[str] = typer.Option(None, "--objective", help="minimax, nonsaturating, wgan, wgan-gp or hinge (default: the model's paper)"),
     seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps"),
@@ -62,12 +62,14 @@ def fit(
     dp_delta: Optional[float] = typer.Option(None, "--dp-delta", help="DP delta (default 1 / (10 x training windows))"),
     dp_noise: Optional[float] = typer.Option(None, "--dp-noise", help="DP-SGD noise multiplier instead of a target epsilon"),
     dp_max_grad_norm: float = typer.Option(1.0, "--dp-max-grad-norm", help="DP-SGD per-sample gradient clip"),
+    image_size: Optional[int] = typer.Option(None, "--image-size", help="image models: resize images to N x N (8-64)"),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
 ) -> None:
     """Fit a model on DATA and save the run directory."""
     from tsgan import Synthesizer
+    from tsgan.errors import TsganError
     from tsgan.api import ensure_writable_dir, get_model_class
     from tsgan.config import parse_key_values
 
@@ -81,14 +83,17 @@ def fit(
     ensure_writable_dir(run_dir, force)  # fail before training, not after
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
-        device=device, progress=not quiet and sys.stderr.isatty(), holdout=holdout,
+        device=device, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
         dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, **params,
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
     info = syn.train_info_
+    spec = syn.spec_
+    what = (f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})" if syn.kind == "image"
+            else f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})")
     out.print(
-        f"trained {model} on {syn.spec_.n_windows} windows ({syn.spec_.seq_len} x {syn.spec_.n_features}) "
+        f"trained {model} on {what} "
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
         + (" (stopped by --max-minutes)" if info["stopped"] == "time" else "")
     )
@@ -104,15 +109,22 @@ def fit(
         out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`", soft_wrap=True)
     elif split.get("note"):
         out.print(split["note"])
-    if syn.spec_.skipped_entities:
+    if getattr(syn.spec_, "skipped_entities", None):
         out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
     last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
     out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
     out.print(f"run saved to {run_dir}")
-    if sample_n:
+    if sample_n and syn.kind == "image":
+        from tsgan.data.images import save_images
+
+        target = save_images(syn.sample(sample_n, seed=seed), run_dir / "synthetic.png")
+        out.print(f"synthetic images ({sample_n}) written to {target}")
+    elif sample_n:
         target = run_dir / "synthetic.csv"
         _write_table(syn.sample_frame(sample_n, seed=seed), target, force=True)
         out.print(f"synthetic data ({sample_n} sequences) written to {target}")
+    if evaluate_after and syn.kind == "image":
+        raise TsganError("--evaluate scores sequence runs; image runs are not scored by `tsgan evaluate` yet")
     if evaluate_after:
         from tsgan.evaluate import load_pair, run_evaluation
 
@@ -139,7 +151,7 @@ def _write_table(frame, target: Path, force: bool) -> None:
 def sample(
     run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit`"),
     n: int = typer.Option(..., "-n", help="number of synthetic sequences"),
-    out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format)"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format); image runs: a .png grid, a .npy array or a folder of PNGs"),
     seed: int = typer.Option(0, "--seed", help="random seed: same seed, same samples"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing output file"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto"),
@@ -159,6 +171,20 @@ def sample(
         raise TsganError(f"directory {out_file.parent} does not exist: create it or choose another --out")
     syn = tsgan.load(run_dir, device=device)
     cond = parse_key_values(condition, "--condition") if condition else None
+    if syn.kind == "image":
+        import numpy as np
+
+        from tsgan.data.images import save_images
+
+        x = syn.sample(n, seed=seed, condition=cond, codes=code)
+        if out_file.suffix.lower() == ".npy":
+            np.save(out_file, x)
+        elif out_file.suffix.lower() in (".png", ""):
+            save_images(x, out_file)
+        else:
+            raise TsganError(f"image runs write a .png grid, a .npy array or a folder: got '{out_file.suffix}'")
+        out.print(f"wrote {n} images ({syn.spec_.channels} x {syn.spec_.size} x {syn.spec_.size}) to {out_file}")
+        return
     _write_table(syn.sample_frame(n, seed=seed, condition=cond, codes=code), out_file, force=True)
     out.print(f"wrote {n} sequences x {syn.spec_.seq_len} steps x {syn.spec_.n_features} columns to {out_file}")
 

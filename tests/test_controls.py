@@ -9,6 +9,7 @@ import torch
 
 import tsgan
 from tsgan import MODELS
+from tsgan.models import models_of_kind
 from tsgan.data import ConditionEncoder
 from tsgan.data.builtin import sine_bands
 from tsgan.errors import TsganError
@@ -71,7 +72,7 @@ def test_info_loss_known_answers():
 # ------------------------------------------------------------------ conditional GAN
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", models_of_kind("sequence"))
 def test_conditional_model_samples_requested_label(model, bands, tmp_path):
     syn = fit(model, bands).fit(bands, id_column="sequence_id", time_column="step", condition_columns=["band"])
     assert syn.module_.cond_dim == 3
@@ -118,7 +119,7 @@ def test_condition_column_errors(bands):
 # ------------------------------------------------------------------ InfoGAN
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", models_of_kind("sequence"))
 def test_infogan_codes_train_and_steer(model, bands):
     data = bands.drop(columns="band")
     syn = fit(model, data, info_categories=3, info_continuous=1)

@@ -7,6 +7,7 @@ import torch
 
 import tsgan
 from tsgan import MODELS
+from tsgan.models import models_of_kind
 from tsgan.data import sines
 
 
@@ -22,7 +23,7 @@ def fit_tiny(name, frame, seed=0, **kw):
     return syn.fit(frame, id_column="sequence_id", time_column="step")
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", models_of_kind("sequence"))
 def test_contract(name, small_frame, tmp_path):
     syn = fit_tiny(name, small_frame)
     assert syn.fit(small_frame, id_column="sequence_id", time_column="step") is syn  # fit returns self, refits
@@ -55,7 +56,7 @@ def test_contract(name, small_frame, tmp_path):
     np.testing.assert_allclose(again.sample(9, seed=3), x, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", models_of_kind("sequence"))
 def test_state_dict_loads_with_weights_only(name, small_frame, tmp_path):
     fit_tiny(name, small_frame).save(tmp_path / "r")
     state = torch.load(tmp_path / "r" / "model.pt", weights_only=True)

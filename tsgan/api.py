@@ -78,6 +78,7 @@ class Synthesizer:
         dp_delta: float | None = None,
         dp_noise: float | None = None,
         dp_max_grad_norm: float = 1.0,
+        image_size: int | None = None,
         **params: Any,
     ):
         self.model = model
@@ -88,6 +89,7 @@ class Synthesizer:
         self.max_minutes = max_minutes
         self.device = device
         self.progress = progress
+        self.image_size = image_size  # image models: resize to this side (default: the images' own)
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
@@ -121,22 +123,30 @@ class Synthesizer:
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
         device = resolve_device(self.device)
-        frame, time_column, id_column, condition_columns = load_data(data, time_column, id_column, condition_columns)
-        series = to_series(frame, self.seq_len, self.stride, time_column, id_column, condition_columns)
-        spec = series.spec
-        scaler = MinMaxScaler().fit(series.base)
-        encoder = None if series.conditions is None else ConditionEncoder.fit(series.conditions)
-        windows, holdout, split = self._split(series, scaler, encoder, self.holdout)
-        spec.n_windows = len(windows)
+        if cls.kind == "image":
+            data_, shape, encoder, cond_records, spec, scaler = self._prepare_images(data, condition_columns)
+            holdout, split = None, {"holdout": 0.0, "note": "no holdout: image runs are not split (privacy checks cover sequences)"}
+        else:
+            frame, time_column, id_column, condition_columns = load_data(data, time_column, id_column, condition_columns)
+            series = to_series(frame, self.seq_len, self.stride, time_column, id_column, condition_columns)
+            spec = series.spec
+            scaler = MinMaxScaler().fit(series.base)
+            encoder = None if series.conditions is None else ConditionEncoder.fit(series.conditions)
+            data_, holdout, split = self._split(series, scaler, encoder, self.holdout)
+            spec.n_windows = len(data_)
+            shape = (spec.n_features, spec.seq_len)
+            cond_records = data_.cond_array() if encoder is not None else None
+        windows = data_
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
+            module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining
 
-            private = PrivateTraining(self.dp, module, len(windows), config.batch_size, self.steps, self.seq_len, self.stride)
+            private = PrivateTraining(self.dp, module, len(windows), config.batch_size, self.steps, *(
+                (self.seq_len, self.stride) if cls.kind == "sequence" else (1, 1)))
             windows.poisson_rate = private.sample_rate
         try:
             warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus' hooks on frozen inputs
@@ -162,10 +172,9 @@ class Synthesizer:
         self.source_ = _source_name(data)
         self._windows = (windows, holdout)
         self.condition_bank_ = None
-        if encoder is not None:
-            all_cond = windows.cond_array()
-            keep = np.random.default_rng(self.seed).permutation(len(all_cond))[:BANK_SIZE]
-            self.condition_bank_ = all_cond[np.sort(keep)]
+        if cond_records is not None:  # conditions of training records, drawn when sample() gets none
+            keep = np.random.default_rng(self.seed).permutation(len(cond_records))[:BANK_SIZE]
+            self.condition_bank_ = cond_records[np.sort(keep)]
         self.history_ = result.history
         self.train_info_ = {
             "steps": result.steps,
@@ -178,6 +187,28 @@ class Synthesizer:
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
         return self
+
+    @property
+    def kind(self) -> str:
+        """The data this model learns: sequence, image (or table)."""
+        return get_model_class(self.model).kind
+
+    def _prepare_images(self, data, condition_columns):
+        """Image data for the loop, the model's shape arguments, the label encoder."""
+        from .data.images import ArrayData, ImageSpec, load_images
+
+        images, labels, source = load_images(data, self.image_size)
+        encoder = cond = None
+        if condition_columns:
+            if list(condition_columns) != ["label"]:
+                raise TsganError(f"images are conditioned on their label: pass --condition-column label (got {', '.join(condition_columns)})")
+            if labels is None:
+                raise TsganError("these images have no labels: put each class in its own subfolder, or use `digits`")
+            frame = pd.DataFrame({"label": labels})
+            encoder = ConditionEncoder.fit(frame)
+            cond = encoder.transform(frame)
+        spec = ImageSpec(channels=int(images.shape[1]), size=int(images.shape[2]), n_images=len(images), source=source)
+        return ArrayData(images, cond), (spec.channels, spec.size), encoder, cond, spec, None
 
     def _split(self, series, scaler, encoder, holdout: float | None):
         """Training and holdout :class:`Windows` (scaled) and the split's summary.
@@ -271,7 +302,7 @@ class Synthesizer:
         if condition is None:  # the training conditions' distribution
             idx = torch.randint(len(self.condition_bank_), (n,), generator=rng, device=rng.device).cpu().numpy()
             return self.condition_bank_[idx]
-        return encoder.request(condition, n, self.spec_.seq_len).astype(np.float32)
+        return encoder.request(condition, n, getattr(self.spec_, "seq_len", None)).astype(np.float32)
 
     def _codes(self, n: int, codes: Any, rng: torch.Generator) -> torch.Tensor | None:
         """InfoGAN codes ``(n, K + M)``: given parts fixed, the rest drawn at random."""
@@ -308,7 +339,8 @@ class Synthesizer:
         return self._draw(n, seed, condition, codes)[0]
 
     def sample(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
-        """``n`` synthetic windows ``(n, T, F)`` in original units (float64).
+        """``n`` synthetic windows ``(n, T, F)`` in original units (float64); for
+        image models, images ``(n, C, S, S)`` in [0, 1].
 
         The same ``seed`` gives the same samples; ``None`` draws fresh ones.
         ``condition`` (conditional models): a label, a dict ``{column: value}``, a
@@ -317,11 +349,13 @@ class Synthesizer:
         a list of ``n`` indices, or ``{"category": ..., "continuous": ...}``.
         """
         scaled = self.sample_scaled(n, seed, condition, codes)
-        return self.scaler_.inverse_transform(scaled)
+        return scaled if self.scaler_ is None else self.scaler_.inverse_transform(scaled)
 
     def sample_frame(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> pd.DataFrame:
         """Long DataFrame: ``sequence_id``, ``step``, condition columns (if any) and
         the original columns in their dtypes."""
+        if self.kind == "image":
+            raise TsganError("image runs give images, not a table: use sample() or `tsgan sample RUN --out grid.png`")
         scaled, cond = self._draw(n, seed, condition, codes)
         x = self.scaler_.inverse_transform(scaled)
         t = self.spec_.seq_len
@@ -353,8 +387,9 @@ class Synthesizer:
             "model": self.model,
             "config": to_dict(self.config_),
             "data": self.spec_.to_dict(),
-            "scaler": self.scaler_.to_dict(),
-            "columns": self.spec_.columns,
+            "kind": self.kind,
+            "scaler": None if self.scaler_ is None else self.scaler_.to_dict(),
+            "columns": getattr(self.spec_, "columns", None),
             "train": self.train_info_,
             "conditions": None if self.conditions_ is None else self.conditions_.to_dict(),
             "holdout": self.split_,
@@ -373,7 +408,7 @@ class Synthesizer:
 
 def _source_name(data: Any) -> str | None:
     """What to re-read for privacy checks: a built-in's name or the file's absolute path."""
-    if isinstance(data, pd.DataFrame):
+    if not isinstance(data, (str, Path)):  # a DataFrame or an array
         return None
     if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
         return data
@@ -413,13 +448,20 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
         raise TsganError(f"{path} was saved by a newer tsgan ({meta.get('tsgan_version')}): upgrade tsgan")
     cls = get_model_class(meta["model"])
     config = build_config(cls.config_cls, meta["config"], meta["model"])
-    spec = SeriesSpec.from_dict(meta["data"])
+    if cls.kind == "image":
+        from .data.images import ImageSpec
+
+        spec = ImageSpec.from_dict(meta["data"])
+        shape = (spec.channels, spec.size)
+    else:
+        spec = SeriesSpec.from_dict(meta["data"])
+        shape = (spec.n_features, spec.seq_len)
     syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
     s = meta.get("synthesizer", {})
-    syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", spec.seq_len), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", shape[1]), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
     syn._windows = None
     encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
-    module = cls(config, spec.n_features, spec.seq_len, cond_dim=0 if encoder is None else encoder.width)
+    module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)
     syn.conditions_ = encoder
     syn.condition_bank_ = None if encoder is None else np.load(path / CONDITIONS_FILE, allow_pickle=False)
     state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
@@ -427,7 +469,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     module.to(resolve_device(device))
     module.eval()
     syn.config_, syn.spec_, syn.module_ = config, spec, module
-    syn.scaler_ = MinMaxScaler.from_dict(meta["scaler"])
+    syn.scaler_ = MinMaxScaler.from_dict(meta["scaler"]) if meta.get("scaler") else None
     syn.train_info_ = meta.get("train", {})
     syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}
     syn.source_ = meta.get("source")

@@ -121,8 +121,9 @@ class ConditionEncoder:
                 out[c.name] = (c.low + block[:, 0] * (c.high - c.low)).astype(c.dtype)
         return pd.DataFrame(out)
 
-    def request(self, condition: Any, n: int, seq_len: int) -> np.ndarray:
-        """Conditions for ``n`` sequences ``(n, T, C)`` from a user's request.
+    def request(self, condition: Any, n: int, seq_len: int | None) -> np.ndarray:
+        """Conditions for ``n`` sequences ``(n, T, C)`` (or records ``(n, C)`` when
+        ``seq_len`` is None) from a user's request.
 
         ``condition`` is a value (one condition column), a dict ``{column: value}``,
         a list of ``n`` values, or a DataFrame with the condition columns and either
@@ -142,6 +143,10 @@ class ConditionEncoder:
             frame = pd.DataFrame({self.names[0]: values})
         encoded = self.transform(frame)
         rows = len(encoded)
+        if seq_len is None:  # one condition vector per record (images, tables)
+            if rows in (1, n):
+                return np.broadcast_to(encoded, (n, encoded.shape[1])).copy()
+            raise TsganError(f"got {rows} conditions for {n} samples: pass one condition or {n}")
         if rows == 1:
             return np.broadcast_to(encoded[None], (n, seq_len, encoded.shape[1])).copy()
         if rows == n:

@@ -32,6 +32,17 @@ def gather_windows(base: np.ndarray, starts: np.ndarray, seq_len: int) -> np.nda
     return np.ascontiguousarray(view[starts].transpose(0, 2, 1))
 
 
+def draw_indices(n: int, batch_size: int, generator: torch.Generator, poisson_rate: float | None = None) -> torch.Tensor:
+    """``batch_size`` uniform record indices, or with ``poisson_rate`` a Poisson sample
+    (each record independently), as the DP accountant assumes; an empty draw is redrawn."""
+    if poisson_rate is None:
+        return torch.randint(n, (batch_size,), generator=generator, device=generator.device)
+    idx = torch.zeros(0, dtype=torch.long)
+    while idx.numel() == 0:
+        idx = torch.nonzero(torch.rand(n, generator=generator, device=generator.device) < poisson_rate)[:, 0]
+    return idx
+
+
 class WindowSampler:
     """Random batches of windows ``(B, T, F)`` on a device, drawn with a torch generator.
 
@@ -55,12 +66,7 @@ class WindowSampler:
         return int(self.starts.shape[0])
 
     def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        if self.poisson_rate is None:
-            idx = torch.randint(len(self), (batch_size,), generator=generator, device=generator.device)
-        else:  # Poisson sampling, as the DP accountant assumes (an empty draw is redrawn)
-            idx = torch.zeros(0, dtype=torch.long)
-            while idx.numel() == 0:
-                idx = torch.nonzero(torch.rand(len(self), generator=generator, device=generator.device) < self.poisson_rate)[:, 0]
+        idx = draw_indices(len(self), batch_size, generator, self.poisson_rate)
         rows = self.starts[idx.to(self.device)][:, None] + self.offsets  # (B, T)
         if self.cond is None:
             return self.base[rows]  # (B, T, F)

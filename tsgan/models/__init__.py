@@ -2,13 +2,20 @@
 
 from .base import SequenceModel
 from .crnngan import CRNNGAN
+from .dcgan import DCGAN
 from .rcgan import RCGAN
 from .timegan import TimeGAN
 
-MODELS: dict[str, type[SequenceModel]] = {
+MODELS: dict[str, type] = {
     "rcgan": RCGAN,
     "timegan": TimeGAN,
     "crnngan": CRNNGAN,
+    "dcgan": DCGAN,
 }
 
-__all__ = ["MODELS", "SequenceModel"]
+
+def models_of_kind(kind: str) -> list[str]:
+    """Names of the registered models for one data kind: sequence, image or table."""
+    return [name for name, cls in MODELS.items() if cls.kind == kind]
+
+__all__ = ["MODELS", "SequenceModel", "models_of_kind"]

@@ -42,6 +42,7 @@ class SequenceModel(nn.Module):
 
     config_cls: type
     paper: str = ""
+    kind = "sequence"  # the data a model learns: sequence, image or table
 
     def __init__(self, config: Any, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__()
@@ -121,22 +122,34 @@ class Controls(nn.Module):
         return torch.cat(parts, dim=1)
 
     def generator_input(self, z: Tensor, cond: Tensor | None, codes: Tensor | None) -> Tensor:
-        """``[z_t, cond_t, codes]`` at every step ``(B, T, Z + C + K + M)``."""
+        """Noise with conditions and codes appended on the last axis.
+
+        Sequences: ``z (B, T, Z)``, ``cond (B, T, C)``, codes repeated at every step
+        -> ``(B, T, Z + C + K + M)``. Images and tables: ``z (B, Z)``, ``cond (B, C)``
+        -> ``(B, Z + C + K + M)``.
+        """
         if self.cond_dim and cond is None:
             raise TsganError("this model is conditional: pass condition=... to sample")
         parts = [z]
         if self.cond_dim:
             parts.append(cond)
         if codes is not None:
-            parts.append(codes[:, None, :].expand(-1, z.shape[1], -1))
+            parts.append(codes[:, None, :].expand(-1, z.shape[1], -1) if z.dim() == 3 else codes)
         return torch.cat(parts, dim=-1) if len(parts) > 1 else z
 
     def critic_input(self, x: Tensor, cond: Tensor | None) -> Tensor:
-        return torch.cat([x, cond], dim=-1) if self.cond_dim else x
+        """The critic sees the conditions too: per step for sequences ``(B, T, F + C)``,
+        as constant extra channels for images ``(B, C_img + C, H, W)``, appended for tables."""
+        if not self.cond_dim:
+            return x
+        if x.dim() == 4:
+            return torch.cat([x, cond[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], dim=1)
+        return torch.cat([x, cond], dim=-1)
 
     def info_loss(self, features: Tensor, codes: Tensor) -> Tensor:
-        """``lambda * -L_I`` from the discriminator's features ``(B, T, H)`` of fakes made with ``codes``."""
-        out = self.q(features.mean(1))
+        """``lambda * -L_I`` from the discriminator's features of fakes made with ``codes``:
+        ``(B, T, H)`` for sequences (pooled over time) or ``(B, H)``."""
+        out = self.q(features.mean(1) if features.dim() == 3 else features)
         k = self.n_categories
         return info_loss(
             out[:, :k] if k else None, codes[:, :k].argmax(1) if k else None,
@@ -215,13 +228,13 @@ class _cudnn_double_backward_safe:
             self._ctx.__exit__(*exc)
 
 
-class RecurrentGAN(SequenceModel):
-    """A generator/discriminator pair trained on ``config.objective``.
+class TwoPlayerGAN(nn.Module):
+    """A generator/discriminator pair trained on ``config.objective``, for any data shape.
 
     Subclasses build ``self.generator`` (input: noise plus ``controls.extra_dim``
-    per step) and ``self.discriminator`` (input: data plus ``cond_dim`` per step,
-    with ``features(x) -> (B, T, H)``), then call ``init_adversary(H)``; they define
-    ``noise``. Generation, the losses (with the InfoGAN term when codes are on)
+    on the last axis) and ``self.discriminator`` (input: ``controls.critic_input``,
+    with ``features(x)`` before the last layer), then call ``init_adversary(H)``
+    with the feature width; they define ``noise`` and set ``cond_dim``. Generation, the losses (with the InfoGAN term when codes are on)
     and the alternating schedule (``d_rounds`` critic updates, then ``g_rounds``
     generator updates) live here.
     """
@@ -300,3 +313,7 @@ class RecurrentGAN(SequenceModel):
                 ],
             )
         ]
+
+
+class RecurrentGAN(TwoPlayerGAN, SequenceModel):
+    """A two-player GAN over windows ``(B, T, F)`` (RCGAN, C-RNN-GAN)."""
