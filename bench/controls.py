@@ -114,13 +114,14 @@ def part_objectives(args) -> dict:
     real = sines_array().astype(np.float32)
     frame = sines()
     budgets = [int(b) for b in args.budgets.split(",")]
-    out = {"model": "rcgan", "data": "sines", "runs": {}}
+    out = {"model": "rcgan", "data": "sines", "params": args.param, "runs": {}}
     final = {}
     for objective in ("minimax", "wgan-gp"):
         rows = []
         for steps in budgets:
             t0 = time.perf_counter()
-            syn = tsgan.Synthesizer(model="rcgan", steps=steps, seed=0, objective=objective)
+            params = dict(kv.split("=", 1) for kv in args.param or [])
+            syn = tsgan.Synthesizer(model="rcgan", steps=steps, seed=0, objective=objective, holdout=0, **params)
             syn.fit(frame, id_column="sequence_id", time_column="step")
             secs = time.perf_counter() - t0
             synth = syn.sample_scaled(len(real), seed=1)
@@ -157,7 +158,7 @@ def main() -> None:
     ap.add_argument("--budgets", default="250,500,1000,2000", help="objectives: step budgets")
     ap.add_argument("--reps", type=int, default=2, help="objectives: discriminative-score repeats")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--param", action="append", help="infogan: model parameter key=value (repeatable)")
+    ap.add_argument("--param", action="append", help="infogan, objectives: model parameter key=value (repeatable)")
     ap.add_argument("--tag", default="", help="suffix of the results file")
     args = ap.parse_args()
     if args.threads:

@@ -124,8 +124,8 @@ def fit(
         _write_table(syn.sample_frame(sample_n, seed=seed), target, force=True)
         out.print(f"synthetic data ({sample_n} sequences) written to {target}")
     if evaluate_after and syn.kind == "image":
-        raise TsganError("--evaluate scores sequence runs; image runs are not scored by `tsgan evaluate` yet")
-    if evaluate_after:
+        _evaluate_images(data, run_dir, run_dir / "report", None, seed, True)
+    elif evaluate_after:
         from tsgan.evaluate import load_pair, run_evaluation
 
         r, s, columns, history = load_pair(data, run_dir, None, seed, time_column, id_column, condition_column or None)
@@ -241,6 +241,9 @@ def evaluate(
         from tsgan.errors import TsganError
 
         raise TsganError(f"--reps must be at least 1 (got {reps})")
+    if target.is_dir() and (target / "tsgan.json").exists() and tsgan.load(target).kind == "image":
+        _evaluate_images(real, target, out_dir, n, seed, force)
+        return
     r, s, columns, history = load_pair(real, target, n, seed, time_column, id_column, condition_column or None)
     if compare:
         runs = [target, *compare] if history is not None else list(compare)
@@ -287,6 +290,24 @@ def privacy(
         (out_dir / "privacy.json").write_text(json.dumps(p, indent=2))
         write_privacy_page(out_dir / "privacy.html", p, title=f"tsgan privacy: {run_dir}")
         out.print(f"privacy report written to {out_dir / 'privacy.html'}")
+
+
+def _evaluate_images(real: str, run: Path, out_dir: Path, n: Optional[int], seed: int, force: bool) -> None:
+    import tsgan
+    from tsgan.data.images import load_images
+    from tsgan.evaluate import run_image_evaluation
+
+    syn = tsgan.load(run)
+    images, _, _ = load_images(real, syn.spec_.size)
+    if images.shape[1] != syn.spec_.channels:
+        from tsgan.errors import TsganError
+
+        raise TsganError(f"the real images have {images.shape[1]} channels, the run makes {syn.spec_.channels}: pass the training images")
+    synth = syn.sample(n or min(len(images), 10_000), seed=seed)
+    scores = run_image_evaluation(images, synth, out_dir, syn.history_, title=f"tsgan evaluation: {run}", force=force)
+    for key in ("fid", "precision", "recall", "density", "coverage"):
+        out.print(f"{key:16} {scores[key]:.4f}")
+    out.print(f"report written to {out_dir / 'report.html'}")
 
 
 def main() -> None:

@@ -123,3 +123,30 @@ def test_dcgan_dp_needs_layer_norm(blobs):
         fit(blobs, dp_epsilon=5.0)
     syn = fit(blobs, dp_epsilon=5.0, dp_delta=1e-3, critic_norm="layer")
     assert syn.train_info_["dp"]["epsilon"] == pytest.approx(5.0, rel=0.02)
+
+
+def test_image_scores_known_answers():
+    from tsgan.data.images import digits
+    from tsgan.evaluate import evaluate_images
+    from tsgan.metrics.embedding import EncoderConfig
+
+    x, _ = digits()
+    r = np.random.default_rng(0).permutation(len(x))
+    c = EncoderConfig(hidden=32, steps=250, dim=16)
+    same = evaluate_images(x[r[:500]], x[r[500:1000]], encoder=c)
+    noise = evaluate_images(x[r[:500]], np.random.default_rng(1).uniform(size=(500, 1, 8, 8)).astype(np.float32), encoder=c)
+    assert same["precision"] > 0.85 and same["recall"] > 0.85 and noise["precision"] < 0.1 and noise["recall"] < 0.1
+    assert same["fid"] < 0.1 * noise["fid"]
+    with pytest.raises(TsganError, match="differ in shape"):
+        evaluate_images(x[:20], x[:20, :, :4, :4])
+
+
+def test_image_report_from_the_cli(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TSGAN_CACHE", str(tmp_path / "cache"))
+    run = tmp_path / "run"
+    run_cli(["fit", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["evaluate", "digits", run, "--out", tmp_path / "rep", "-n", "50"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "fid" in out and json.loads((tmp_path / "rep" / "metrics.json").read_text())["n_synthetic"] == 50
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert "Real and synthetic images" in page and "Training losses" in page

@@ -162,10 +162,7 @@ def plot_figures(real: np.ndarray, synth: np.ndarray, columns: list[str], histor
     figs = []
 
     def emit(title, fig):
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
-        figs.append((title, base64.b64encode(buf.getvalue()).decode()))
+        figs.append((title, _png(fig)))
 
     style = {"real": dict(color="#1f77b4", label="real"), "synthetic": dict(color="#d62728", label="synthetic")}
     # PCA and t-SNE of windows averaged over features (TimeGAN paper, fig. 3)
@@ -234,26 +231,100 @@ def plot_figures(real: np.ndarray, synth: np.ndarray, columns: list[str], histor
         fig.colorbar(im, ax=axes, shrink=0.8, label="Pearson correlation")
         emit("Cross-feature correlation", fig)
 
-    # loss curves: one panel per run (several runs: e.g. WGAN-GP vs minimax on the same data)
+    loss = loss_figure(history)
+    if loss is not None:
+        figs.append(loss)
+    return figs
+
+
+def loss_figure(history) -> tuple[str, str] | None:
+    """The training-loss figure (title, base64 PNG): one panel per run, e.g. WGAN-GP
+    vs minimax on the same data; the critic gap E D(x) - E D(G(z)) in black."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     runs = {} if history is None else (dict(history) if isinstance(history, dict) else {"training": history})
     runs = {k: h for k, h in runs.items() if h is not None and len(h) and any(c.endswith("/loss") for c in h.columns)}
-    if runs:
-        fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.2 * len(runs)), squeeze=False)
-        for ax, (label, h) in zip(axes[:, 0], runs.items()):
-            window = max(1, len(h) // 100)
-            smooth = lambda v: v.rolling(window, min_periods=1).mean()  # noqa: E731
-            for c in [c for c in h.columns if c.endswith("/loss")]:
-                ax.plot(h["step"], smooth(h[c]), label=c)
-            if "d/gap" in h:  # for the WGAN objectives, the critic's estimate of the Wasserstein distance
-                ax.plot(h["step"], smooth(h["d/gap"]), label="d/gap = E D(x) - E D(G(z))", color="black", lw=2)
-            ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", title=label)
-            lo, hi = ax.get_ylim()
-            if hi - lo > 100:  # losses of very different sizes (TimeGAN's weighted terms)
-                ax.set_yscale("symlog", linthresh=1.0)
-            ax.legend(fontsize=8, ncol=4, loc="upper right")
-        fig.tight_layout()
-        emit("Training losses" + (" (runs compared)" if len(runs) > 1 else ""), fig)
-    return figs
+    if not runs:
+        return None
+    fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.2 * len(runs)), squeeze=False)
+    for ax, (label, h) in zip(axes[:, 0], runs.items()):
+        window = max(1, len(h) // 100)
+        smooth = lambda v: v.rolling(window, min_periods=1).mean()  # noqa: E731
+        for c in [c for c in h.columns if c.endswith("/loss")]:
+            ax.plot(h["step"], smooth(h[c]), label=c)
+        if "d/gap" in h:  # for the WGAN objectives, the critic's estimate of the Wasserstein distance
+            ax.plot(h["step"], smooth(h["d/gap"]), label="d/gap = E D(x) - E D(G(z))", color="black", lw=2)
+        ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", title=label)
+        lo, hi = ax.get_ylim()
+        if hi - lo > 100:  # losses of very different sizes (TimeGAN's weighted terms)
+            ax.set_yscale("symlog", linthresh=1.0)
+        ax.legend(fontsize=8, ncol=4, loc="upper right")
+    fig.tight_layout()
+    return "Training losses" + (" (runs compared)" if len(runs) > 1 else ""), _png(fig)
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def evaluate_images(real: np.ndarray, synth: np.ndarray, cache_dir: str | Path | None = None, encoder: EncoderConfig | None = None) -> dict[str, Any]:
+    """FID and precision/recall/density/coverage of images ``(N, C, S, S)`` on the learned image embedding."""
+    if real.shape[1:] != synth.shape[1:]:
+        raise TsganError(f"real and synthetic images differ in shape: {real.shape[1:]} vs {synth.shape[1:]}")
+    if not (np.isfinite(real).all() and np.isfinite(synth).all()):
+        raise TsganError("the images contain NaN or infinite pixels: fix them before scoring")
+    if min(len(real), len(synth)) < 10:
+        raise TsganError(f"scoring needs at least 10 real and 10 synthetic images (got {len(real)} and {len(synth)})")
+    t = time.perf_counter()
+    emb = embedding_for(real, cache_dir, encoder)
+    er, es = emb.embed(real), emb.embed(synth)
+    out = {"fid": frechet_distance(er, es), **prdc(er, es)}
+    out["embedding"] = {"fingerprint": emb.fingerprint, "dim": emb.config.dim, "kind": "image CNN, contrastive"}
+    out["n_real"], out["n_synthetic"] = len(real), len(synth)
+    out["seconds"] = {"total": round(time.perf_counter() - t, 2)}
+    return out
+
+
+def run_image_evaluation(real, synth, out_dir, history=None, title="tsgan evaluation", force=False) -> dict[str, Any]:
+    """Scores, real and synthetic grids and loss curves into ``metrics.json`` and ``report.html``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force and any(out_dir.iterdir()):
+        raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
+    scores = evaluate_images(real, synth, cache_dir=cache_dir())
+    rng = np.random.default_rng(0)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
+    for ax, (name, x) in zip(axes, (("real", real), ("synthetic", synth))):
+        pick = x[rng.permutation(len(x))[:64]].transpose(0, 2, 3, 1)
+        k = int(np.ceil(np.sqrt(len(pick))))
+        s = pick.shape[1]
+        grid = np.ones((k * (s + 1), k * (s + 1), pick.shape[3]))
+        for i, im in enumerate(pick):
+            r, c = divmod(i, k)
+            grid[r * (s + 1) : r * (s + 1) + s, c * (s + 1) : c * (s + 1) + s] = im
+        ax.imshow(grid.squeeze(-1) if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"{name} (64 at random)")
+        ax.axis("off")
+    figs = [("Real and synthetic images", _png(fig))]
+    loss = loss_figure(history)
+    if loss is not None:
+        figs.append(loss)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(scores, indent=2))
+    write_report(out_dir, scores, figs, title)
+    return scores
 
 
 def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
@@ -272,7 +343,7 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 {_STYLE}
 </head><body><h1>{html.escape(title)}</h1>
-<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic windows, scored in the real data's min-max [0, 1] space.</p>
+<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {"images, pixels in [0, 1]" if scores.get("embedding", {}).get("kind", "").startswith("image") else "windows, scored in the real data's min-max [0, 1] space"}.</p>
 <table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (PROTOCOL.md)</th></tr>{''.join(rows)}</table>
 {privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
 {imgs}</body></html>"""

@@ -1,4 +1,7 @@
-"""A learned sequence embedding for FID and precision/recall, fitted once per dataset.
+"""A learned embedding for FID and precision/recall, fitted once per dataset.
+
+Sequences get a GRU encoder, images a small CNN (same training, image augmentations:
+shifts, brightness, noise).
 
 Choice: a GRU encoder trained by instance contrast (NT-Xent / InfoNCE, as in
 SimCLR and TS2Vec's instance-wise loss) between two augmented views of each real
@@ -55,7 +58,41 @@ class SequenceEncoder(nn.Module):
         return self.head(torch.cat([h.mean(1), h[:, -1]], dim=1))
 
 
+class ImageEncoder(nn.Module):
+    """(B, C, S, S) -> (B, dim): three strided convolutions, global average pooling, a linear map."""
+
+    def __init__(self, channels: int, c: EncoderConfig):
+        super().__init__()
+        w = c.hidden // 2
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, w, 3, 1, 1), nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, 2, 1), nn.ReLU(),
+        )
+        self.head = nn.Linear(2 * w, c.dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.net(x).mean((2, 3)))
+
+
+def make_encoder(shape: tuple[int, ...], c: EncoderConfig) -> nn.Module:
+    """The encoder for one record shape: ``(T, F)`` windows or ``(C, S, S)`` images."""
+    return SequenceEncoder(shape[1], c) if len(shape) == 2 else ImageEncoder(shape[0], c)
+
+
+def _augment_images(x: Tensor, c: EncoderConfig, g: torch.Generator) -> Tensor:
+    """Random shifts of up to 1/8 of the side (reflect-padded crops), brightness, noise."""
+    b, _, s, _ = x.shape
+    p = max(1, s // 8)
+    padded = F.pad(x, (p, p, p, p), mode="reflect")
+    dx, dy = torch.randint(0, 2 * p + 1, (2,), generator=g).tolist()
+    out = padded[:, :, dy : dy + s, dx : dx + s]
+    return out * (1 + 0.1 * torch.randn(b, 1, 1, 1, generator=g)) + c.jitter * torch.randn(out.shape, generator=g)
+
+
 def _augment(x: Tensor, c: EncoderConfig, g: torch.Generator) -> Tensor:
+    if x.dim() == 4:
+        return _augment_images(x, c, g)
     b, t, f = x.shape
     scale = 1 + 0.1 * torch.randn(b, 1, f, generator=g)
     noise = c.jitter * torch.randn(x.shape, generator=g)
@@ -85,14 +122,15 @@ def fingerprint(real: np.ndarray, config: EncoderConfig) -> str:
 class Embedding:
     """A fitted encoder plus what identifies it; ``embed`` maps windows to ``(N, dim)``."""
 
-    def __init__(self, encoder: SequenceEncoder, config: EncoderConfig, shape: tuple[int, int], fp: str):
+    def __init__(self, encoder: nn.Module, config: EncoderConfig, shape: tuple[int, ...], fp: str):
         self.encoder, self.config, self.shape, self.fingerprint = encoder.eval(), config, tuple(shape), fp
 
     @torch.no_grad()
     def embed(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 3 or tuple(x.shape[1:]) != self.shape:
-            raise TsganError(f"the embedding was fitted on windows of {self.shape[0]} x {self.shape[1]}, got {x.shape[1:]}")
+        if tuple(x.shape[1:]) != self.shape:
+            what = "windows" if len(self.shape) == 2 else "images"
+            raise TsganError(f"the embedding was fitted on {what} of {' x '.join(map(str, self.shape))}, got {x.shape[1:]}")
         out = [self.encoder(torch.from_numpy(x[i : i + chunk])) for i in range(0, len(x), chunk)]
         return torch.cat(out).numpy().astype(np.float64)
 
@@ -111,21 +149,21 @@ class Embedding:
         if meta["version"] != ENCODER_VERSION:
             raise TsganError(f"{path} holds an embedding of version {meta['version']}, this tsgan uses {ENCODER_VERSION}: delete it to refit")
         config = EncoderConfig(**meta["config"])
-        enc = SequenceEncoder(meta["shape"][1], config)
+        enc = make_encoder(tuple(meta["shape"]), config)
         enc.load_state_dict(torch.load(path / "encoder.pt", map_location="cpu", weights_only=True))
         return cls(enc, config, tuple(meta["shape"]), meta["fingerprint"])
 
 
 def fit_embedding(real: np.ndarray, config: EncoderConfig | None = None) -> Embedding:
-    """Fit the contrastive encoder on real windows ``(N, T, F)``."""
+    """Fit the contrastive encoder on real windows ``(N, T, F)`` or images ``(N, C, S, S)``."""
     c = config or EncoderConfig()
     real = np.asarray(real, dtype=np.float32)
-    if real.ndim != 3 or len(real) < 4:
-        raise TsganError(f"fitting an embedding needs at least 4 windows of shape (N, T, F), got {real.shape}")
+    if real.ndim not in (3, 4) or len(real) < 4:
+        raise TsganError(f"fitting an embedding needs at least 4 windows (N, T, F) or images (N, C, S, S), got {real.shape}")
     g = torch.Generator().manual_seed(c.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(c.seed)
-        enc = SequenceEncoder(real.shape[2], c)
+        enc = make_encoder(real.shape[1:], c)
     opt = torch.optim.Adam(enc.parameters(), lr=c.lr)
     x_all = torch.from_numpy(real)
     bs = min(c.batch_size, len(real))
