@@ -109,7 +109,7 @@ def part_objectives(args) -> dict:
     import tsgan
     from tsgan.data import sines, sines_array
     from tsgan.evaluate import plot_figures, run_evaluation
-    from tsgan.metrics import discriminative_score
+    from tsgan.metrics import discriminative_score, marginal_distance, mmd_rbf
 
     real = sines_array().astype(np.float32)
     frame = sines()
@@ -128,11 +128,13 @@ def part_objectives(args) -> dict:
             disc = [discriminative_score(real, synth, seed=r) for r in range(args.reps)]
             h = syn.history_
             tail = h[h["step"] > 0.9 * steps]
+            ri = np.random.default_rng(0).permutation(len(real))[:2000]
             rows.append({
                 "steps": steps, "disc": float(np.mean(disc)), "disc_std": float(np.std(disc)),
+                "mmd": float(mmd_rbf(real[ri], synth[:2000])), "marginal_ks": float(marginal_distance(real, synth)["ks"].mean()),
                 "critic_gap": float(tail["d/gap"].mean()), "d_loss": float(tail["d/loss"].mean()), "seconds": round(secs, 1),
             })
-            print(f"{objective:8} {steps:6d} steps: disc {rows[-1]['disc']:.3f}, critic gap {rows[-1]['critic_gap']:.4f} ({secs:.0f} s)")
+            print(f"{objective:8} {steps:6d} steps: disc {rows[-1]['disc']:.3f}, MMD {rows[-1]['mmd']:.4f}, KS {rows[-1]['marginal_ks']:.3f}, critic gap {rows[-1]['critic_gap']:.4f} ({secs:.0f} s)")
             final[objective] = (syn, synth)
         out["runs"][objective] = rows
     # the report of #4 with both runs' loss curves, scored on the WGAN-GP run

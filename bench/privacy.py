@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--epsilons", default="none,10,1")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--param", action="append", help="model parameter key=value (repeatable), the same for every run")
     args = ap.parse_args()
     if not STOCKS.exists():
         raise SystemExit(f"skip: {STOCKS} not found")
@@ -40,11 +41,14 @@ def main() -> None:
     from tsgan.metrics import discriminative_score, predictive_score
     from tsgan.privacy import summary_lines
 
-    out = {"model": args.model, "data": "stocks", "steps": args.steps, "runs": {}}
+    out = {"model": args.model, "data": "stocks", "steps": args.steps, "params": args.param,
+           "command": "python bench/privacy.py " + " ".join(f"--{k} {w}" for k, v in vars(args).items() if v is not None
+                                                           for w in (v if isinstance(v, list) else [v])), "runs": {}}
     for eps in args.epsilons.split(","):
         dp = {} if eps == "none" else {"dp_epsilon": float(eps), "dp_delta": 1e-5}
         t0 = time.perf_counter()
-        syn = tsgan.Synthesizer(model=args.model, steps=args.steps, seed=0, max_minutes=args.minutes, **dp)
+        params = dict(kv.split("=", 1) for kv in args.param or [])
+        syn = tsgan.Synthesizer(model=args.model, steps=args.steps, seed=0, max_minutes=args.minutes, **params, **dp)
         syn.fit(str(STOCKS))
         secs = time.perf_counter() - t0
         p = syn.privacy(seed=0)

@@ -90,8 +90,10 @@ def fit(
     syn.save(run_dir, force=force)
     info = syn.train_info_
     spec = syn.spec_
-    what = (f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})" if syn.kind == "image"
-            else f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})")
+    what = {
+        "image": lambda: f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})",
+        "table": lambda: f"{spec.n_rows} rows x {len(spec.columns)} columns",
+    }.get(syn.kind, lambda: f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})")()
     out.print(
         f"trained {model} on {what} "
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
@@ -122,9 +124,11 @@ def fit(
     elif sample_n:
         target = run_dir / "synthetic.csv"
         _write_table(syn.sample_frame(sample_n, seed=seed), target, force=True)
-        out.print(f"synthetic data ({sample_n} sequences) written to {target}")
+        out.print(f"synthetic data ({sample_n} {'rows' if syn.kind == 'table' else 'sequences'}) written to {target}")
     if evaluate_after and syn.kind == "image":
         _evaluate_images(data, run_dir, run_dir / "report", None, seed, True)
+    elif evaluate_after and syn.kind == "table":
+        _evaluate_table(data, run_dir, run_dir / "report", None, seed, True, None)
     elif evaluate_after:
         from tsgan.evaluate import load_pair, run_evaluation
 
@@ -186,7 +190,10 @@ def sample(
         out.print(f"wrote {n} images ({syn.spec_.channels} x {syn.spec_.size} x {syn.spec_.size}) to {out_file}")
         return
     _write_table(syn.sample_frame(n, seed=seed, condition=cond, codes=code), out_file, force=True)
-    out.print(f"wrote {n} sequences x {syn.spec_.seq_len} steps x {syn.spec_.n_features} columns to {out_file}")
+    if syn.kind == "table":
+        out.print(f"wrote {n} rows x {len(syn.spec_.columns)} columns to {out_file}")
+    else:
+        out.print(f"wrote {n} sequences x {syn.spec_.seq_len} steps x {syn.spec_.n_features} columns to {out_file}")
 
 
 @app.command()
@@ -231,6 +238,7 @@ def evaluate(
     time_column: Optional[str] = typer.Option(None, "--time-column"),
     id_column: Optional[str] = typer.Option(None, "--id-column"),
     condition_column: Optional[List[str]] = typer.Option(None, "--condition-column", "-c", help="condition columns (not scored)"),
+    target_column: Optional[str] = typer.Option(None, "--target", help="table runs: the column TSTR predicts (default: the last categorical)"),
     compare: Optional[List[Path]] = typer.Option(None, "--compare", help="another run directory whose loss curves the report shows alongside (repeatable)"),
 ) -> None:
     """Score synthetic data against REAL and write metrics.json and a self-contained report.html."""
@@ -241,8 +249,12 @@ def evaluate(
         from tsgan.errors import TsganError
 
         raise TsganError(f"--reps must be at least 1 (got {reps})")
-    if target.is_dir() and (target / "tsgan.json").exists() and tsgan.load(target).kind == "image":
+    kind = tsgan.load(target).kind if target.is_dir() and (target / "tsgan.json").exists() else "sequence"
+    if kind == "image":
         _evaluate_images(real, target, out_dir, n, seed, force)
+        return
+    if kind == "table":
+        _evaluate_table(real, target, out_dir, n, seed, force, target_column)
         return
     r, s, columns, history = load_pair(real, target, n, seed, time_column, id_column, condition_column or None)
     if compare:
@@ -290,6 +302,23 @@ def privacy(
         (out_dir / "privacy.json").write_text(json.dumps(p, indent=2))
         write_privacy_page(out_dir / "privacy.html", p, title=f"tsgan privacy: {run_dir}")
         out.print(f"privacy report written to {out_dir / 'privacy.html'}")
+
+
+def _evaluate_table(real: str, run: Path, out_dir: Path, n: Optional[int], seed: int, force: bool, target: Optional[str]) -> None:
+    import tsgan
+    from tsgan.api import load_data
+    from tsgan.evaluate import run_table_evaluation
+
+    syn = tsgan.load(run)
+    frame = load_data(real)[0]
+    synth = syn.sample(n or len(frame), seed=seed)
+    scores = run_table_evaluation(frame, synth, out_dir, syn.history_, target, title=f"tsgan evaluation: {run}", force=force)
+    out.print(f"{'detection_auc':16} {scores['detection_auc']:.4f}   (0.5 = indistinguishable)")
+    t = scores["tstr"]
+    out.print(f"{'tstr':16} {t['tstr']:.4f}   (train real: {t['trtr']:.4f}; {t['target']}, {t['task']})")
+    out.print(f"{'marginal':16} {scores['marginal_similarity']:.4f}")
+    out.print(f"{'pairs':16} {scores['pair_similarity']:.4f}")
+    out.print(f"report written to {out_dir / 'report.html'}")
 
 
 def _evaluate_images(real: str, run: Path, out_dir: Path, n: Optional[int], seed: int, force: bool) -> None:

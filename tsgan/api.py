@@ -126,6 +126,10 @@ class Synthesizer:
         if cls.kind == "image":
             data_, shape, encoder, cond_records, spec, scaler = self._prepare_images(data, condition_columns)
             holdout, split = None, {"holdout": 0.0, "note": "no holdout: image runs are not split (privacy checks cover sequences)"}
+        elif cls.kind == "table":
+            data_, shape, spec = self._prepare_table(data, condition_columns)
+            encoder = cond_records = scaler = holdout = None
+            split = {"holdout": 0.0, "note": "no holdout: table runs are not split (privacy checks cover sequences)"}
         else:
             frame, time_column, id_column, condition_columns = load_data(data, time_column, id_column, condition_columns)
             series = to_series(frame, self.seq_len, self.stride, time_column, id_column, condition_columns)
@@ -210,6 +214,16 @@ class Synthesizer:
         spec = ImageSpec(channels=int(images.shape[1]), size=int(images.shape[2]), n_images=len(images), source=source)
         return ArrayData(images, cond), (spec.channels, spec.size), encoder, cond, spec, None
 
+    def _prepare_table(self, data, condition_columns):
+        """Transformed rows for training-by-sampling, the model's layout arguments, the spec."""
+        from .data.tabular import TableData, TableSpec, TableTransformer
+
+        frame, _, _, _ = load_data(data)
+        transformer = TableTransformer(seed=self.seed).fit(frame, categorical=condition_columns)
+        spec = TableSpec([str(c) for c in frame.columns], len(frame), transformer.to_dict(), _source_name(data))
+        self.transformer_ = transformer
+        return TableData(transformer.transform(frame), transformer), (transformer.layout(), transformer.cond_width), spec
+
     def _split(self, series, scaler, encoder, holdout: float | None):
         """Training and holdout :class:`Windows` (scaled) and the split's summary.
 
@@ -282,7 +296,12 @@ class Synthesizer:
             rng.seed()
         else:
             rng.manual_seed(seed)
-        cond = self._condition_array(n, condition, rng)
+        if self.kind == "table":
+            tr = self.transformer_
+            gen = np.random.default_rng(None if seed is None else seed)
+            cond = tr.condition_vector(condition, n) if condition is not None else tr.original_condition(n, gen)
+        else:
+            cond = self._condition_array(n, condition, rng)
         code = self._codes(n, codes, rng)
         self.module_.eval()
         parts = []
@@ -349,6 +368,8 @@ class Synthesizer:
         a list of ``n`` indices, or ``{"category": ..., "continuous": ...}``.
         """
         scaled = self.sample_scaled(n, seed, condition, codes)
+        if self.kind == "table":
+            return self.transformer_.inverse_transform(scaled)
         return scaled if self.scaler_ is None else self.scaler_.inverse_transform(scaled)
 
     def sample_frame(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> pd.DataFrame:
@@ -356,6 +377,8 @@ class Synthesizer:
         the original columns in their dtypes."""
         if self.kind == "image":
             raise TsganError("image runs give images, not a table: use sample() or `tsgan sample RUN --out grid.png`")
+        if self.kind == "table":
+            return self.sample(n, seed, condition, codes)
         scaled, cond = self._draw(n, seed, condition, codes)
         x = self.scaler_.inverse_transform(scaled)
         t = self.spec_.seq_len
@@ -453,12 +476,20 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
 
         spec = ImageSpec.from_dict(meta["data"])
         shape = (spec.channels, spec.size)
+    elif cls.kind == "table":
+        from .data.tabular import TableSpec, TableTransformer
+
+        spec = TableSpec.from_dict(meta["data"])
+        transformer = TableTransformer.from_dict(spec.transformer)
+        shape = (transformer.layout(), transformer.cond_width)
     else:
         spec = SeriesSpec.from_dict(meta["data"])
         shape = (spec.n_features, spec.seq_len)
     syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
     s = meta.get("synthesizer", {})
-    syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", shape[1]), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", 24), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    if cls.kind == "table":
+        syn.transformer_ = transformer
     syn._windows = None
     encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
     module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)

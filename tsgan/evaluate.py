@@ -50,6 +50,10 @@ MEANINGS = {
     "marginal_wasserstein": "mean per-feature 1-Wasserstein distance of values, scaled units (0 is best)",
     "autocorrelation": "mean |difference| of per-feature autocorrelation over lags (0 is best)",
     "mmd": "unbiased squared MMD, Gaussian kernel, median-heuristic bandwidth, flattened windows (0 is best)",
+    "detection_auc": "ROC AUC of a gradient-boosting classifier telling real from synthetic rows, 3-fold CV (0.5 = indistinguishable)",
+    "tstr": "train on synthetic, test on real: the target predicted on a real test split, next to training on real (higher is better)",
+    "marginal_similarity": "mean per column of 1 - KS (numbers) or 1 - total variation (labels) (1 = identical)",
+    "pair_similarity": "mean per column pair of 1 - |correlation difference| / 2 or 1 - total variation of the joint (1 = identical)",
 }
 
 REFERENCE = {  # PROTOCOL.md, sequence length 24
@@ -327,13 +331,59 @@ def run_image_evaluation(real, synth, out_dir, history=None, title="tsgan evalua
     return scores
 
 
+def run_table_evaluation(real: pd.DataFrame, synth: pd.DataFrame, out_dir, history=None, target=None, title="tsgan evaluation", force=False) -> dict[str, Any]:
+    """Table scores (:mod:`tsgan.metrics.tabular`), per-column marginals and loss curves into a report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .metrics.tabular import _is_numeric, evaluate_table
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force and any(out_dir.iterdir()):
+        raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
+    scores = evaluate_table(real, synth, target)
+    cols = list(real.columns)[:12]
+    k = int(np.ceil(len(cols) / 4))
+    fig, axes = plt.subplots(k, 4, figsize=(13, 2.8 * k), squeeze=False)
+    for ax, c in zip(axes.flat, cols):
+        if _is_numeric(real[c]):
+            lo, hi = np.percentile(real[c].astype(float), [0.5, 99.5])
+            bins = np.linspace(lo, hi, 30)
+            ax.hist(real[c].astype(float), bins, density=True, alpha=0.5, label="real")
+            ax.hist(pd.to_numeric(synth[c], errors="coerce").dropna(), bins, density=True, alpha=0.5, label="synthetic", color="#d62728")
+        else:
+            pr = real[c].astype(str).value_counts(normalize=True)
+            ps = synth[c].astype(str).value_counts(normalize=True).reindex(pr.index).fillna(0)
+            idx = np.arange(len(pr))[:12]
+            ax.bar(idx - 0.2, pr.to_numpy()[:12], 0.4, label="real")
+            ax.bar(idx + 0.2, ps.to_numpy()[:12], 0.4, label="synthetic", color="#d62728")
+            ax.set_xticks(idx, [t[:10] for t in pr.index[:12]], rotation=45, ha="right", fontsize=7)
+        ax.set_title(f"{c} (similarity {scores['marginal_per_column'][str(c)]:.2f})", fontsize=9)
+    for ax in list(axes.flat)[len(cols):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    figs = [("Per-column distributions", _png(fig))]
+    loss = loss_figure(history)
+    if loss is not None:
+        figs.append(loss)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(scores, indent=2, default=float))
+    write_report(out_dir, scores, figs, title)
+    return scores
+
+
 def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
     rows = []
     for key, meaning in MEANINGS.items():
         if key not in scores:
             continue
         v = scores[key]
-        if isinstance(v, dict):
+        if isinstance(v, dict) and "tstr" in v:
+            cell = f"{v['tstr']:.4f} (real: {v['trtr']:.4f}; {html.escape(str(v['target']))}, {v['task']})"
+        elif isinstance(v, dict):
             cell = v.get("skipped") or f"{v['mean']:.4f} ± {v['std']:.4f}"
         else:
             cell = f"{v:.4f}"
@@ -343,13 +393,21 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 {_STYLE}
 </head><body><h1>{html.escape(title)}</h1>
-<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {"images, pixels in [0, 1]" if scores.get("embedding", {}).get("kind", "").startswith("image") else "windows, scored in the real data's min-max [0, 1] space"}.</p>
+<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {_unit(scores)}.</p>
 <table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (PROTOCOL.md)</th></tr>{''.join(rows)}</table>
 {privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
 {imgs}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page)
     return path
+
+
+def _unit(scores: dict[str, Any]) -> str:
+    if "detection_auc" in scores:
+        return "rows"
+    if scores.get("embedding", {}).get("kind", "").startswith("image"):
+        return "images, pixels in [0, 1]"
+    return "windows, scored in the real data's min-max [0, 1] space"
 
 
 _STYLE = """<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222} table{border-collapse:collapse}

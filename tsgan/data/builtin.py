@@ -88,6 +88,34 @@ def co2() -> pd.DataFrame:
     return df
 
 
+def affairs() -> pd.DataFrame:
+    """A mixed-type table: statsmodels' ``fair`` survey (6,366 rows), coded columns as labels."""
+    from statsmodels.datasets import fair
+
+    df = fair.load_pandas().data
+    occupations = {1: "student", 2: "farming/unskilled", 3: "white collar", 4: "teacher/nurse/writer", 5: "manager", 6: "professional"}
+    out = pd.DataFrame({
+        "rate_marriage": df["rate_marriage"].astype(int).map({1: "very poor", 2: "poor", 3: "fair", 4: "good", 5: "very good"}),
+        "age": df["age"], "yrs_married": df["yrs_married"], "children": df["children"],
+        "religious": df["religious"].astype(int).map({1: "not", 2: "mildly", 3: "fairly", 4: "strongly"}),
+        "educ": df["educ"].astype(int),
+        "occupation": df["occupation"].astype(int).map(occupations),
+        "occupation_husb": df["occupation_husb"].astype(int).map(occupations),
+        "affairs": df["affairs"],
+    })
+    return out
+
+
+def breast_cancer() -> pd.DataFrame:
+    """scikit-learn's breast cancer table (569 rows, 30 numeric features, a diagnosis label)."""
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer(as_frame=True)
+    out = d.data.copy()
+    out["diagnosis"] = np.where(d.target == 1, "benign", "malignant")
+    return out
+
+
 @dataclass(frozen=True)
 class BuiltinDataset:
     name: str
@@ -106,6 +134,8 @@ BUILTINS: dict[str, BuiltinDataset] = {
             "sine-bands", sine_bands, "3,000 labelled sine sequences, 24 steps x 2, label 'band' = low/mid/high frequency",
             "step", "sequence_id", ("band",),
         ),
+        BuiltinDataset("affairs", affairs, "mixed-type table: 6,366 survey rows, 4 categorical + 5 numeric columns (statsmodels fair)"),
+        BuiltinDataset("breast-cancer", breast_cancer, "table: 569 rows, 30 numeric features + diagnosis label (scikit-learn)"),
         BuiltinDataset("macrodata", macrodata, "US macroeconomic quarterly series 1959-2009, 203 rows x 12 (statsmodels)", "date"),
         BuiltinDataset("sunspots", sunspots, "yearly sunspot numbers 1700-2008, 309 rows x 1 (statsmodels)", "YEAR"),
         BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),

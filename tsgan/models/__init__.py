@@ -2,6 +2,7 @@
 
 from .base import SequenceModel
 from .crnngan import CRNNGAN
+from .ctgan import CTGAN
 from .dcgan import DCGAN
 from .rcgan import RCGAN
 from .timegan import TimeGAN
@@ -11,6 +12,7 @@ MODELS: dict[str, type] = {
     "timegan": TimeGAN,
     "crnngan": CRNNGAN,
     "dcgan": DCGAN,
+    "ctgan": CTGAN,
 }
 
 

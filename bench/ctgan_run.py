@@ -1,0 +1,39 @@
+"""Helper for bench/tables.py, run by the Python of a separate environment with the
+`ctgan` package (never imported by tsgan): fits CTGAN on a CSV and writes samples.
+
+    /path/to/ctgan-env/bin/python bench/ctgan_run.py --data real.csv --discrete a,b --epochs 300 --out synth.csv
+Prints one JSON line: seconds per training step (the difference of a 1-epoch and
+an E-epoch fit, so set-up and the data transformer cancel), steps, versions.
+"""
+
+import argparse
+import json
+import time
+
+import pandas as pd
+import torch
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--data", required=True)
+ap.add_argument("--discrete", default="")
+ap.add_argument("--epochs", type=int, default=300)
+ap.add_argument("--batch", type=int, default=500)
+ap.add_argument("--out", required=True)
+ap.add_argument("--threads", type=int, default=1)
+args = ap.parse_args()
+torch.set_num_threads(args.threads)
+import ctgan  # noqa: E402
+
+df = pd.read_csv(args.data)
+discrete = [c for c in args.discrete.split(",") if c]
+times = {}
+for epochs in (1, args.epochs):
+    model = ctgan.CTGAN(epochs=epochs, batch_size=args.batch, enable_gpu=False)
+    t = time.perf_counter()
+    model.fit(df, discrete_columns=discrete)
+    times[epochs] = time.perf_counter() - t
+steps_per_epoch = max(len(df) // args.batch, 1)
+per_step = (times[args.epochs] - times[1]) / ((args.epochs - 1) * steps_per_epoch)
+model.sample(len(df)).to_csv(args.out, index=False)
+print(json.dumps({"seconds_per_step": per_step, "fit_seconds": times[args.epochs], "steps": args.epochs * steps_per_epoch,
+                  "ctgan": ctgan.__version__, "torch": torch.__version__}))

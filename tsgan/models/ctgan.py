@@ -1,0 +1,188 @@
+"""CTGAN: Conditional Tabular GAN.
+
+Xu, Skoularidou, Cuesta-Infante & Veeramachaneni, "Modeling Tabular Data using
+Conditional GAN", NeurIPS 2019, and its released code.
+
+* Rows are transformed by :class:`tsgan.data.tabular.TableTransformer`
+  (mode-specific normalisation, one-hot categories); ``layout`` lists the blocks.
+* Generator (section 4.4): z ~ N(0, 1) of 128 dimensions plus the conditional
+  vector, two residual blocks (fc, batch norm, ReLU, output concatenated with the
+  input) of 256, a linear map to the row; ``tanh`` on alphas, Gumbel-softmax
+  (tau 0.2) on mode indicators and categories.
+* Critic: PacGAN with 10 rows per pack (Lin et al. 2018), two fc layers of 256 with
+  LeakyReLU 0.2 and dropout 0.5; input rows carry their conditional vector.
+* Loss: WGAN-GP (lambda 10, per pack) plus the generator's cross-entropy between
+  the chosen category and the generated logits of that column (section 4.3);
+  Adam 2e-4, betas (0.5, 0.9), weight decay 1e-6, one critic step per generator
+  step, batch 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import param
+from ..errors import TsganError
+from ..objectives import OBJECTIVES
+from ..train import Batch
+from .base import ObjectiveConfig, TwoPlayerGAN
+
+
+@dataclass
+class CTGANConfig(ObjectiveConfig):
+    latent_dim: int = param(128, "dimensions of z ~ N(0, 1) (code: 128)")
+    hidden: int = param(256, "width of the two generator residual blocks and critic layers (code: 256)")
+    pac: int = param(10, "rows per critic pack, PacGAN (code: 10); the batch must divide by it")
+    batch_size: int = param(500, "rows per batch (code: 500)")
+    lr: float = param(2e-4, "Adam learning rate of both networks (code: 2e-4)")
+    weight_decay: float = param(1e-6, "Adam weight decay of both networks (code: 1e-6)")
+    tau: float = param(0.2, "Gumbel-softmax temperature (code: 0.2)")
+    objective: str = param("wgan-gp", "adversarial objective (paper: wgan-gp)", choices=tuple(OBJECTIVES))
+    objective_defaults: bool = param(False, "use the objective's paper optimizer and n_critic instead of CTGAN's (code: False)")
+
+
+class Residual(nn.Module):
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.fc, self.bn = nn.Linear(i, o), nn.BatchNorm1d(o)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, i) -> (B, i + o)
+        return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
+
+
+class Generator(nn.Module):
+    def __init__(self, c: CTGANConfig, d_in: int, width: int):
+        super().__init__()
+        self.net = nn.Sequential(Residual(d_in, c.hidden), Residual(d_in + c.hidden, c.hidden), nn.Linear(d_in + 2 * c.hidden, width))
+
+    def forward(self, z: Tensor) -> Tensor:  # (B, Z + cond + codes) -> (B, width) raw, before activations
+        return self.net(z)
+
+
+class Critic(nn.Module):
+    def __init__(self, c: CTGANConfig, d_in: int):
+        super().__init__()
+        self.pac = c.pac
+        self.net = nn.Sequential(
+            nn.Linear(d_in * c.pac, c.hidden), nn.LeakyReLU(0.2), nn.Dropout(0.5),
+            nn.Linear(c.hidden, c.hidden), nn.LeakyReLU(0.2), nn.Dropout(0.5),
+        )
+        self.out = nn.Linear(c.hidden, 1)
+
+    def features(self, packed: Tensor) -> Tensor:  # (B / pac, pac * d_in) -> (B / pac, hidden)
+        return self.net(packed)
+
+    def forward(self, packed: Tensor) -> Tensor:
+        return self.out(self.features(packed)).squeeze(-1)
+
+
+class CTGAN(TwoPlayerGAN):
+    config_cls = CTGANConfig
+    kind = "table"
+    paper = "Xu et al. 2019, Modeling Tabular Data using Conditional GAN"
+
+    def __init__(self, config: CTGANConfig, layout: list[dict], cond_width: int, cond_dim: int = 0):
+        super().__init__()
+        if config.batch_size % config.pac:
+            raise TsganError(f"--batch-size {config.batch_size} must be a multiple of pac={config.pac}")
+        self.config, self.layout, self.cond_width = config, layout, cond_width
+        self.cond_dim = 0  # CTGAN's conditional vector is its own input, not Controls' per-record condition
+        self.width = sum(b["width"] for b in layout)
+        extra = config.info_categories + config.info_continuous
+        self.generator = Generator(config, config.latent_dim + cond_width + extra, self.width)
+        self.discriminator = Critic(config, self.width + cond_width)
+        self.init_adversary(config.hidden)
+        starts = torch.cumsum(torch.tensor([0] + [b["width"] for b in layout]), 0)[:-1].tolist()
+        self.spans = [(s, b) for s, b in zip(starts, layout)]
+        self.cat_spans = [(s, b["width"]) for s, b in self.spans if b["role"] == "category"]
+
+    # ------------------------------------------------------------------ networks
+    def noise(self, n: int, rng: torch.Generator) -> Tensor:
+        return torch.randn(n, self.config.latent_dim, generator=rng, device=rng.device)
+
+    def pack(self, x: Tensor) -> Tensor:  # (B, w) -> (B / pac, pac * w)
+        return x.reshape(-1, self.config.pac * x.shape[1])
+
+    def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        """Rows with their conditional vector, packed ``pac`` at a time."""
+        return self.discriminator(self.pack(torch.cat([x, cond], dim=1) if cond is not None else x))
+
+    def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False) -> Tensor:
+        """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling)."""
+        parts = []
+        for st, b in self.spans:
+            v = raw[:, st : st + b["width"]]
+            if b["kind"] == "tanh":
+                parts.append(torch.tanh(v))
+            else:
+                u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7) if rng is not None else None
+                g = -torch.log(-torch.log(u)) if u is not None else 0  # Gumbel(0, 1) noise
+                y = F.softmax((v + g) / self.config.tau, dim=1)
+                parts.append(F.one_hot(y.argmax(1), b["width"]).float() if hard else y)
+        return torch.cat(parts, dim=1)
+
+    def raw(self, n: int, rng: torch.Generator, cond: Tensor, codes: Tensor | None) -> Tensor:
+        z = self.controls.generator_input(torch.cat([self.noise(n, rng), cond], dim=1), None, codes)
+        return self.generator(z)
+
+    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
+        if cond is None:
+            cond = torch.zeros(n, self.cond_width, device=rng.device)
+        if codes is None:
+            codes = self.controls.draw_codes(n, rng)
+        return self.activate(self.raw(n, rng, cond, codes), rng, hard=True)
+
+    # ------------------------------------------------------------------ losses
+    def fake(self, batch: Batch):
+        n = batch.x.shape[0]
+        codes = self.controls.draw_codes(n // self.config.pac, batch.rng)  # one code per pack, so Q can read it
+        codes = None if codes is None else codes.repeat_interleave(self.config.pac, 0)
+        raw = self.raw(n, batch.rng, batch.cond, codes)
+        return raw, self.activate(raw, batch.rng), codes
+
+    def cond_loss(self, raw: Tensor, cond: Tensor) -> Tensor:
+        """Cross-entropy between the chosen category and the generated logits of its column (eq. 4.3)."""
+        loss, offset = raw.new_zeros(()), 0
+        for st, w in self.cat_spans:
+            c = cond[:, offset : offset + w]
+            chosen = c.sum(1)  # 1 where this column was the condition
+            loss = loss + (F.cross_entropy(raw[:, st : st + w], c.argmax(1), reduction="none") * chosen).sum()
+            offset += w
+        return loss / raw.shape[0]
+
+    def d_loss(self, batch: Batch):
+        with torch.no_grad():
+            _, fake, codes = self.fake(batch)
+        loss, logs = self.adversary.d_loss(batch.x, fake, batch.rng, batch.cond)
+        return self.with_info(loss, logs, fake, batch.cond, codes)
+
+    def g_loss(self, batch: Batch):
+        raw, fake, codes = self.fake(batch)
+        adv = self.adversary.g_loss(fake, batch.cond)
+        cl = self.cond_loss(raw, batch.cond)
+        loss, logs = self.with_info(adv + cl, {"cond": cl.detach()}, fake, batch.cond, codes)
+        return loss, logs
+
+    def with_info(self, loss, logs, fake, cond, codes):
+        if codes is None:
+            return loss, logs
+        # training draws one code per pack of rows; Q reads the pack's features
+        feats = self.discriminator.features(self.pack(torch.cat([fake, cond], dim=1)))
+        mi = self.controls.info_loss(feats, codes[:: self.config.pac])
+        return loss + mi, {**logs, "info": mi.detach()}
+
+    def dp_targets(self):
+        raise TsganError("PacGAN packs several real rows per critic input, which DP-SGD cannot clip per row: DP is not offered for ctgan")
+
+    def model_optimizers(self, d_params, g_params):
+        c = self.config
+        kw = dict(lr=c.lr, betas=(0.5, 0.9), weight_decay=c.weight_decay)
+        return {"d": torch.optim.Adam(d_params, **kw), "g": torch.optim.Adam(g_params, **kw)}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
