@@ -122,3 +122,13 @@ def test_builtins_load_and_window():
     spec, base, lengths, _ = to_series(df, 24, time_column=ds.time_column, id_column=ds.id_column)
     x = Windows.from_lengths(base, lengths, 24).array()
     assert x.shape == (10_000, 24, 5) and 0 <= x.min() and x.max() <= 1
+
+
+def test_every_builtin_loads_and_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "datasets" / "README.md").read_text()
+    for name, ds in BUILTINS.items():
+        df = ds.load()
+        assert len(df) > 10 and df.shape[1] >= 1, name
+        assert f"| `{name}` |" in doc, f"{name} missing from datasets/README.md"

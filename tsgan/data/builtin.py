@@ -116,6 +116,17 @@ def breast_cancer() -> pd.DataFrame:
     return out
 
 
+def digits_table() -> pd.DataFrame:
+    """scikit-learn's 8x8 digits as a table (64 pixel columns 0-16 and the label); image
+    models read ``digits`` as images instead."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits(as_frame=True)
+    out = d.data.astype(int)
+    out["label"] = d.target.astype(str)
+    return out
+
+
 @dataclass(frozen=True)
 class BuiltinDataset:
     name: str
@@ -136,6 +147,7 @@ BUILTINS: dict[str, BuiltinDataset] = {
         ),
         BuiltinDataset("affairs", affairs, "mixed-type table: 6,366 survey rows, 4 categorical + 5 numeric columns (statsmodels fair)"),
         BuiltinDataset("breast-cancer", breast_cancer, "table: 569 rows, 30 numeric features + diagnosis label (scikit-learn)"),
+        BuiltinDataset("digits", digits_table, "images (dcgan): 1,797 handwritten digits 8x8, label 0-9 (scikit-learn); a 65-column table otherwise"),
         BuiltinDataset("macrodata", macrodata, "US macroeconomic quarterly series 1959-2009, 203 rows x 12 (statsmodels)", "date"),
         BuiltinDataset("sunspots", sunspots, "yearly sunspot numbers 1700-2008, 309 rows x 1 (statsmodels)", "YEAR"),
         BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),

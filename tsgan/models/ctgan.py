@@ -99,6 +99,18 @@ class CTGAN(TwoPlayerGAN):
         starts = torch.cumsum(torch.tensor([0] + [b["width"] for b in layout]), 0)[:-1].tolist()
         self.spans = [(s, b) for s, b in zip(starts, layout)]
         self.cat_spans = [(s, b["width"]) for s, b in self.spans if b["role"] == "category"]
+        # index tensors for the vectorised activation and conditional loss (buffers: they follow .to(device))
+        soft = [(s, b["width"]) for s, b in self.spans if b["kind"] == "softmax"]
+        alpha = [s for s, b in self.spans if b["kind"] == "tanh"]
+        soft_index, soft_mask = _padded(soft)
+        cat_index, cat_mask = _padded(self.cat_spans)
+        cond_spans = list(zip(torch.cumsum(torch.tensor([0] + [w for _, w in self.cat_spans]), 0)[:-1].tolist(), [w for _, w in self.cat_spans]))
+        cond_index, _ = _padded(cond_spans)
+        flat_soft = soft_index[soft_mask]
+        order = torch.argsort(torch.cat([torch.tensor(alpha, dtype=torch.long), flat_soft]))
+        for name, t in (("soft_index", soft_index), ("soft_mask", soft_mask), ("alpha_index", torch.tensor(alpha, dtype=torch.long)),
+                        ("order", order), ("cat_index", cat_index), ("cat_mask", cat_mask), ("cond_index", cond_index)):
+            self.register_buffer(name, t, persistent=False)
 
     # ------------------------------------------------------------------ networks
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
@@ -112,18 +124,21 @@ class CTGAN(TwoPlayerGAN):
         return self.discriminator(self.pack(torch.cat([x, cond], dim=1) if cond is not None else x))
 
     def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False) -> Tensor:
-        """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling)."""
-        parts = []
-        for st, b in self.spans:
-            v = raw[:, st : st + b["width"]]
-            if b["kind"] == "tanh":
-                parts.append(torch.tanh(v))
-            else:
-                u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7) if rng is not None else None
-                g = -torch.log(-torch.log(u)) if u is not None else 0  # Gumbel(0, 1) noise
-                y = F.softmax((v + g) / self.config.tau, dim=1)
-                parts.append(F.one_hot(y.argmax(1), b["width"]).float() if hard else y)
-        return torch.cat(parts, dim=1)
+        """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling).
+
+        All one-hot blocks at once: gathered into a padded ``(B, blocks, max width)``
+        tensor, one softmax, then scattered back by a fixed column permutation (a
+        loop over blocks costs one small op per block, which dominates on a CPU)."""
+        idx, mask = self.soft_index, self.soft_mask
+        v = raw[:, idx].masked_fill(~mask, float("-inf"))  # (B, blocks, K)
+        if rng is not None:
+            u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7)
+            v = v - torch.log(-torch.log(u))  # + Gumbel(0, 1) noise
+        y = F.softmax(v / self.config.tau, dim=-1)
+        if hard:
+            y = F.one_hot(y.argmax(-1), y.shape[-1]).to(y.dtype)
+        out = torch.cat([torch.tanh(raw[:, self.alpha_index]), y[:, mask]], dim=1)
+        return out[:, self.order]
 
     def raw(self, n: int, rng: torch.Generator, cond: Tensor, codes: Tensor | None) -> Tensor:
         z = self.controls.generator_input(torch.cat([self.noise(n, rng), cond], dim=1), None, codes)
@@ -145,14 +160,16 @@ class CTGAN(TwoPlayerGAN):
         return raw, self.activate(raw, batch.rng), codes
 
     def cond_loss(self, raw: Tensor, cond: Tensor) -> Tensor:
-        """Cross-entropy between the chosen category and the generated logits of its column (eq. 4.3)."""
-        loss, offset = raw.new_zeros(()), 0
-        for st, w in self.cat_spans:
-            c = cond[:, offset : offset + w]
-            chosen = c.sum(1)  # 1 where this column was the condition
-            loss = loss + (F.cross_entropy(raw[:, st : st + w], c.argmax(1), reduction="none") * chosen).sum()
-            offset += w
-        return loss / raw.shape[0]
+        """Cross-entropy between the chosen category and the generated logits of its column (eq. 4.3).
+
+        ``cond`` has one 1 per row (the chosen column and label), so summing
+        ``-cond * log_softmax`` over every label block is that column's cross-entropy."""
+        if not self.cat_spans:
+            return raw.new_zeros(())
+        logits = raw[:, self.cat_index].masked_fill(~self.cat_mask, float("-inf"))  # (B, columns, K)
+        target = cond[:, self.cond_index] * self.cat_mask  # (B, columns, K), the chosen label
+        logp = F.log_softmax(logits, dim=-1).masked_fill(~self.cat_mask, 0.0)
+        return -(target * logp).sum() / raw.shape[0]
 
     def d_loss(self, batch: Batch):
         with torch.no_grad():
@@ -186,3 +203,14 @@ class CTGAN(TwoPlayerGAN):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+
+def _padded(spans: list[tuple[int, int]]) -> tuple[Tensor, Tensor]:
+    """Column indices ``(blocks, max width)`` of contiguous spans, padded, and the valid mask."""
+    k = max((w for _, w in spans), default=1)
+    index = torch.zeros(len(spans), k, dtype=torch.long)
+    mask = torch.zeros(len(spans), k, dtype=torch.bool)
+    for i, (start, width) in enumerate(spans):
+        index[i, :width] = torch.arange(start, start + width)
+        mask[i, :width] = True
+    return index, mask
