@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--epsilons", default="none,10,1")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--tag", default="", help="suffix of the results file")
     ap.add_argument("--param", action="append", help="model parameter key=value (repeatable), the same for every run")
     args = ap.parse_args()
     if not STOCKS.exists():
@@ -67,7 +68,7 @@ def main() -> None:
         for line in summary_lines(p):
             print("   " + line, flush=True)
         (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "privacy.json").write_text(json.dumps(out, indent=2))
+        (HERE / "results" / f"privacy{args.tag}.json").write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -61,8 +61,12 @@ def test_holdout_split_never_shares_rows():
     train_rows = {r for s in ts for r in range(s, s + 10)}
     hold_rows = {r for s in hs for r in range(s, s + 10)}
     # 40 rows held out as 4 blocks of 10 spread over time; no window mixes the two sets
+    ref = info.pop("reference_blocks")
     assert info == {"holdout": 0.2, "by": "time", "blocks": [[20, 30], [70, 80], [120, 130], [170, 180]],
                     "train_windows": 160 - 4 * 9 - 9, "holdout_windows": 4}
+    # training blocks shaped like the holdout's, for the privacy checks: 4 blocks of 10 training rows
+    assert len(ref) == 4 and all(b - a == 10 for a, b in ref)
+    assert not {r for a, b in ref for r in range(a, b)} & hold_rows
     assert not train_rows & hold_rows and len(hold_rows) == 40
     with pytest.raises(TsganError, match="pass --holdout 0"):
         holdout_split([15], seq_len=10, stride=1, fraction=0.2)
@@ -92,7 +96,7 @@ def test_privacy_cli(tmp_path, monkeypatch, capsys, csv_path):
     code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0 and "held out 2 time blocks (4 windows)" in out
     code, out, err = run_cli(["privacy", run], monkeypatch, capsys)
-    assert code == 2 and "at least 10 training and 10 holdout windows (got 36 and 4)" in err
+    assert code == 2 and "at least 10 training and 10 holdout windows (got 4 and 4)" in err
     run_cli(["fit", csv_path, "--seq-len", "2", "--steps", "2", "--out", run, "-q", "--force", "--holdout", "0.5"], monkeypatch, capsys)
     code, out, err = run_cli(["privacy", run, "--out", tmp_path / "p"], monkeypatch, capsys)
     assert code == 0, err

@@ -268,8 +268,19 @@ class Synthesizer:
                 raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
             windows = self._split(series, self.scaler_, self.conditions_, self.split_["holdout"])[:2]
         train_w, hold_w = windows
+        if self.split_.get("reference_blocks"):  # one series: members drawn in blocks shaped like the holdout's
+            from .data.windows import _block_starts
+
+            def block_windows(blocks):
+                parts = [_block_starts([(a, b - a)], self.spec_.seq_len, self.spec_.stride)[0] for a, b in blocks]
+                return np.concatenate(parts), np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+
+            starts, groups = block_windows(self.split_["reference_blocks"])
+            train_w = Windows(train_w.base, starts, train_w.seq_len, train_w.cond)
+            train_w.groups = groups
+            hold_w.groups = block_windows(self.split_["blocks"])[1] + 1000
         synth = self.sample_scaled(n or min(len(train_w), 10_000), seed=seed)
-        panel = self.split_.get("by") == "entity"
+        panel = True  # per entity (panel data) or per time block (one series)
         out = privacy_metrics(
             train_w.array(), hold_w.array(), synth,
             train_w.groups if panel else None, hold_w.groups if panel else None, seed=seed,

@@ -19,10 +19,12 @@ real data the generator never saw: the yardstick for "close".
   with a bootstrap 95 % interval. 0.5 is chance; 1 is a full leak. Per window and,
   for panel data, per entity (mean score of its windows).
 
-Caveat for one series: the holdout is a few time blocks of the same series; where
-the series drifts (prices trend), holdout windows differ in level from training
-windows and distance-based scores overstate leakage. Panel data with entities
-held out whole gives the cleaner test.
+For one series the holdout is a few time blocks, and the members compared with it
+are windows of as many training blocks of the same length (overlapping windows of a
+few blocks are less diverse than windows spread over the whole series, so members
+and non-members are drawn alike). With few blocks, differences between blocks
+(level, drift) still move the scores either way; the per-block AUC shows it. Panel
+data with entities held out whole gives the cleaner test.
 
 Verdicts use the thresholds in :data:`THRESHOLDS`, stated in every report.
 """
@@ -169,12 +171,13 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
     ]
     if p.get("split", {}).get("by") == "time":
         lines.append(
-            "note: the holdout is time blocks of one series; if the series drifts between blocks, training and holdout "
-            "windows differ in level and both scores overstate leakage: compare with a DP run"
+            "note: one series: members are windows of training blocks shaped like the holdout blocks; with few blocks, "
+            "differences between blocks (level, drift) move both scores in either direction: the per-block AUC and a DP run tell more"
         )
     if p.get("mia_auc_entity"):
         e = p["mia_auc_entity"]
-        lines.append(f"per-entity membership inference AUC {e['auc']:.3f} (95% CI {e['ci95'][0]:.3f}-{e['ci95'][1]:.3f})")
+        unit = "time-block" if p.get("split", {}).get("by") == "time" else "entity"
+        lines.append(f"per-{unit} membership inference AUC {e['auc']:.3f} (95% CI {e['ci95'][0]:.3f}-{e['ci95'][1]:.3f})")
     if p.get("dp"):
         d = p["dp"]
         lines.append(f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:g} (per window; noise multiplier {d['noise_multiplier']:.3f})")

@@ -181,6 +181,14 @@ def holdout_split(
         train_blocks = [(edges[i], edges[i + 1] - edges[i]) for i in range(0, len(edges), 2)]
         ts, tg = _block_starts(train_blocks, seq_len, stride)
         hs, hg = _block_starts(hold_blocks, seq_len, stride)
-        info = {"holdout": fraction, "by": "time", "blocks": [[int(a), int(a + b)] for a, b in hold_blocks]}
+        # training blocks shaped like the holdout's (k blocks of `size` rows), for privacy checks:
+        # overlapping windows of a few blocks are less diverse than windows spread over the whole
+        # series, so members and non-members must be drawn the same way
+        rng = np.random.default_rng(seed)
+        fits = [(a, n_) for a, n_ in train_blocks if n_ >= size]
+        picks = [fits[i] for i in np.sort(rng.permutation(len(fits))[:k])]
+        reference = [[int(a + rng.integers(0, n_ - size + 1)), 0] for a, n_ in picks]
+        reference = [[a, a + size] for a, _ in reference]
+        info = {"holdout": fraction, "by": "time", "blocks": [[int(a), int(a + b)] for a, b in hold_blocks], "reference_blocks": reference}
     info.update(train_windows=int(len(ts)), holdout_windows=int(len(hs)))
     return ts, hs, tg, hg, info
