@@ -51,3 +51,9 @@ def test_no_model_branches_on_objective_names():
             if isinstance(node, ast.Compare):
                 for c in [node.left, *node.comparators]:
                     assert not (isinstance(c, ast.Constant) and c.value in names), f"{path.name} compares with {c.value!r}"
+
+
+def test_training_loop_never_names_a_model():
+    source = (Path(tsgan.__file__).parent / "train.py").read_text().lower()
+    for name in MODELS:
+        assert name not in source, f"train.py names {name}"

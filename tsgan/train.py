@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 # A loss function returns the tensor to minimise, optionally with extra scalars to
-# log, or None to skip this update (TimeGAN's discriminator while it is winning).
+# log, or None to skip this update (e.g. a discriminator gated while it is winning).
 LossOutput = Optional[Union[Tensor, tuple[Tensor, dict[str, Tensor]]]]
 
 
