@@ -145,3 +145,13 @@ def test_tables_from_the_cli(tmp_path, monkeypatch, capsys, table):
     code, out, err = run_cli(["evaluate", data, run, "--out", tmp_path / "rep", "--target", "city"], monkeypatch, capsys)
     assert code == 0, err
     assert "detection_auc" in out and "Per-column distributions" in (tmp_path / "rep" / "report.html").read_text()
+
+
+def test_table_embedding_scores_known_answers():
+    from tsgan.metrics.tabular import embedding_scores
+
+    a, b = make_table(0, 600), make_table(5, 600)
+    noise = a.assign(income=np.random.default_rng(1).uniform(-100, 300, len(a)))
+    same, off = embedding_scores(a, b), embedding_scores(a, noise)
+    assert same["precision"] > 0.9 and same["recall"] > 0.9 and off["precision"] < 0.5
+    assert same["fid"] < 0.1 * off["fid"] and same["embedding"]["kind"].startswith("table")

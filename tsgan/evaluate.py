@@ -343,7 +343,7 @@ def run_table_evaluation(real: pd.DataFrame, synth: pd.DataFrame, out_dir, histo
     out_dir = Path(out_dir)
     if out_dir.exists() and not force and any(out_dir.iterdir()):
         raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
-    scores = evaluate_table(real, synth, target)
+    scores = evaluate_table(real, synth, target, cache_dir=cache_dir())
     cols = list(real.columns)[:12]
     k = int(np.ceil(len(cols) / 4))
     fig, axes = plt.subplots(k, 4, figsize=(13, 2.8 * k), squeeze=False)
@@ -404,7 +404,7 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
 
 def _unit(scores: dict[str, Any]) -> str:
     if "detection_auc" in scores:
-        return "rows"
+        return "rows (FID and PRDC on a contrastive MLP embedding of the encoded rows)"
     if scores.get("embedding", {}).get("kind", "").startswith("image"):
         return "images, pixels in [0, 1]"
     return "windows, scored in the real data's min-max [0, 1] space"

@@ -1,7 +1,8 @@
 """A learned embedding for FID and precision/recall, fitted once per dataset.
 
-Sequences get a GRU encoder, images a small CNN (same training, image augmentations:
-shifts, brightness, noise).
+Sequences get a GRU encoder, images a small CNN (image augmentations: shifts,
+brightness, noise), table rows an MLP over their standardised / one-hot encoding
+(augmentations: noise, masked entries); all trained the same way.
 
 Choice: a GRU encoder trained by instance contrast (NT-Xent / InfoNCE, as in
 SimCLR and TS2Vec's instance-wise loss) between two augmented views of each real
@@ -75,8 +76,21 @@ class ImageEncoder(nn.Module):
         return self.head(self.net(x).mean((2, 3)))
 
 
+class TableEncoder(nn.Module):
+    """(B, D) encoded rows (standardised numbers, one-hot labels) -> (B, dim): a two-layer MLP."""
+
+    def __init__(self, width: int, c: EncoderConfig):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(width, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
 def make_encoder(shape: tuple[int, ...], c: EncoderConfig) -> nn.Module:
-    """The encoder for one record shape: ``(T, F)`` windows or ``(C, S, S)`` images."""
+    """The encoder for one record shape: ``(T, F)`` windows, ``(C, S, S)`` images or ``(D,)`` table rows."""
+    if len(shape) == 1:
+        return TableEncoder(shape[0], c)
     return SequenceEncoder(shape[1], c) if len(shape) == 2 else ImageEncoder(shape[0], c)
 
 
@@ -93,6 +107,9 @@ def _augment_images(x: Tensor, c: EncoderConfig, g: torch.Generator) -> Tensor:
 def _augment(x: Tensor, c: EncoderConfig, g: torch.Generator) -> Tensor:
     if x.dim() == 4:
         return _augment_images(x, c, g)
+    if x.dim() == 2:  # table rows: noise and ~10 % of the entries masked
+        keep = (torch.rand(x.shape, generator=g) > 0.1).float()
+        return (x + c.jitter * torch.randn(x.shape, generator=g)) * keep
     b, t, f = x.shape
     scale = 1 + 0.1 * torch.randn(b, 1, f, generator=g)
     noise = c.jitter * torch.randn(x.shape, generator=g)
@@ -158,8 +175,8 @@ def fit_embedding(real: np.ndarray, config: EncoderConfig | None = None) -> Embe
     """Fit the contrastive encoder on real windows ``(N, T, F)`` or images ``(N, C, S, S)``."""
     c = config or EncoderConfig()
     real = np.asarray(real, dtype=np.float32)
-    if real.ndim not in (3, 4) or len(real) < 4:
-        raise TsganError(f"fitting an embedding needs at least 4 windows (N, T, F) or images (N, C, S, S), got {real.shape}")
+    if real.ndim not in (2, 3, 4) or len(real) < 4:
+        raise TsganError(f"fitting an embedding needs at least 4 rows (N, D), windows (N, T, F) or images (N, C, S, S), got {real.shape}")
     g = torch.Generator().manual_seed(c.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(c.seed)

@@ -11,6 +11,8 @@
   Classification: macro F1; regression: R^2.
 * ``marginal_similarity``: per column 1 - KS statistic (numeric) or 1 - total
   variation distance (categorical); 1 is identical.
+* ``fid``, ``precision``, ``recall``, ``density``, ``coverage``: on a contrastive MLP
+  embedding of the encoded rows (:mod:`tsgan.metrics.embedding`), as for sequences;
 * ``pair_similarity``: per column pair 1 - |corr_real - corr_synth| / 2 for two
   numeric columns, else 1 - total variation distance of the joint distribution
   after binning numbers into 10 real-data quantile bins; 1 is identical.
@@ -138,7 +140,18 @@ def pair_similarity(real: pd.DataFrame, synth: pd.DataFrame, max_pairs: int = 50
     return float(np.mean(scores)) if scores else 1.0
 
 
-def evaluate_table(real: pd.DataFrame, synth: pd.DataFrame, target: str | None = None, seed: int = 0) -> dict[str, Any]:
+def embedding_scores(real: pd.DataFrame, synth: pd.DataFrame, cache_dir=None) -> dict[str, Any]:
+    """FID and precision/recall/density/coverage on a contrastive MLP embedding of the rows."""
+    from .distances import frechet_distance, prdc
+    from .embedding import embedding_for
+
+    xr, xs = _design(real, synth)
+    emb = embedding_for(xr.astype(np.float32), cache_dir)
+    er, es = emb.embed(xr), emb.embed(xs)
+    return {"fid": frechet_distance(er, es), **prdc(er, es), "embedding": {"fingerprint": emb.fingerprint, "dim": emb.config.dim, "kind": "table MLP, contrastive"}}
+
+
+def evaluate_table(real: pd.DataFrame, synth: pd.DataFrame, target: str | None = None, seed: int = 0, cache_dir=None) -> dict[str, Any]:
     """Every table score; ``target`` defaults to the last categorical column (else the last column)."""
     _check(real, synth)
     if target is None:
@@ -151,6 +164,7 @@ def evaluate_table(real: pd.DataFrame, synth: pd.DataFrame, target: str | None =
         "marginal_similarity": float(np.mean(list(marg.values()))),
         "marginal_per_column": marg,
         "pair_similarity": pair_similarity(real, synth),
+        **embedding_scores(real, synth, cache_dir),
         "n_real": len(real),
         "n_synthetic": len(synth),
     }
