@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="breast-cancer,affairs")
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--tag", default="", help="suffix of the results file")
     args = ap.parse_args()
     if not Path(args.ctgan_python).exists():
         raise SystemExit(f"skip: no ctgan environment at {args.ctgan_python} (see the docstring)")
@@ -82,7 +83,7 @@ def main() -> None:
             print(f"{name:14} {label}: {row[label]['seconds_per_step'] * 1000:6.1f} ms/step, detection AUC {s['detection_auc']:.3f}, "
                   f"TSTR {s['tstr']['tstr']:.3f} (real {s['tstr']['trtr']:.3f}), marginal {s['marginal_similarity']:.3f}, pairs {s['pair_similarity']:.3f}", flush=True)
         (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "tables.json").write_text(json.dumps(results, indent=2, default=float))
+        (HERE / "results" / f"tables{args.tag}.json").write_text(json.dumps(results, indent=2, default=float))
 
 
 if __name__ == "__main__":
