@@ -155,3 +155,27 @@ def test_table_embedding_scores_known_answers():
     same, off = embedding_scores(a, b), embedding_scores(a, noise)
     assert same["precision"] > 0.9 and same["recall"] > 0.9 and off["precision"] < 0.5
     assert same["fid"] < 0.1 * off["fid"] and same["embedding"]["kind"].startswith("table")
+
+
+def test_ctgan_gradient_penalty_is_per_pack(table):
+    # the adversary's samples are packs of `pac` rows: one alpha and one gradient norm per pack
+    import torch
+
+    syn = tsgan.Synthesizer(model="ctgan", steps=1, **TINY).fit(table)
+    m = syn.module_
+    x = torch.rand(20, m.width)
+    assert m.pack(x).shape == (2, 10 * m.width)
+    calls = []
+    real_gp = m.adversary.add_penalty
+
+    def spy(loss, real, fake, rng, cond=None):
+        calls.append((real.shape, cond.shape))
+        return real_gp(loss, real, fake, rng, cond)
+
+    m.adversary.add_penalty = spy
+    from tsgan.train import Batch
+
+    xb = torch.rand(20, m.width)
+    cb = torch.zeros(20, m.cond_width)
+    m.d_loss(Batch(xb, torch.Generator().manual_seed(0), cb))
+    assert calls == [(torch.Size([2, 10 * m.width]), torch.Size([2, 10 * m.cond_width]))]

@@ -120,8 +120,10 @@ class CTGAN(TwoPlayerGAN):
         return x.reshape(-1, self.config.pac * x.shape[1])
 
     def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        """Rows with their conditional vector, packed ``pac`` at a time."""
-        return self.discriminator(self.pack(torch.cat([x, cond], dim=1) if cond is not None else x))
+        """Packed rows ``(B / pac, pac * w)`` with their packed conditional vectors. The
+        adversary sees packs as its samples, so the gradient penalty draws one alpha per
+        pack and takes the norm per pack, as CTGAN's code does."""
+        return self.discriminator(torch.cat([x, cond], dim=1) if cond is not None else x)
 
     def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False) -> Tensor:
         """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling).
@@ -174,12 +176,12 @@ class CTGAN(TwoPlayerGAN):
     def d_loss(self, batch: Batch):
         with torch.no_grad():
             _, fake, codes = self.fake(batch)
-        loss, logs = self.adversary.d_loss(batch.x, fake, batch.rng, batch.cond)
+        loss, logs = self.adversary.d_loss(self.pack(batch.x), self.pack(fake), batch.rng, self.pack(batch.cond))
         return self.with_info(loss, logs, fake, batch.cond, codes)
 
     def g_loss(self, batch: Batch):
         raw, fake, codes = self.fake(batch)
-        adv = self.adversary.g_loss(fake, batch.cond)
+        adv = self.adversary.g_loss(self.pack(fake), self.pack(batch.cond))
         cl = self.cond_loss(raw, batch.cond)
         loss, logs = self.with_info(adv + cl, {"cond": cl.detach()}, fake, batch.cond, codes)
         return loss, logs
@@ -188,7 +190,7 @@ class CTGAN(TwoPlayerGAN):
         if codes is None:
             return loss, logs
         # training draws one code per pack of rows; Q reads the pack's features
-        feats = self.discriminator.features(self.pack(torch.cat([fake, cond], dim=1)))
+        feats = self.discriminator.features(torch.cat([self.pack(fake), self.pack(cond)], dim=1))
         mi = self.controls.info_loss(feats, codes[:: self.config.pac])
         return loss + mi, {**logs, "info": mi.detach()}
 
