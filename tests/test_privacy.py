@@ -108,3 +108,11 @@ def test_privacy_cli(tmp_path, monkeypatch, capsys, csv_path):
     assert code == 0
     code, _, err = run_cli(["privacy", tmp_path / "r3"], monkeypatch, capsys)
     assert code == 2 and "kept no holdout" in err
+
+
+def test_collapsed_generator_makes_the_dcr_share_not_informative(windows):
+    train, holdout, fresh = windows
+    collapsed = np.repeat(fresh[:1], len(fresh), axis=0) + np.random.default_rng(0).normal(0, 1e-4, fresh.shape).astype(np.float32)
+    p = privacy_metrics(train, holdout, collapsed, seed=0)
+    assert p["synthetic_spread_ratio"] < 0.1 and p["verdicts"]["dcr_share_closer_to_train"] == "n/a"
+    assert privacy_metrics(train, holdout, fresh, seed=0)["synthetic_spread_ratio"] > 0.5

@@ -41,10 +41,10 @@ MEANINGS = {
     "discriminative": "|accuracy - 0.5| of a GRU classifier telling real from synthetic (0 = indistinguishable)",
     "predictive": "MAE on real data of a next-step predictor trained on synthetic data (lower = more useful)",
     "fid": "Frechet distance between real and synthetic on the learned embedding (0 = same Gaussian)",
-    "precision": "share of synthetic windows inside the real data's k-NN balls (fidelity, 1 is best)",
-    "recall": "share of real windows inside the synthetic k-NN balls (diversity, 1 is best)",
-    "density": "mean number of real balls holding a synthetic window, over k (about 1 when matched)",
-    "coverage": "share of real windows whose ball holds a synthetic window (1 is best)",
+    "precision": "share of synthetic records inside the real data's k-NN balls on the embedding (fidelity, 1 is best)",
+    "recall": "share of real records inside the synthetic k-NN balls (diversity, 1 is best)",
+    "density": "mean number of real balls holding a synthetic record, over k (about 1 when matched)",
+    "coverage": "share of real records whose ball holds a synthetic record (1 is best)",
     "correlational": "sum |real - synthetic| cross-feature correlations / 10 (Diffusion-TS; 0 is best)",
     "marginal_ks": "mean per-feature Kolmogorov-Smirnov statistic of values (0 is best)",
     "marginal_wasserstein": "mean per-feature 1-Wasserstein distance of values, scaled units (0 is best)",
@@ -421,7 +421,7 @@ def privacy_section(p: dict[str, Any]) -> str:
 
     names = ["mia_auc", "dcr_share_closer_to_train", "near_copy_share"]
     items = "".join(
-        f"<li class={p['verdicts'][k]}>{html.escape(line)}</li>" for k, line in zip(names, summary_lines(p))
+        f"<li class={p['verdicts'][k].replace('/', '')}>{html.escape(line)}</li>" for k, line in zip(names, summary_lines(p))
     ) + "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(p)[3:])
     split = p.get("split", {})
     how = "whole entities" if split.get("by") == "entity" else f"{len(split.get('blocks', []))} time blocks spread over the series"

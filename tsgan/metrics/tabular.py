@@ -30,7 +30,10 @@ from ..errors import TsganError
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > 10
+    """Numbers, as TableTransformer sees them: numeric, not bool, not an integer column of at most 10 values."""
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    return not (pd.api.types.is_integer_dtype(s) and s.nunique() <= 10)
 
 
 def _check(real: pd.DataFrame, synth: pd.DataFrame) -> None:
