@@ -387,7 +387,7 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
             cell = v.get("skipped") or f"{v['mean']:.4f} ± {v['std']:.4f}"
         else:
             cell = f"{v:.4f}"
-        refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals)
+        refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals) if _unit(scores).startswith("windows") else ""
         rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td><td>{html.escape(meaning)}</td><td>{refs}</td></tr>")
     imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
