@@ -69,7 +69,6 @@ def fit(
 ) -> None:
     """Fit a model on DATA and save the run directory."""
     from tsgan import Synthesizer
-    from tsgan.errors import TsganError
     from tsgan.api import ensure_writable_dir, get_model_class
     from tsgan.config import parse_key_values
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import tsgan
-from tsgan import MODELS
 from tsgan.models import models_of_kind
 from tsgan.data import ConditionEncoder
 from tsgan.data.builtin import sine_bands

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 import tsgan
 from tsgan.data.images import load_images, save_images

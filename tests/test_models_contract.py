@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import tsgan
-from tsgan import MODELS
 from tsgan.models import models_of_kind
 from tsgan.data import sines
 

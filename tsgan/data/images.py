@@ -37,16 +37,6 @@ class ImageSpec:
         return cls(**d)
 
 
-def is_image_source(data: Any) -> bool:
-    """A folder, a .npy file or the ``digits`` built-in."""
-    if isinstance(data, np.ndarray):
-        return data.ndim in (3, 4)
-    if isinstance(data, (str, Path)):
-        p = Path(data)
-        return str(data) == "digits" and not p.exists() or p.is_dir() or p.suffix.lower() == ".npy"
-    return False
-
-
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 handwritten digits (1,797 images, labels 0-9), shipped with it."""
     from sklearn.datasets import load_digits

@@ -239,6 +239,10 @@ class TwoPlayerGAN(nn.Module):
     generator updates) live here.
     """
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
     def init_adversary(self, feature_dim: int) -> None:
         c = self.config
         self.controls = Controls(c, self.cond_dim, feature_dim)

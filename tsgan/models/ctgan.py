@@ -202,10 +202,6 @@ class CTGAN(TwoPlayerGAN):
         kw = dict(lr=c.lr, betas=(0.5, 0.9), weight_decay=c.weight_decay)
         return {"d": torch.optim.Adam(d_params, **kw), "g": torch.optim.Adam(g_params, **kw)}
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
 
 def _padded(spans: list[tuple[int, int]]) -> tuple[Tensor, Tensor]:
     """Column indices ``(blocks, max width)`` of contiguous spans, padded, and the valid mask."""

@@ -131,10 +131,6 @@ class DCGAN(TwoPlayerGAN):
             "g": torch.optim.Adam(g_params, lr=c.lr, betas=(c.beta1, 0.999)),
         }
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
 
 def _init_weights(m: nn.Module) -> None:
     """Section 4: all weights from N(0, 0.02); batch-norm scales from N(1, 0.02)."""
