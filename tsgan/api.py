@@ -21,6 +21,7 @@ import torch
 from . import __version__
 from .config import build_config, to_dict
 from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
+from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
 from .models import MODELS
@@ -49,7 +50,7 @@ def load_data(
     condition_columns: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None]:
     """A DataFrame from a path, a DataFrame or a built-in dataset name, with its column roles."""
-    if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
+    if is_builtin(data):
         ds = BUILTINS[data]
         conds = condition_columns if condition_columns is not None else list(ds.condition_columns) or None
         return ds.load(), time_column or ds.time_column, id_column or ds.id_column, conds
@@ -444,7 +445,7 @@ def _source_name(data: Any) -> str | None:
     """What to re-read for privacy checks: a built-in's name or the file's absolute path."""
     if not isinstance(data, (str, Path)):  # a DataFrame or an array
         return None
-    if isinstance(data, str) and data in BUILTINS and not Path(data).exists():
+    if is_builtin(data):
         return data
     return str(Path(data).resolve())
 

@@ -153,3 +153,10 @@ BUILTINS: dict[str, BuiltinDataset] = {
         BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),
     ]
 }
+
+
+def is_builtin(data) -> bool:
+    """``data`` names a built-in dataset (and no file of that name exists)."""
+    from pathlib import Path
+
+    return isinstance(data, str) and data in BUILTINS and not Path(data).exists()

@@ -29,6 +29,7 @@ import pandas as pd
 import torch
 
 from ..errors import TsganError
+from .images import ArrayData
 
 MISSING = "__missing__"
 
@@ -244,18 +245,14 @@ class TableSpec:
         return cls(**d)
 
 
-class TableData:
+class TableData(ArrayData):
     """Transformed rows plus what training-by-sampling needs."""
 
     def __init__(self, x: np.ndarray, transformer: TableTransformer):
-        self.x = np.ascontiguousarray(x, dtype=np.float32)
-        self.poisson_rate: float | None = None
+        super().__init__(x)
         blocks = transformer.blocks
         starts = np.cumsum([0] + [b.width for b in blocks])[:-1]
         self.cat_spans = [(int(s), b.width) for s, b in zip(starts, blocks) if b.role == "category"]
-
-    def __len__(self) -> int:
-        return len(self.x)
 
     def to(self, device) -> "TableSampler":
         return TableSampler(self, torch.device(device))
