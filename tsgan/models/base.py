@@ -19,6 +19,7 @@ from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss
 from ..train import Batch, Phase, Update
+from .layers import plain_rnns
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Adversary:
         """``loss`` plus the objective's gradient penalty (if it has one), and the logs."""
         if not self.objective.gradient_penalty:
             return loss, {}
-        with _cudnn_double_backward_safe(real):
+        with _double_backward_safe(real):
             gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
         return loss + gp, {"gp": gp.detach()}
 
@@ -212,13 +213,16 @@ class Adversary:
         return lambda: clip_weights(self.critic_params, self.clip)
 
 
-class _cudnn_double_backward_safe:
-    """cuDNN RNNs have no double backward: compute the penalty with cuDNN off."""
+class _double_backward_safe:
+    """cuDNN RNNs and the fused CPU GRU have no double backward: compute the penalty
+    with cuDNN off and PyTorch's own RNN modules."""
 
     def __init__(self, x: Tensor):
         self.on_cuda = x.is_cuda
+        self._plain = plain_rnns()
 
     def __enter__(self):
+        self._plain.__enter__()
         if self.on_cuda:
             self._ctx = torch.backends.cudnn.flags(enabled=False)
             self._ctx.__enter__()
@@ -226,6 +230,7 @@ class _cudnn_double_backward_safe:
     def __exit__(self, *exc):
         if self.on_cuda:
             self._ctx.__exit__(*exc)
+        self._plain.__exit__(*exc)
 
 
 class TwoPlayerGAN(nn.Module):

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES
 from .base import ObjectiveConfig, RecurrentGAN, rnn
+from .layers import run_rnn
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Generator(nn.Module):
         self.out = nn.Linear(c.hidden_g, n_features)
 
     def forward(self, z: Tensor) -> Tensor:  # (B, T, Z + extra) -> (B, T, F) in [0, 1]
-        h, _ = self.rnn(z)
+        h = run_rnn(self.rnn, z)
         return torch.sigmoid(self.out(h))
 
 
@@ -53,7 +54,7 @@ class Discriminator(nn.Module):
         self.out = nn.Linear(c.hidden_d, 1)
 
     def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, hidden_d)
-        return self.rnn(x)[0]
+        return run_rnn(self.rnn, x)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T) one logit per step
         return self.out(self.features(x)).squeeze(-1)

@@ -208,12 +208,12 @@ class TimeGAN(SequenceModel):
         gs = [*self.generator.parameters(), *self.supervisor.parameters()]
         dq = [*self.discriminator.parameters(), *self.controls.parameters()]  # Q shares D's body
         return {
-            "embedding": torch.optim.Adam(er, lr=lr),
-            "supervised": torch.optim.Adam(gs, lr=lr),
-            "generator": self.adversary.optimizer(gs, lambda: torch.optim.Adam(gs, lr=lr), self.config.objective_defaults),
-            "embedder": torch.optim.Adam(er, lr=lr),
+            "embedding": torch.optim.Adam(er, lr=lr, foreach=True),
+            "supervised": torch.optim.Adam(gs, lr=lr, foreach=True),
+            "generator": self.adversary.optimizer(gs, lambda: torch.optim.Adam(gs, lr=lr, foreach=True), self.config.objective_defaults),
+            "embedder": torch.optim.Adam(er, lr=lr, foreach=True),
             "discriminator": self.adversary.optimizer(
-                dq, lambda: torch.optim.Adam(dq, lr=lr), self.config.objective_defaults
+                dq, lambda: torch.optim.Adam(dq, lr=lr, foreach=True), self.config.objective_defaults
             ),
         }
 
