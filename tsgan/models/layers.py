@@ -29,6 +29,7 @@ from torch.autograd.function import once_differentiable
 
 _SOURCE = Path(__file__).with_name("fused_gru.cpp")
 _plain = False  # set inside plain_rnns()
+_CHUNK = 512  # rows per fused pass without gradients
 
 
 @lru_cache(maxsize=None)
@@ -99,5 +100,8 @@ def run_rnn(module: nn.RNNBase, x: Tensor) -> Tensor:
     """All-step outputs of a batch-first RNN started from zeros: the fused kernel for a
     CPU GRU, the module itself otherwise."""
     if _fusable(module, x):
+        if not torch.is_grad_enabled() and len(x) > _CHUNK:
+            # sequences are independent: large no-grad batches (sampling) in chunks keep memory flat
+            return torch.cat([_FusedGRU.apply(c.contiguous(), *module._flat_weights) for c in x.split(_CHUNK)])
         return _FusedGRU.apply(x.contiguous(), *module._flat_weights)
     return module(x)[0]
