@@ -179,3 +179,30 @@ def test_ctgan_gradient_penalty_is_per_pack(table):
     cb = torch.zeros(20, m.cond_width)
     m.d_loss(Batch(xb, torch.Generator().manual_seed(0), cb))
     assert calls == [(torch.Size([2, 10 * m.width]), torch.Size([2, 10 * m.cond_width]))]
+
+
+def test_ctgan_activation_and_cond_loss_match_a_per_column_loop(table):
+    # known answer for the vectorised paths: tanh on alphas, softmax(raw / tau) per one-hot
+    # block (eq. 4.2 without the Gumbel noise), cross-entropy of the conditioned column
+    import torch
+    import torch.nn.functional as F
+
+    m = tsgan.Synthesizer(model="ctgan", steps=1, **TINY).fit(table).module_
+    torch.manual_seed(0)
+    raw = torch.randn(20, m.width)
+    want = torch.empty_like(raw)
+    for start, block in m.spans:
+        w = block["width"]
+        part = raw[:, start : start + w]
+        want[:, start : start + w] = torch.tanh(part) if block["kind"] == "tanh" else F.softmax(part / m.config.tau, -1)
+    torch.testing.assert_close(m.activate(raw, None), want)
+    hard = m.activate(raw, torch.Generator().manual_seed(0), hard=True)
+    for start, block in m.spans:
+        if block["kind"] == "softmax":
+            assert torch.equal(hard[:, start : start + block["width"]].sum(1), torch.ones(20))
+    # condition every row on label 1 of the first categorical column
+    cs, cw = m.cat_spans[0]
+    cond = torch.zeros(20, m.cond_width)
+    cond[:, 1] = 1
+    expected = F.cross_entropy(raw[:, cs : cs + cw], torch.ones(20, dtype=torch.long))
+    torch.testing.assert_close(m.cond_loss(raw, cond), expected)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import TsganError
+from ..train import adam
 
 ENCODER_VERSION = 1
 
@@ -181,7 +182,7 @@ def fit_embedding(real: np.ndarray, config: EncoderConfig | None = None) -> Embe
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(c.seed)
         enc = make_encoder(real.shape[1:], c)
-    opt = torch.optim.Adam(enc.parameters(), lr=c.lr)
+    opt = adam(enc.parameters(), lr=c.lr)
     x_all = torch.from_numpy(real)
     bs = min(c.batch_size, len(real))
     for _ in range(c.steps):

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TsganError
+from ..train import adam
 
 
 def check_pair(real: np.ndarray, synth: np.ndarray, min_windows: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +64,7 @@ def discriminative_score(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = _GRUHead(n_feat, max(n_feat // 2, 1), 1)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    opt = adam(net.parameters(), lr=1e-3)
     real_t, synth_t = torch.from_numpy(real), torch.from_numpy(synth)
     r_tr_t, s_tr_t = torch.from_numpy(r_tr), torch.from_numpy(s_tr)
     labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)])
@@ -102,7 +103,7 @@ def predictive_score(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = _GRUHead(n_feat - 1, max(n_feat // 2, 1), 1)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    opt = adam(net.parameters(), lr=1e-3)
 
     def predict(x: torch.Tensor) -> torch.Tensor:  # (B, T, F) -> (B, T-1) predictions of the last feature
         h, _ = net.rnn(x[:, :-1, :-1])

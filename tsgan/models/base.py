@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss
-from ..train import Batch, Phase, Update
+from ..train import Batch, Phase, Update, adam
 from .layers import plain_rnns
 
 
@@ -198,7 +198,7 @@ class Adversary:
         if spec is None or not use_paper:
             return fallback()
         kw = {k: v for k, v in spec.items() if k != "name"}
-        return {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[spec["name"]](params, **kw)
+        return {"adam": adam, "rmsprop": torch.optim.RMSprop}[spec["name"]](params, **kw)
 
     def critic_repeats(self, model_default: int, use_paper: bool) -> int:
         return self.objective.n_critic if (use_paper and self.objective.n_critic) else model_default

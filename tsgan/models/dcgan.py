@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES
+from ..train import adam
 from .base import ObjectiveConfig, TwoPlayerGAN
 
 
@@ -127,8 +128,8 @@ class DCGAN(TwoPlayerGAN):
     def model_optimizers(self, d_params, g_params):
         c = self.config
         return {
-            "d": torch.optim.Adam(d_params, lr=c.lr, betas=(c.beta1, 0.999)),
-            "g": torch.optim.Adam(g_params, lr=c.lr, betas=(c.beta1, 0.999)),
+            "d": adam(d_params, lr=c.lr, betas=(c.beta1, 0.999)),
+            "g": adam(g_params, lr=c.lr, betas=(c.beta1, 0.999)),
         }
 
 

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES
+from ..train import adam
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import run_rnn
 
@@ -78,4 +79,4 @@ class RCGAN(RecurrentGAN):
     # ------------------------------------------------------------------ schedule
     def model_optimizers(self, d_params, g_params):
         c = self.config
-        return {"d": torch.optim.SGD(d_params, lr=c.lr_d), "g": torch.optim.Adam(g_params, lr=c.lr_g)}
+        return {"d": torch.optim.SGD(d_params, lr=c.lr_d), "g": adam(g_params, lr=c.lr_g)}

@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
-from ..train import Batch, Phase, Update
+from ..train import Batch, Phase, Update, adam
 from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
 from .layers import run_rnn
 
@@ -208,12 +208,12 @@ class TimeGAN(SequenceModel):
         gs = [*self.generator.parameters(), *self.supervisor.parameters()]
         dq = [*self.discriminator.parameters(), *self.controls.parameters()]  # Q shares D's body
         return {
-            "embedding": torch.optim.Adam(er, lr=lr, foreach=True),
-            "supervised": torch.optim.Adam(gs, lr=lr, foreach=True),
-            "generator": self.adversary.optimizer(gs, lambda: torch.optim.Adam(gs, lr=lr, foreach=True), self.config.objective_defaults),
-            "embedder": torch.optim.Adam(er, lr=lr, foreach=True),
+            "embedding": adam(er, lr=lr),
+            "supervised": adam(gs, lr=lr),
+            "generator": self.adversary.optimizer(gs, lambda: adam(gs, lr=lr), self.config.objective_defaults),
+            "embedder": adam(er, lr=lr),
             "discriminator": self.adversary.optimizer(
-                dq, lambda: torch.optim.Adam(dq, lr=lr, foreach=True), self.config.objective_defaults
+                dq, lambda: adam(dq, lr=lr), self.config.objective_defaults
             ),
         }
 
