@@ -18,6 +18,9 @@ on its loss, but only while that loss exceeds 0.15.
 
 Sampling: Z -> g -> s -> r.
 
+Conditional TimeGAN (tsgan's extension, Mirza & Osindero 2014): the conditions are
+appended to the per-step input of all five networks.
+
 Speed without changing the maths: networks whose gradients an update does not
 need run under no_grad or with frozen parameters, and the discriminator scores
 real, supervised-fake and unsupervised-fake embeddings in one batched pass (an RNN
@@ -95,19 +98,31 @@ class TimeGAN(SequenceModel):
         super().__init__(config, n_features, seq_len, cond_dim)
         c, f, h, L = config, n_features, config.hidden, config.num_layers
         self.z_dim = c.z_dim or f
-        # conditions (conditional GAN) and InfoGAN codes enter the generator; conditions
-        # also enter the discriminator; Q reads the discriminator's features
+        # conditions (conditional GAN) are per-step inputs of all five networks, so the
+        # whole generation path G -> S -> R knows them (the supervisor's next-step
+        # dynamics depend on the label); InfoGAN codes enter the generator; Q reads the
+        # discriminator's features
         self.controls = Controls(c, cond_dim, h)
-        self.embedder = Net(c.cell, f, h, L, h)
-        self.recovery = Net(c.cell, h, h, L, f)
+        self.embedder = Net(c.cell, f + cond_dim, h, L, h)
+        self.recovery = Net(c.cell, h + cond_dim, h, L, f)
         self.generator = Net(c.cell, self.z_dim + self.controls.extra_dim, h, L, h)
-        self.supervisor = Net(c.cell, h, h, max(1, L - 1), h)
+        self.supervisor = Net(c.cell, h + cond_dim, h, max(1, L - 1), h)
         self.discriminator = Net(c.cell, h + cond_dim, h, L, 1, sigmoid=False)
         self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
         self.objective = self.adversary.objective
 
     def critic(self, h: Tensor, cond: Tensor | None = None) -> Tensor:
         return self.discriminator(self.controls.critic_input(h, cond))
+
+    # the conditioned networks: each reads its input with the conditions appended per step
+    def embed(self, x: Tensor, cond: Tensor | None) -> Tensor:
+        return self.embedder(self.controls.critic_input(x, cond))
+
+    def recover(self, h: Tensor, cond: Tensor | None) -> Tensor:
+        return self.recovery(self.controls.critic_input(h, cond))
+
+    def supervise(self, h: Tensor, cond: Tensor | None) -> Tensor:
+        return self.supervisor(self.controls.critic_input(h, cond))
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # Z ~ U(0, 1), (B, T, z) as in the released code
@@ -119,42 +134,42 @@ class TimeGAN(SequenceModel):
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if codes is None:
             codes = self.controls.draw_codes(n, rng)
-        return self.recovery(self.supervisor(self.generator(self.generator_input(n, rng, cond, codes))))
+        return self.recover(self.supervise(self.generator(self.generator_input(n, rng, cond, codes)), cond), cond)
 
     def info_term(self, features: Tensor, codes: Tensor | None) -> Tensor | None:
         """InfoGAN's ``lambda * -L_I`` from discriminator features of H^ (None without codes)."""
         return None if codes is None else self.controls.info_loss(features, codes)
 
     # ------------------------------------------------------------------ losses
-    def supervised_mse(self, h: Tensor) -> Tensor:
+    def supervised_mse(self, h: Tensor, cond: Tensor | None) -> Tensor:
         """MSE(H[:, 1:], S(H)[:, :-1]): the supervisor predicts the next embedding (eq. 7)."""
-        return F.mse_loss(self.supervisor(h)[:, :-1], h[:, 1:])
+        return F.mse_loss(self.supervise(h, cond)[:, :-1], h[:, 1:])
 
     def embedding_loss(self, batch: Batch):
         """Phase 1: E_loss0 = 10 sqrt(MSE(X, X~)) (reconstruction, eq. 5)."""
-        x = batch.x
-        x_tilde = self.recovery(self.embedder(x))
+        x, cond = batch.x, batch.cond
+        x_tilde = self.recover(self.embed(x, cond), cond)
         return 10 * sqrt_mse(x_tilde, x)
 
     def supervised_loss(self, batch: Batch):
         """Phase 2: the supervised loss on real embeddings trains the supervisor."""
         with torch.no_grad():
-            h = self.embedder(batch.x)
-        return self.supervised_mse(h)
+            h = self.embed(batch.x, batch.cond)
+        return self.supervised_mse(h, batch.cond)
 
     def generator_loss(self, batch: Batch):
         """Joint phase, g + s: U + gamma U_e + eta sqrt(L_S) + eta (V1 + V2)."""
         c, x, cond = self.config, batch.x, batch.cond
         b = x.shape[0]
         with torch.no_grad():
-            h = self.embedder(x)  # e is not updated here
+            h = self.embed(x, cond)  # e is not updated here
         codes = self.controls.draw_codes(b, batch.rng)
         e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
-        s_real, h_hat = self.supervisor(torch.cat([h, e_hat])).split(b)  # one pass for S(H), S(E^)
+        cond2 = None if cond is None else torch.cat([cond, cond])
+        s_real, h_hat = self.supervise(torch.cat([h, e_hat]), cond2).split(b)  # one pass for S(H), S(E^)
         loss_s = F.mse_loss(s_real[:, :-1], h[:, 1:])
         with frozen(self.recovery, self.discriminator, self.controls):
-            x_hat = self.recovery(h_hat)
-            cond2 = None if cond is None else torch.cat([cond, cond])
+            x_hat = self.recover(h_hat, cond)
             feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
             y = self.discriminator.head(feats)  # one pass for both fakes
             info = self.info_term(feats[:b], codes)
@@ -170,11 +185,11 @@ class TimeGAN(SequenceModel):
 
     def embedder_loss(self, batch: Batch):
         """Joint phase, e + r: 10 sqrt(MSE(X, X~)) + 0.1 L_S."""
-        x = batch.x
-        h = self.embedder(x)
-        x_tilde = self.recovery(h)
+        x, cond = batch.x, batch.cond
+        h = self.embed(x, cond)
+        x_tilde = self.recover(h, cond)
         with frozen(self.supervisor):
-            loss_s = self.supervised_mse(h)
+            loss_s = self.supervised_mse(h, cond)
         return 10 * sqrt_mse(x_tilde, x) + 0.1 * loss_s
 
     def discriminator_loss(self, batch: Batch):
@@ -183,9 +198,9 @@ class TimeGAN(SequenceModel):
         b = x.shape[0]
         codes = self.controls.draw_codes(b, batch.rng)
         with torch.no_grad():
-            h = self.embedder(x)
+            h = self.embed(x, cond)
             e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
-            h_hat = self.supervisor(e_hat)
+            h_hat = self.supervise(e_hat, cond)
         cond3 = None if cond is None else torch.cat([cond, cond, cond])
         feats = self.discriminator.features(self.controls.critic_input(torch.cat([h, h_hat, e_hat]), cond3))
         y_real, y_fake, y_fake_e = self.discriminator.head(feats).split(b)
