@@ -39,6 +39,40 @@ def test_dp_run_spends_its_target_epsilon(frame, model, tmp_path):
     assert np.isfinite(tsgan.load(tmp_path / "run").sample(3, seed=0)).all()
 
 
+def test_dp_timegan_privatises_every_update_that_reads_real_data(frame):
+    # 9 steps: 3 embedding (e+r), 3 supervised (s), 3 joint x (2 e+r updates + 1 d update)
+    syn = fit(frame, "timegan", steps=9, dp_epsilon=3.0, dp_delta=1e-4)
+    d, m = syn.train_info_["dp"], syn.module_
+    assert d["epsilon"] == pytest.approx(3.0, rel=0.02) and d["private_steps"] == 3 + 3 + 3 * 3
+    for net in (m.embedder, m.recovery, m.supervisor, m.discriminator):
+        assert "DPGRU" in {type(x).__name__ for x in net.modules()}
+    assert "DPGRU" not in {type(x).__name__ for x in m.generator.modules()}  # never reads real data
+    assert np.isfinite(syn.sample(3, seed=0)).all()
+
+
+def test_private_timegan_generator_loss_reads_no_real_data(frame):
+    # the generator's private update must not depend on the real batch at all
+    import torch
+
+    from tsgan.train import Batch
+
+    m = fit(frame, "timegan", steps=3, dp_noise=1.0).module_
+    x1, x2 = torch.rand(4, 6, 2), torch.rand(4, 6, 2)
+    l1, _ = m.generator_loss(Batch(x1, torch.Generator().manual_seed(0)))
+    l2, _ = m.generator_loss(Batch(x2, torch.Generator().manual_seed(0)))
+    assert torch.equal(l1, l2)
+
+
+def test_per_window_sqrt_mse_known_answer():
+    import torch
+
+    from tsgan.objectives import sqrt_mse_per_window
+
+    a = torch.zeros(2, 3, 1)
+    b = torch.tensor([[[1.0], [1.0], [1.0]], [[2.0], [2.0], [2.0]]])
+    assert sqrt_mse_per_window(a, b).item() == pytest.approx(1.5)  # (1 + 2) / 2; sqrt of the batch MSE is sqrt(2.5)
+
+
 def test_more_noise_spends_less(frame):
     low = fit(frame, dp_noise=0.8).train_info_["dp"]["epsilon"]
     high = fit(frame, dp_noise=3.0).train_info_["dp"]["epsilon"]
@@ -52,8 +86,8 @@ def test_dp_refusals(frame):
         tsgan.Synthesizer(dp_epsilon=0)
     with pytest.raises(TsganError, match="double backward"):
         fit(frame, dp_epsilon=1.0, objective="wgan-gp")
-    with pytest.raises(TsganError, match="does not support differentially private training"):
-        fit(frame, "timegan", dp_epsilon=1.0)
+    with pytest.raises(TsganError, match="double backward"):
+        fit(frame, "timegan", dp_epsilon=1.0, objective="wgan-gp")
     with pytest.raises(TsganError, match="feature_matching=false"):
         fit(frame, "crnngan", dp_epsilon=1.0, feature_matching=True)
 

@@ -165,6 +165,7 @@ class Synthesizer:
                 max_minutes=self.max_minutes,
                 progress=self.progress,
                 optimizer_hook=None if private is None else private.wrap_optimizers,
+                update_context=None if private is None else private.update_context,
             )
         finally:
             dp_spent = None if private is None else private.close()

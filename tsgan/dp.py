@@ -1,9 +1,11 @@
 """Differentially private training with opacus (DP-SGD; Abadi et al. 2016).
 
-Only the networks whose updates read real data get DP-SGD: a model names them in
+Only the updates that read real data get DP-SGD: a model names them in
 ``dp_targets()`` as ``{optimizer key: [modules]}`` (for RCGAN and C-RNN-GAN, the
-discriminator and the InfoGAN Q head). The generator learns only through the
-private discriminator, so it inherits the guarantee by post-processing.
+discriminator and the InfoGAN Q head; for TimeGAN also the embedder, recovery and
+supervisor updates). The generator learns only through the private networks, so it
+inherits the guarantee by post-processing. Every private step of every such
+optimizer is one Poisson-sampled Gaussian mechanism in the accountant.
 
 Mechanics: per-sample gradients by opacus' ``GradSampleModule`` hooks (recurrent
 layers are opacus' DP-compatible ``DPLSTM``/``DPGRU``, built when the config has
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +51,15 @@ class DPSettings:
             raise TsganError(f"--dp-max-grad-norm must be positive (got {self.max_grad_norm})")
 
 
+def private_step_count(phases, steps: int, private: set[str]) -> int:
+    """How many DP-SGD steps a run of ``steps`` makes: per phase, its share of the
+    steps times the updates (with repeats) whose optimizer is private."""
+    from .train import split_steps
+
+    counts = split_steps(phases, steps)
+    return sum(n * sum(u.repeat for u in p.updates if u.optimizer in private) for p, n in zip(phases, counts))
+
+
 class PrivateTraining:
     """Turns a model's real-data optimizers into DP optimizers and keeps the accountant."""
 
@@ -60,14 +72,13 @@ class PrivateTraining:
             raise TsganError("differentially private training needs opacus: pip install opacus") from None
         targets = getattr(model, "dp_targets", None)
         if targets is None:
-            raise TsganError(f"{type(model).__name__} does not support differentially private training: use rcgan or crnngan")
+            raise TsganError(f"{type(model).__name__} does not support differentially private training: use rcgan, crnngan or timegan")
         self.targets = targets()  # {optimizer key: [modules]}, raises if the config rules DP out
         self.settings = settings
         self.sample_rate = min(1.0, batch_size / n_windows)
         self.batch_size = batch_size
         self.delta = settings.delta if settings.delta is not None else 1.0 / (10 * n_windows)
-        repeats = {u.optimizer: u.repeat for p in model.schedule() for u in p.updates}
-        self.private_steps = steps * max(repeats.get(k, 1) for k in self.targets)
+        self.private_steps = private_step_count(model.schedule(), steps, set(self.targets))
         if settings.noise_multiplier is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -78,7 +89,8 @@ class PrivateTraining:
         else:
             self.noise = settings.noise_multiplier
         self.accountant = RDPAccountant()
-        self.wrappers = [GradSampleModule(m, loss_reduction="mean") for ms in self.targets.values() for m in ms]
+        modules = {id(m): m for ms in self.targets.values() for m in ms}  # a network may serve several updates
+        self.wrappers = {k: GradSampleModule(m, loss_reduction="mean") for k, m in modules.items()}
         self.windows_per_row = math.ceil(seq_len / stride)
 
     def wrap_optimizers(self, optimizers: dict[str, torch.optim.Optimizer], rng: torch.Generator) -> dict[str, torch.optim.Optimizer]:
@@ -94,9 +106,22 @@ class PrivateTraining:
             out[key] = opt
         return out
 
+    @contextmanager
+    def update_context(self, key: str):
+        """Per-sample gradient hooks on for the networks of update ``key`` only: the
+        others may run in it (frozen, or as the generator's path) and need none."""
+        active = {id(m) for m in self.targets.get(key, [])}
+        for k, w in self.wrappers.items():
+            w.enable_hooks() if k in active else w.disable_hooks()
+        try:
+            yield
+        finally:
+            for w in self.wrappers.values():
+                w.enable_hooks()
+
     def close(self) -> dict[str, Any]:
         """Remove the hooks; the privacy spent."""
-        for w in self.wrappers:
+        for w in self.wrappers.values():
             w._close()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

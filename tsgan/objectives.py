@@ -157,6 +157,13 @@ def sqrt_mse(a: Tensor, b: Tensor) -> Tensor:
     return torch.sqrt(F.mse_loss(a, b))
 
 
+def sqrt_mse_per_window(a: Tensor, b: Tensor) -> Tensor:
+    """The mean over windows of each window's sqrt(MSE): ``sqrt_mse`` made a sum of
+    per-window terms, as DP-SGD's per-sample clipping needs (a square root of the batch
+    mean couples every window's gradient to the others')."""
+    return torch.sqrt((a - b).square().flatten(1).mean(1)).mean()
+
+
 def moment_loss(real: Tensor, fake: Tensor) -> Tensor:
     """TimeGAN's moment matching: |std_fake - std_real| + |mean_fake - mean_real|, each
     averaged over (time, feature) after taking moments over the batch."""

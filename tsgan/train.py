@@ -9,6 +9,7 @@ model: adding a model never changes this file.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
@@ -102,13 +103,16 @@ def train(
     progress: bool = True,
     log_every: int = 1,
     optimizer_hook: Optional[Callable[[dict, torch.Generator], dict]] = None,
+    update_context: Optional[Callable[[str], Any]] = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
     ``model`` provides ``optimizers() -> dict[str, Optimizer]`` and
     ``schedule() -> list[Phase]``; ``data`` provides ``to(device)`` returning an
     object with ``batch(batch_size, generator)`` returning the real batch ``x``, or
-    ``(x, cond)`` for conditional data.
+    ``(x, cond)`` for conditional data. ``optimizer_hook`` may wrap the optimizers
+    (DP-SGD); ``update_context(optimizer key)`` gives a context each update runs in
+    (DP-SGD: per-sample gradients only for the networks that update trains).
     """
     dev = resolve_device(device)
     torch.manual_seed(seed)
@@ -154,14 +158,15 @@ def train(
                     for _r in range(upd.repeat):
                         drawn = sampler.batch(batch_size, rng)
                         x, cond = drawn if isinstance(drawn, tuple) else (drawn, None)
-                        out = upd.loss(Batch(x, rng, cond))
-                        if out is None:
-                            logs[f"{upd.name}/skipped"] = torch.ones(())
-                            continue
-                        loss, extra = out if isinstance(out, tuple) else (out, {})
-                        opt.zero_grad(set_to_none=True)
-                        loss.backward()
-                        opt.step()
+                        with update_context(upd.optimizer) if update_context else nullcontext():
+                            out = upd.loss(Batch(x, rng, cond))
+                            if out is None:
+                                logs[f"{upd.name}/skipped"] = torch.ones(())
+                                continue
+                            loss, extra = out if isinstance(out, tuple) else (out, {})
+                            opt.zero_grad(set_to_none=True)
+                            loss.backward()
+                            opt.step()
                         if upd.after_step is not None:
                             upd.after_step()
                         logs[f"{upd.name}/loss"] = loss.detach()

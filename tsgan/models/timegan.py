@@ -21,6 +21,18 @@ Sampling: Z -> g -> s -> r.
 Conditional TimeGAN (tsgan's extension, Mirza & Osindero 2014): the conditions are
 appended to the per-step input of all five networks.
 
+Differentially private TimeGAN (``dp_layers``, set by ``--dp-epsilon``; tsgan's
+variant): every update that reads real data runs DP-SGD (opacus' DPGRU/DPLSTM in the
+embedder, recovery, supervisor and discriminator); see ``dp_targets``. Three changes
+make the losses per-window sums, as per-sample clipping requires, and keep real data
+out of the generator's update: (1) the reconstruction terms are the mean of per-window
+sqrt(MSE) instead of sqrt of the batch MSE; (2) the generator's update drops the two
+terms that read real data (eta sqrt(L_S) on real embeddings and the moment matching
+against the real batch): the supervisor learns real dynamics in its own private
+phase and is then frozen, the generator learns through the private discriminator
+(post-processing); (3) the discriminator is updated every step (the 0.15 gate reads
+real data).
+
 Speed without changing the maths: networks whose gradients an update does not
 need run under no_grad or with frozen parameters, and the discriminator scores
 real, supervised-fake and unsupervised-fake embeddings in one batched pass (an RNN
@@ -37,7 +49,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import param
-from ..objectives import OBJECTIVES, moment_loss, sqrt_mse
+from ..errors import TsganError
+from ..objectives import OBJECTIVES, moment_loss, sqrt_mse, sqrt_mse_per_window
 from ..train import Batch, Phase, Update, adam
 from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
 from .layers import run_rnn
@@ -60,9 +73,9 @@ class TimeGANConfig(ObjectiveConfig):
 class Net(nn.Module):
     """An RNN stack with a per-step linear read-out and optional sigmoid."""
 
-    def __init__(self, cell: str, d_in: int, hidden: int, layers: int, d_out: int, sigmoid: bool = True):
+    def __init__(self, cell: str, d_in: int, hidden: int, layers: int, d_out: int, sigmoid: bool = True, dp: bool = False):
         super().__init__()
-        self.rnn = rnn(cell, d_in, hidden, layers)
+        self.rnn = rnn(cell, d_in, hidden, layers, dp=dp)
         self.out = nn.Linear(hidden, d_out)
         self.sigmoid = sigmoid
 
@@ -103,11 +116,12 @@ class TimeGAN(SequenceModel):
         # dynamics depend on the label); InfoGAN codes enter the generator; Q reads the
         # discriminator's features
         self.controls = Controls(c, cond_dim, h)
-        self.embedder = Net(c.cell, f + cond_dim, h, L, h)
-        self.recovery = Net(c.cell, h + cond_dim, h, L, f)
+        self.private = dp = c.dp_layers  # the networks that read real data get per-sample gradients
+        self.embedder = Net(c.cell, f + cond_dim, h, L, h, dp=dp)
+        self.recovery = Net(c.cell, h + cond_dim, h, L, f, dp=dp)
         self.generator = Net(c.cell, self.z_dim + self.controls.extra_dim, h, L, h)
-        self.supervisor = Net(c.cell, h + cond_dim, h, max(1, L - 1), h)
-        self.discriminator = Net(c.cell, h + cond_dim, h, L, 1, sigmoid=False)
+        self.supervisor = Net(c.cell, h + cond_dim, h, max(1, L - 1), h, dp=dp)
+        self.discriminator = Net(c.cell, h + cond_dim, h, L, 1, sigmoid=False, dp=dp)
         self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
         self.objective = self.adversary.objective
 
@@ -141,6 +155,10 @@ class TimeGAN(SequenceModel):
         return None if codes is None else self.controls.info_loss(features, codes)
 
     # ------------------------------------------------------------------ losses
+    def reconstruction(self, x_tilde: Tensor, x: Tensor) -> Tensor:
+        """10 sqrt(MSE(X, X~)) (eq. 5; per window under DP)."""
+        return 10 * (sqrt_mse_per_window(x_tilde, x) if self.private else sqrt_mse(x_tilde, x))
+
     def supervised_mse(self, h: Tensor, cond: Tensor | None) -> Tensor:
         """MSE(H[:, 1:], S(H)[:, :-1]): the supervisor predicts the next embedding (eq. 7)."""
         return F.mse_loss(self.supervise(h, cond)[:, :-1], h[:, 1:])
@@ -148,8 +166,7 @@ class TimeGAN(SequenceModel):
     def embedding_loss(self, batch: Batch):
         """Phase 1: E_loss0 = 10 sqrt(MSE(X, X~)) (reconstruction, eq. 5)."""
         x, cond = batch.x, batch.cond
-        x_tilde = self.recover(self.embed(x, cond), cond)
-        return 10 * sqrt_mse(x_tilde, x)
+        return self.reconstruction(self.recover(self.embed(x, cond), cond), x)
 
     def supervised_loss(self, batch: Batch):
         """Phase 2: the supervised loss on real embeddings trains the supervisor."""
@@ -161,6 +178,8 @@ class TimeGAN(SequenceModel):
         """Joint phase, g + s: U + gamma U_e + eta sqrt(L_S) + eta (V1 + V2)."""
         c, x, cond = self.config, batch.x, batch.cond
         b = x.shape[0]
+        if self.private:
+            return self.private_generator_loss(batch)
         with torch.no_grad():
             h = self.embed(x, cond)  # e is not updated here
         codes = self.controls.draw_codes(b, batch.rng)
@@ -183,6 +202,25 @@ class TimeGAN(SequenceModel):
             loss, logs["info"] = loss + info, info.detach()
         return loss, logs
 
+    def private_generator_loss(self, batch: Batch):
+        """Under DP: U + gamma U_e only, real data never read (see the module docstring)."""
+        b, cond = batch.x.shape[0], batch.cond
+        codes = self.controls.draw_codes(b, batch.rng)
+        e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
+        with frozen(self.supervisor, self.discriminator, self.controls):
+            h_hat = self.supervise(e_hat, cond)
+            cond2 = None if cond is None else torch.cat([cond, cond])
+            feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
+            y = self.discriminator.head(feats)
+            info = self.info_term(feats[:b], codes)
+        y_fake, y_fake_e = y.split(b)
+        loss_u = self.objective.g_loss(y_fake)
+        loss = loss_u + self.config.gamma * self.objective.g_loss(y_fake_e)
+        logs = {"adv": loss_u.detach()}
+        if info is not None:
+            loss, logs["info"] = loss + info, info.detach()
+        return loss, logs
+
     def embedder_loss(self, batch: Batch):
         """Joint phase, e + r: 10 sqrt(MSE(X, X~)) + 0.1 L_S."""
         x, cond = batch.x, batch.cond
@@ -190,7 +228,7 @@ class TimeGAN(SequenceModel):
         x_tilde = self.recover(h, cond)
         with frozen(self.supervisor):
             loss_s = self.supervised_mse(h, cond)
-        return 10 * sqrt_mse(x_tilde, x) + 0.1 * loss_s
+        return self.reconstruction(x_tilde, x) + 0.1 * loss_s
 
     def discriminator_loss(self, batch: Batch):
         """Joint phase, d: real vs H^ vs gamma-weighted E^; skipped while d_loss <= threshold."""
@@ -209,7 +247,7 @@ class TimeGAN(SequenceModel):
         loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
         # the code's gate "train D only while its loss > 0.15" is defined for bounded (cross-entropy) losses;
         # while it holds D back, Q (sharing D's body) still learns the codes
-        if self.objective.bounded and loss.item() <= c.d_threshold:
+        if self.objective.bounded and not self.private and loss.item() <= c.d_threshold:
             return None if info is None else (info, {"info": info.detach()})
         loss, logs = self.adversary.add_penalty(loss, h, h_hat, batch.rng, cond)
         if info is not None:
@@ -217,6 +255,20 @@ class TimeGAN(SequenceModel):
         return loss, logs
 
     # ------------------------------------------------------------------ schedule
+    def dp_targets(self) -> dict[str, list[nn.Module]]:
+        """The updates that read real data, with the networks whose per-sample gradients
+        DP-SGD clips: e + r (embedding phase and joint), s (supervised phase), d (+ Q)."""
+        if self.adversary.objective.gradient_penalty:
+            raise TsganError(
+                "the gradient penalty needs double backward, which DP-SGD's per-sample gradients lack: "
+                "choose --objective nonsaturating, minimax, hinge or wgan with --dp-epsilon"
+            )
+        er = [self.embedder, self.recovery]
+        return {
+            "embedding": er, "supervised": [self.supervisor], "embedder": er,
+            "discriminator": [self.discriminator, *([self.controls] if self.controls.q is not None else [])],
+        }
+
     def optimizers(self):
         lr = self.config.lr
         er = [*self.embedder.parameters(), *self.recovery.parameters()]
@@ -224,7 +276,8 @@ class TimeGAN(SequenceModel):
         dq = [*self.discriminator.parameters(), *self.controls.parameters()]  # Q shares D's body
         return {
             "embedding": adam(er, lr=lr),
-            "supervised": adam(gs, lr=lr),
+            # the supervised phase trains s alone (under DP every parameter of a private optimizer needs per-sample grads)
+            "supervised": adam(self.supervisor.parameters(), lr=lr),
             "generator": self.adversary.optimizer(gs, lambda: adam(gs, lr=lr), self.config.objective_defaults),
             "embedder": adam(er, lr=lr),
             "discriminator": self.adversary.optimizer(
