@@ -52,6 +52,18 @@ def test_per_entity_attack(windows):
     assert p["mia_auc_entity"]["auc"] > 0.99 and p["mia_auc_entity"]["entities"] == [60, 60]
 
 
+def test_density_attack_flags_copies_and_passes_fresh_samples(windows):
+    train, holdout, fresh = windows
+    tg, hg = np.arange(len(train)) // 10, np.arange(len(holdout)) // 10 + 1000
+    leak = privacy_metrics(train, holdout, train.copy(), tg, hg, seed=0)
+    assert leak["mia_density"]["auc"] > 0.8 and leak["verdicts"]["mia_density_auc"] == "fail"
+    ok = privacy_metrics(train, holdout, fresh, tg, hg, seed=0)
+    assert abs(ok["mia_density"]["auc"] - 0.5) < 0.07 and ok["verdicts"]["mia_density_auc"] == "pass"
+    members, non, ref = ok["mia_density"]["records"]
+    assert members == non and non + ref == ok["records"]  # reference and scored non-members split the holdout sample
+    assert "skipped" in privacy_metrics(train, holdout, fresh, tg, np.zeros(len(holdout)), seed=0)["mia_density"]
+
+
 def test_holdout_split_never_shares_rows():
     ts, hs, tg, hg, info = holdout_split([30, 40, 50, 60, 70], seq_len=10, stride=1, fraction=0.4, seed=0)
     assert info["by"] == "entity" and info["holdout_entities"] == 2

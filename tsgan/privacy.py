@@ -19,6 +19,14 @@ real data the generator never saw: the yardstick for "close".
   with a bootstrap 95 % interval. 0.5 is chance; 1 is a full leak. Per window and,
   for panel data, per entity (mean score of its windows).
 
+* **Density-ratio membership inference** (after van Breugel et al. 2023, DOMIAS):
+  a learned attack that needs no distance threshold. It scores a candidate by
+  log p_synthetic(x) - log p_reference(x), both Gaussian kernel densities in a
+  PCA space fitted on synthetic and reference records only; a generator that
+  overfits puts extra density on its training records. The reference is real data
+  from half of the held-out entities (or time blocks), and the non-members scored
+  are the other half, so no scored record has its own entity in the reference.
+
 For one series the holdout is a few time blocks, and the members compared with it
 are windows of as many training blocks of the same length (overlapping windows of a
 few blocks are less diverse than windows spread over the whole series, so members
@@ -39,6 +47,7 @@ from .errors import TsganError
 
 THRESHOLDS = {
     "mia_auc": (0.6, 0.7),  # <= 0.6 no evidence; <= 0.7 weak; above: leak
+    "mia_density_auc": (0.6, 0.7),
     "dcr_share_closer_to_train": (0.6, 0.7),
     "near_copy_share": (0.01, 0.05),
 }
@@ -129,7 +138,9 @@ def privacy_metrics(
         "mia_auc": {"auc": auc, "ci95": [lo, hi_ci], "attack": "distance to nearest synthetic window (per window)"},
     }
     if train_groups is not None and holdout_groups is not None:
-        out["mia_auc_entity"] = _entity_attack(np.asarray(train_groups)[ti], np.asarray(holdout_groups)[hi], scores[:m], scores[m:], rng)
+        tg, hg = np.asarray(train_groups)[ti], np.asarray(holdout_groups)[hi]
+        out["mia_auc_entity"] = _entity_attack(tg, hg, scores[:m], scores[m:], rng)
+        out["mia_density"] = density_attack(tr, ho, sy, hg, rng)
     # a collapsed generator puts every synthetic window near one point, and then one
     # training or holdout record decides every comparison: the DCR share says nothing
     spread_synth = float(np.median(_nn(sy, sy, 2)[:, 1]))
@@ -141,8 +152,42 @@ def privacy_metrics(
         "dcr_share_closer_to_train": "n/a" if collapsed else verdict("dcr_share_closer_to_train", closer),
         "near_copy_share": verdict("near_copy_share", out["near_copy_share"]),
     }
+    dens = out.get("mia_density")
+    if dens and "auc" in dens:
+        out["verdicts"]["mia_density_auc"] = verdict("mia_density_auc", dens["ci95"][1] if dens["auc"] > 0.5 else dens["auc"])
     out["thresholds"] = {k: {"pass_at_most": v[0], "warn_at_most": v[1]} for k, v in THRESHOLDS.items()}
     return out
+
+
+def density_attack(tr: np.ndarray, ho: np.ndarray, sy: np.ndarray, hg: np.ndarray, rng, dims: int = 8) -> dict[str, Any]:
+    """DOMIAS-style attack on flattened records: members ``tr`` vs the held-out records
+    of half the holdout groups, scored by log p_synth - log p_reference, the reference
+    being the records of the other half of the groups."""
+    from scipy.stats import gaussian_kde
+    from sklearn.decomposition import PCA
+
+    groups = np.unique(hg)
+    if len(groups) < 2:
+        return {"skipped": "needs at least two held-out entities or time blocks"}
+    ref_groups = rng.permutation(groups)[: len(groups) // 2]
+    is_ref = np.isin(hg, ref_groups)
+    ref, non = ho[is_ref], ho[~is_ref]
+    members = tr[rng.choice(len(tr), min(len(non), len(tr)), replace=False)]
+    k = min(dims, sy.shape[1], len(ref) - 1, len(sy) - 1)
+    try:
+        pca = PCA(n_components=k, random_state=0).fit(np.r_[sy, ref])
+        p_syn = gaussian_kde(pca.transform(sy).T)
+        p_ref = gaussian_kde(pca.transform(ref).T)
+    except (np.linalg.LinAlgError, ValueError) as e:  # e.g. a collapsed generator: no density to fit
+        return {"skipped": f"densities could not be fitted ({e})"}
+    cand = pca.transform(np.r_[members, non]).T
+    scores = p_syn.logpdf(cand) - p_ref.logpdf(cand)
+    labels = np.r_[np.ones(len(members)), np.zeros(len(non))]
+    auc, lo, hi = _auc_ci(labels, np.nan_to_num(scores, neginf=-1e300), rng)
+    return {
+        "auc": auc, "ci95": [lo, hi], "records": [int(len(members)), int(len(non)), int(len(ref))],
+        "attack": f"density ratio p_synthetic / p_reference (Gaussian KDE on {k} principal components)",
+    }
 
 
 def _entity_attack(tg: np.ndarray, hg: np.ndarray, ts: np.ndarray, hs: np.ndarray, rng) -> dict[str, Any] | None:
@@ -180,6 +225,12 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
         lines.append(
             "note: one series: members are windows of training blocks shaped like the holdout blocks; with few blocks, "
             "differences between blocks (level, drift) move both scores in either direction: the per-block AUC and a DP run tell more"
+        )
+    dens = p.get("mia_density")
+    if dens and "auc" in dens:
+        lines.append(
+            f"density-ratio membership inference AUC {dens['auc']:.3f} (95% CI {dens['ci95'][0]:.3f}-{dens['ci95'][1]:.3f}): "
+            + SUMMARY[p["verdicts"]["mia_density_auc"]]
         )
     if p.get("mia_auc_entity"):
         e = p["mia_auc_entity"]
