@@ -3,6 +3,7 @@ and for sampling 2,000 sequences; peak memory of a fit. CPU, and CUDA when prese
 
     python bench/speed.py                    # Sines 2000 x 24 x 5, hidden 24, 3 GRU layers, batch 128
     python bench/speed.py --steps 30 --threads 2
+    python bench/speed.py --plain            # also time nn.GRU in the same run (the ratio)
 
 Prints medians over ``--steps`` timed steps (after warm-up) and writes
 bench/results/speed.json. A joint step = 2 x (generator+supervisor update,
@@ -79,6 +80,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=HERE / "results" / "speed.json")
+    p.add_argument("--plain", action="store_true", help="also time PyTorch's nn.GRU (no fused kernel) on the CPU")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -90,12 +92,20 @@ def main() -> None:
     for dev in devices:
         result[dev.type] = time_phases(dev, a.steps)
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    rows = [(d.type, d.type) for d in devices]
+    if a.plain:  # the same steps through nn.GRU, after the fused run (peak RSS above is the fused run's)
+        from tsgan.models.layers import plain_rnns
+
+        with plain_rnns():
+            result["cpu-nn.GRU"] = time_phases(torch.device("cpu"), a.steps)
+        result["cpu_speedup"] = {k: round(result["cpu-nn.GRU"][k] / result["cpu"][k], 2) for k in result["cpu"]}
+        rows.append(("nn.GRU", "cpu-nn.GRU"))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(result, indent=2))
     print(f"{'device':7} {'embedding':>10} {'supervised':>11} {'joint':>8} {'sample 2000':>12}")
-    for dev in devices:
-        r = result[dev.type]
-        print(f"{dev.type:7} {r['embedding_step_s']:10.4f} {r['supervised_step_s']:11.4f} {r['joint_step_s']:8.4f} {r['sample_2000_s']:12.4f}")
+    for name, key in rows:
+        r = result[key]
+        print(f"{name:7} {r['embedding_step_s']:10.4f} {r['supervised_step_s']:11.4f} {r['joint_step_s']:8.4f} {r['sample_2000_s']:12.4f}")
     print(f"peak RSS {result['peak_rss_mib']} MiB; {result['machine']}; written to {a.out}")
 
 
