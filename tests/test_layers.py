@@ -59,3 +59,17 @@ def test_other_rnns_run_their_own_module():
     lstm = nn.LSTM(4, 6, batch_first=True)
     x = torch.randn(3, 5, 4)
     torch.testing.assert_close(run_rnn(lstm, x), lstm(x)[0])
+
+
+def test_switched_off_kernel_falls_back_to_nn_gru(monkeypatch):
+    monkeypatch.setenv("TSGAN_FUSED_RNN", "0")
+    fused_kernel.cache_clear()
+    try:
+        assert fused_kernel() is None
+        gru, x = _pair(2, 5)
+        y = run_rnn(gru, x)
+        assert "Fused" not in type(y.grad_fn).__name__
+        torch.testing.assert_close(y, gru(x)[0])
+    finally:
+        monkeypatch.delenv("TSGAN_FUSED_RNN")
+        fused_kernel.cache_clear()
