@@ -48,9 +48,12 @@ def time_phases(device: torch.device, steps: int, warmup: int = 5) -> dict:
         for i in range(warmup + steps):
             sync(device)
             t = time.perf_counter()
+            x = None
             for upd in phase.updates:
                 for _ in range(upd.repeat):
-                    res = upd.loss(Batch(sampler.batch(128, rng), rng))
+                    if not (upd.same_batch and x is not None):
+                        x = sampler.batch(128, rng)
+                    res = upd.loss(Batch(x, rng))
                     if res is None:
                         continue
                     loss = res[0] if isinstance(res, tuple) else res

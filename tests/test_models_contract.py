@@ -100,3 +100,34 @@ def test_max_minutes_stops_training(small_frame):
     syn = tsgan.Synthesizer(seq_len=12, steps=10_000_000, max_minutes=0.02, batch_size=8)
     syn.fit(small_frame, id_column="sequence_id", time_column="step")
     assert syn.train_info_["stopped"] == "time" and 0 < syn.train_info_["steps"] < 10_000_000
+
+
+def test_same_batch_updates_see_the_batch_before_them():
+    # TimeGAN's code trains g and then e on one X_mb; the loop's same_batch does that
+    from torch import nn
+
+    from tsgan.data import Windows
+    from tsgan.train import Phase, Update, train
+
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(()))
+
+        def loss(self, batch):
+            seen.append(batch.x.clone())
+            return self.w * batch.x.mean()
+
+        def optimizers(self):
+            return {"o": torch.optim.SGD(self.parameters(), lr=0.0)}
+
+        def schedule(self):
+            return [Phase("p", [Update("a", "o", self.loss), Update("b", "o", self.loss, same_batch=True), Update("c", "o", self.loss)])]
+
+    x = np.random.default_rng(0).random((50, 4, 2)).astype(np.float32)
+    train(Spy(), Windows.from_array(x), steps=2, batch_size=8, progress=False, device="cpu")
+    assert len(seen) == 6
+    for a, b, c in (seen[:3], seen[3:]):
+        assert torch.equal(a, b) and not torch.equal(b, c)

@@ -33,13 +33,15 @@ class Batch:
 
 @dataclass
 class Update:
-    """One optimizer step on one loss, repeated ``repeat`` times on fresh batches."""
+    """One optimizer step on one loss, repeated ``repeat`` times on fresh batches
+    (or, with ``same_batch``, on the real batch of the update before it)."""
 
     name: str  # prefix in the history table, e.g. "d" -> "d/loss"
     optimizer: str  # key into the model's optimizers()
     loss: Callable[[Batch], LossOutput]
     repeat: int = 1
     after_step: Optional[Callable[[], None]] = None  # e.g. WGAN weight clipping
+    same_batch: bool = False  # e.g. TimeGAN's code: the embedder update reuses the generator update's batch
 
 
 @dataclass
@@ -153,10 +155,12 @@ def train(
                     stopped = "time"
                     break
                 logs: dict[str, Tensor] = {}
+                drawn = None
                 for upd in phase.updates:
                     opt = optimizers[upd.optimizer]
                     for _r in range(upd.repeat):
-                        drawn = sampler.batch(batch_size, rng)
+                        if not (upd.same_batch and drawn is not None):
+                            drawn = sampler.batch(batch_size, rng)
                         x, cond = drawn if isinstance(drawn, tuple) else (drawn, None)
                         with update_context(upd.optimizer) if update_context else nullcontext():
                             out = upd.loss(Batch(x, rng, cond))

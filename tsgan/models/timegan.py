@@ -13,7 +13,8 @@ Five networks, each a stack of RNNs with a per-step read-out:
 
 Training (section 4.4 and the code): (1) embedding: e, r on the reconstruction
 loss; (2) supervised: s on the supervised loss over real embeddings; (3) joint:
-per step, twice {g+s on the generator loss, then e+r on the embedder loss}, then d
+per step, twice {g+s on the generator loss, then e+r on the embedder loss, both on
+one real batch}, then d
 on its loss, but only while that loss exceeds 0.15.
 
 Sampling: Z -> g -> s -> r.
@@ -287,7 +288,7 @@ class TimeGAN(SequenceModel):
 
     def schedule(self):
         g = Update("g", "generator", self.generator_loss)
-        e = Update("e", "embedder", self.embedder_loss)
+        e = Update("e", "embedder", self.embedder_loss, same_batch=True)  # the code feeds both the same X_mb
         return [
             Phase("embedding", [Update("e0", "embedding", self.embedding_loss)]),
             Phase("supervised", [Update("s", "supervised", self.supervised_loss)]),
