@@ -127,3 +127,14 @@ def test_collapsed_generator_makes_the_dcr_share_not_informative(windows):
     p = privacy_metrics(train, holdout, collapsed, seed=0)
     assert p["synthetic_spread_ratio"] < 0.1 and p["verdicts"]["dcr_share_closer_to_train"] == "n/a"
     assert privacy_metrics(train, holdout, fresh, seed=0)["synthetic_spread_ratio"] > 0.5
+
+
+def test_time_block_split_gives_the_dcr_share_no_verdict(windows):
+    # one series held out by time blocks: block levels, not memorisation, move the DCR share
+    from tsgan.privacy import summary_lines
+
+    train, holdout, fresh = windows
+    p = privacy_metrics(train, holdout, fresh, seed=0, by_time=True)
+    assert p["verdicts"]["dcr_share_closer_to_train"] == "n/a" and "time blocks" in p["dcr_note"]
+    assert p["verdicts"]["mia_auc"] == "pass"  # the attacks still decide
+    assert any("no verdict for time blocks" in line for line in summary_lines(p))

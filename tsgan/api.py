@@ -286,6 +286,7 @@ class Synthesizer:
         out = privacy_metrics(
             train_w.array(), hold_w.array(), synth,
             train_w.groups if panel else None, hold_w.groups if panel else None, seed=seed,
+            by_time=self.split_.get("by") == "time",
         )
         out["split"] = self.split_
         if self.train_info_.get("dp"):

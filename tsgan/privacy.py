@@ -91,11 +91,14 @@ def privacy_metrics(
     holdout_groups: np.ndarray | None = None,
     max_records: int = 5000,
     seed: int = 0,
+    by_time: bool = False,
 ) -> dict[str, Any]:
     """The privacy scores of ``synth`` against the ``train`` and ``holdout`` windows ``(N, T, F)``.
 
     ``*_groups`` (optional) name each window's entity for the per-entity attack.
     Sets are subsampled to a common size ``m = min(len(holdout), len(synth), max_records)``.
+    ``by_time``: the holdout is time blocks of one series; the DCR share then gets no
+    verdict (see ``dcr_note``).
     """
     if len(holdout) < 10 or len(train) < 10:
         raise TsganError(
@@ -147,9 +150,18 @@ def privacy_metrics(
     spread_real = float(np.median(_nn(ho, ho, 2)[:, 1]))
     out["synthetic_spread_ratio"] = spread_synth / max(spread_real, 1e-12)
     collapsed = out["synthetic_spread_ratio"] < 0.1
+    if collapsed:
+        out["dcr_note"] = SUMMARY["n/a"]
+    elif by_time:
+        # measured: a DP run at epsilon 10 on Stocks scored 0.76 here while both attacks were at chance
+        out["dcr_note"] = (
+            "no verdict for time blocks of one series: the synthetic series follows the training period, so it is "
+            "closer to training blocks than to held-out blocks of a different level even without memorisation; "
+            "the membership attacks decide"
+        )
     out["verdicts"] = {
         "mia_auc": verdict("mia_auc", hi_ci if auc > 0.5 else auc),
-        "dcr_share_closer_to_train": "n/a" if collapsed else verdict("dcr_share_closer_to_train", closer),
+        "dcr_share_closer_to_train": "n/a" if "dcr_note" in out else verdict("dcr_share_closer_to_train", closer),
         "near_copy_share": verdict("near_copy_share", out["near_copy_share"]),
     }
     dens = out.get("mia_density")
@@ -217,7 +229,7 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
         f"membership inference AUC {mia['auc']:.3f} (95% CI {mia['ci95'][0]:.3f}-{mia['ci95'][1]:.3f}; 0.5 = chance): "
         + SUMMARY[p["verdicts"]["mia_auc"]],
         f"share of synthetic windows closer to training than to holdout records {p['dcr_share_closer_to_train']:.3f} "
-        f"(0.5 = no memorisation): " + SUMMARY[p["verdicts"]["dcr_share_closer_to_train"]],
+        f"(0.5 = no memorisation): " + p.get("dcr_note", SUMMARY[p["verdicts"]["dcr_share_closer_to_train"]]),
         f"near copies {100 * p['near_copy_share']:.2f}% (exact {100 * p['exact_copy_share']:.2f}%): "
         + SUMMARY[p["verdicts"]["near_copy_share"]],
     ]
