@@ -40,7 +40,7 @@ def fused_kernel():
     try:
         from torch.utils.cpp_extension import _get_build_directory, load
 
-        name = "tsgan_fused_gru"
+        name = "tsgan_fused_gru_" + _cpu_tag()  # -march=native: one build per kind of CPU, even in a shared cache
         if not any(Path(_get_build_directory(name, False)).glob(f"{name}*.so")):
             print("tsgan: compiling the fused CPU GRU (once per machine, about 30 s)", file=sys.stderr)
         flags = ["-O3", "-ffast-math", "-fopenmp"] + (["-march=native"] if _native_ok() else [])
@@ -48,6 +48,17 @@ def fused_kernel():
     except Exception as e:  # no compiler, no headers, ...: the plain nn.GRU gives the same results
         warnings.warn(f"tsgan: fused GRU unavailable ({type(e).__name__}: {e}); using nn.GRU (slower)", stacklevel=2)
         return None
+
+
+def _cpu_tag() -> str:
+    import hashlib
+    import platform
+
+    try:
+        flags = next((ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith(("flags", "Features"))), "")
+    except OSError:
+        flags = ""
+    return hashlib.sha1((platform.machine() + flags).encode()).hexdigest()[:10]
 
 
 def _native_ok() -> bool:
