@@ -1,6 +1,6 @@
 """tsgan's CTGAN side by side with the `ctgan` package (issue #6's must-show numbers).
 
-Same data, epochs and batch size; both on one CPU thread. For each table: seconds
+Same data, epochs and batch size; both on one CPU thread, pinned to one core. For each table: seconds
 per training step (tsgan: from the loop's own clock; ctgan: the difference of a
 1-epoch and an E-epoch fit), and the quality of as many synthetic rows as real
 ones, scored by tsgan.metrics.tabular (detection AUC, 0.5 best; TSTR on a real
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
+    if hasattr(os, "sched_setaffinity"):  # one core each, the same core for both
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import tsgan
     from tsgan.api import load_data
     from tsgan.data.tabular import TableTransformer
