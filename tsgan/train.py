@@ -41,7 +41,7 @@ class Update:
     loss: Callable[[Batch], LossOutput]
     repeat: int = 1
     after_step: Optional[Callable[[], None]] = None  # e.g. WGAN weight clipping
-    same_batch: bool = False  # e.g. TimeGAN's code: the embedder update reuses the generator update's batch
+    same_batch: bool = False  # reuse the previous update's real batch (two updates on one batch)
 
 
 @dataclass
