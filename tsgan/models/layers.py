@@ -79,12 +79,9 @@ def plain_rnns():
 class _FusedGRU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, *weights: Tensor) -> Tensor:
-        ext = fused_kernel()
-        save = any(ctx.needs_input_grad)
-        out, *saved = ext.forward(x, list(weights), save)
-        if save:
-            ctx.save_for_backward(x, *weights, *saved)
-            ctx.n_weights = len(weights)
+        out, *saved = fused_kernel().forward(x, list(weights), True)
+        ctx.save_for_backward(x, *weights, *saved)
+        ctx.n_weights = len(weights)
         return out
 
     @staticmethod
@@ -111,8 +108,11 @@ def run_rnn(module: nn.RNNBase, x: Tensor) -> Tensor:
     """All-step outputs of a batch-first RNN started from zeros: the fused kernel for a
     CPU GRU, the module itself otherwise."""
     if _fusable(module, x):
-        if not torch.is_grad_enabled() and len(x) > _CHUNK:
-            # sequences are independent: large no-grad batches (sampling) in chunks keep memory flat
-            return torch.cat([_FusedGRU.apply(c.contiguous(), *module._flat_weights) for c in x.split(_CHUNK)])
-        return _FusedGRU.apply(x.contiguous(), *module._flat_weights)
+        weights = module._flat_weights
+        if torch.is_grad_enabled() and (x.requires_grad or any(w.requires_grad for w in weights)):
+            return _FusedGRU.apply(x.contiguous(), *weights)
+        # no gradient needed: nothing saved for a backward; sequences are independent,
+        # so large batches (sampling) run in chunks to keep memory flat
+        ws = [w.detach() for w in weights]
+        return torch.cat([fused_kernel().forward(c.contiguous(), ws, False)[0] for c in x.detach().split(_CHUNK)])
     return module(x)[0]
