@@ -198,7 +198,6 @@ std::vector<at::Tensor> gru_backward(const at::Tensor& grad_out, const at::Tenso
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> grads(1 + 4 * L);
   at::Tensor dy = grad_out.transpose(0, 1).contiguous();  // (T, B, H)
-  at::Tensor x_tm = x.transpose(0, 1).contiguous();
   for (int64_t l = L - 1; l >= 0; --l) {
     const at::Tensor& w_ih = w[4 * l];
     at::Tensor w_hh = w[4 * l + 1].contiguous();  // (3H, H)
@@ -220,7 +219,9 @@ std::vector<at::Tensor> gru_backward(const at::Tensor& grad_out, const at::Tenso
         for (int64_t i = 0; i < n * H; ++i) dh[i] += dh_mm[i];
       }
     });
-    at::Tensor inp = l == 0 ? x_tm : saved[2 * (l - 1)].narrow(0, 1, T);
+    // layer 0's input, time-major, only when its weight gradient needs it
+    at::Tensor inp = l > 0 ? saved[2 * (l - 1)].narrow(0, 1, T)
+                           : (need_w ? x.transpose(0, 1).contiguous() : x.transpose(0, 1));
     at::Tensor dgi2 = dgi.view({T * B, 3 * H});
     if (need_w) {
       at::Tensor dgh2 = dgh.view({T * B, 3 * H});
