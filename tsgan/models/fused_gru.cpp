@@ -23,7 +23,6 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>

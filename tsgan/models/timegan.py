@@ -175,6 +175,21 @@ class TimeGAN(SequenceModel):
             h = self.embed(batch.x, batch.cond)
         return self.supervised_mse(h, batch.cond)
 
+    def adversarial_terms(self, h_hat: Tensor, e_hat: Tensor, cond: Tensor | None, codes: Tensor | None):
+        """U + gamma U_e (+ InfoGAN's term): one frozen-discriminator pass over both fakes."""
+        b = h_hat.shape[0]
+        cond2 = None if cond is None else torch.cat([cond, cond])
+        with frozen(self.discriminator, self.controls):
+            feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
+            y_fake, y_fake_e = self.discriminator.head(feats).split(b)
+            info = self.info_term(feats[:b], codes)
+        loss_u = self.objective.g_loss(y_fake)
+        loss = loss_u + self.config.gamma * self.objective.g_loss(y_fake_e)
+        logs = {"adv": loss_u.detach()}
+        if info is not None:
+            loss, logs["info"] = loss + info, info.detach()
+        return loss, logs
+
     def generator_loss(self, batch: Batch):
         """Joint phase, g + s: U + gamma U_e + eta sqrt(L_S) + eta (V1 + V2)."""
         c, x, cond = self.config, batch.x, batch.cond
@@ -188,39 +203,21 @@ class TimeGAN(SequenceModel):
         cond2 = None if cond is None else torch.cat([cond, cond])
         s_real, h_hat = self.supervise(torch.cat([h, e_hat]), cond2).split(b)  # one pass for S(H), S(E^)
         loss_s = F.mse_loss(s_real[:, :-1], h[:, 1:])
-        with frozen(self.recovery, self.discriminator, self.controls):
+        with frozen(self.recovery):
             x_hat = self.recover(h_hat, cond)
-            feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
-            y = self.discriminator.head(feats)  # one pass for both fakes
-            info = self.info_term(feats[:b], codes)
-        y_fake, y_fake_e = y.split(b)
-        loss_u = self.objective.g_loss(y_fake)
-        loss_u_e = self.objective.g_loss(y_fake_e)
         loss_v = moment_loss(x, x_hat)
-        loss = loss_u + c.gamma * loss_u_e + c.eta * torch.sqrt(loss_s) + c.eta * loss_v
-        logs = {"adv": loss_u.detach(), "sup": loss_s.detach(), "moments": loss_v.detach()}
-        if info is not None:
-            loss, logs["info"] = loss + info, info.detach()
-        return loss, logs
+        loss, logs = self.adversarial_terms(h_hat, e_hat, cond, codes)
+        loss = loss + c.eta * torch.sqrt(loss_s) + c.eta * loss_v
+        return loss, {**logs, "sup": loss_s.detach(), "moments": loss_v.detach()}
 
     def private_generator_loss(self, batch: Batch):
         """Under DP: U + gamma U_e only, real data never read (see the module docstring)."""
         b, cond = batch.x.shape[0], batch.cond
         codes = self.controls.draw_codes(b, batch.rng)
         e_hat = self.generator(self.generator_input(b, batch.rng, cond, codes))
-        with frozen(self.supervisor, self.discriminator, self.controls):
+        with frozen(self.supervisor):
             h_hat = self.supervise(e_hat, cond)
-            cond2 = None if cond is None else torch.cat([cond, cond])
-            feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
-            y = self.discriminator.head(feats)
-            info = self.info_term(feats[:b], codes)
-        y_fake, y_fake_e = y.split(b)
-        loss_u = self.objective.g_loss(y_fake)
-        loss = loss_u + self.config.gamma * self.objective.g_loss(y_fake_e)
-        logs = {"adv": loss_u.detach()}
-        if info is not None:
-            loss, logs["info"] = loss + info, info.detach()
-        return loss, logs
+        return self.adversarial_terms(h_hat, e_hat, cond, codes)
 
     def embedder_loss(self, batch: Batch):
         """Joint phase, e + r: 10 sqrt(MSE(X, X~)) + 0.1 L_S."""
