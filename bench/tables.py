@@ -9,6 +9,8 @@ test split; marginal and pair similarity). ctgan runs in its own environment:
     python -m venv /tmp/ctgan-env && /tmp/ctgan-env/bin/pip install torch==2.13.0 ctgan
     python bench/tables.py --ctgan-python /tmp/ctgan-env/bin/python --epochs 300
 
+tsgan runs once per ``--precision`` (default both float32 and bf16 mixed precision).
+
 Results: bench/results/tables.json.
 """
 
@@ -35,6 +37,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="breast-cancer,affairs")
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--precision", default="32,bf16", help="tsgan's training precisions to run (comma list of 32, bf16)")
     ap.add_argument("--tag", default="", help="suffix of the results file")
     args = ap.parse_args()
     if not Path(args.ctgan_python).exists():
@@ -66,25 +69,28 @@ def main() -> None:
                 raise SystemExit(proc.stderr[-2000:])
             row["ctgan"] = json.loads(proc.stdout.strip().splitlines()[-1])
             ctgan_synth = pd.read_csv(Path(tmp) / "ctgan.csv")
-        t = time.perf_counter()
-        # every row, like ctgan (table runs keep no holdout anyway; explicit for the comparison)
-        syn = tsgan.Synthesizer(model="ctgan", steps=steps, batch_size=args.batch, seed=0, holdout=0).fit(real)
-        h = syn.history_
-        row["tsgan"] = {
-            "seconds_per_step": float((h["seconds"].iloc[-1] - h["seconds"].iloc[0]) / max(len(h) - 1, 1)),
-            "fit_seconds": round(time.perf_counter() - t, 2), "steps": int(len(h)),
-        }
-        ours = syn.sample(len(real), seed=1)
         ctgan_synth = ctgan_synth.astype({c: real[c].dtype for c in real.columns if c not in discrete}, errors="ignore")
-        for label, synth in (("tsgan", ours), ("ctgan", ctgan_synth)):
+        synths = {"ctgan": ctgan_synth}
+        for precision in args.precision.split(","):
+            label = f"tsgan-{precision}"
+            t = time.perf_counter()
+            # every row, like ctgan (table runs keep no holdout anyway; explicit for the comparison)
+            syn = tsgan.Synthesizer(model="ctgan", steps=steps, batch_size=args.batch, seed=0, holdout=0, precision=precision).fit(real)
+            h = syn.history_
+            row[label] = {
+                "seconds_per_step": float((h["seconds"].iloc[-1] - h["seconds"].iloc[0]) / max(len(h) - 1, 1)),
+                "fit_seconds": round(time.perf_counter() - t, 2), "steps": int(len(h)),
+            }
+            row[f"speedup-{precision}"] = row["ctgan"]["seconds_per_step"] / row[label]["seconds_per_step"]
+            synths[label] = syn.sample(len(real), seed=1)
+        for label, synth in synths.items():
             scores = evaluate_table(real, synth[real.columns], target=TARGETS.get(name))
             scores.pop("marginal_per_column")
             row[label]["scores"] = scores
-        row["speedup"] = row["ctgan"]["seconds_per_step"] / row["tsgan"]["seconds_per_step"]
         results["datasets"][name] = row
-        for label in ("tsgan", "ctgan"):
+        for label in synths:
             s = row[label]["scores"]
-            print(f"{name:14} {label}: {row[label]['seconds_per_step'] * 1000:6.1f} ms/step, detection AUC {s['detection_auc']:.3f}, "
+            print(f"{name:14} {label:10}: {row[label]['seconds_per_step'] * 1000:6.1f} ms/step, detection AUC {s['detection_auc']:.3f}, "
                   f"TSTR {s['tstr']['tstr']:.3f} (real {s['tstr']['trtr']:.3f}), marginal {s['marginal_similarity']:.3f}, pairs {s['pair_similarity']:.3f}", flush=True)
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / f"tables{args.tag}.json").write_text(json.dumps(results, indent=2, default=float))

@@ -38,7 +38,7 @@ def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
     synth = tmp_path / "runs" / "sunspots-rcgan" / "synthetic.csv"
     assert synth.exists() and "synthetic data (5 sequences) written to" in out
     # a second run never overwrites the first one
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q", "--precision", "bf16"], monkeypatch, capsys)
     assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
 
 
@@ -68,6 +68,7 @@ BAD_FIT = [
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=big"], "expects int"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g"], "expects key=value"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--id-column", "c"], "'c' is not a column"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--precision", "16"], "--precision must be one of 32, bf16"),
 ]
 
 

@@ -73,3 +73,20 @@ def test_switched_off_kernel_falls_back_to_nn_gru(monkeypatch):
     finally:
         monkeypatch.delenv("TSGAN_FUSED_RNN")
         fused_kernel.cache_clear()
+
+
+def test_dropout_keeps_with_probability_1_minus_p_and_rescales():
+    from tsgan.models.layers import Dropout
+
+    torch.manual_seed(0)
+    d = Dropout(0.3)
+    x = torch.ones(200, 500, requires_grad=True)
+    y = d(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 0.005
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 1 / 0.7))
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # gradient flows through kept units only, scaled
+    assert torch.equal(d.eval()(x), x)
+    assert torch.equal(Dropout(1.0)(x), torch.zeros_like(x))
+    assert torch.equal(Dropout(0.0)(x), x)

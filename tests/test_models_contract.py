@@ -18,7 +18,8 @@ def small_frame() -> pd.DataFrame:
 
 
 def fit_tiny(name, frame, seed=0, **kw):
-    syn = tsgan.Synthesizer(model=name, seq_len=12, seed=seed, steps=6, batch_size=16, **kw)
+    kw = {"steps": 6, "batch_size": 16, **kw}
+    syn = tsgan.Synthesizer(model=name, seq_len=12, seed=seed, **kw)
     return syn.fit(frame, id_column="sequence_id", time_column="step")
 
 
@@ -131,3 +132,78 @@ def test_same_batch_updates_see_the_batch_before_them():
     assert len(seen) == 6
     for a, b, c in (seen[:3], seen[3:]):
         assert torch.equal(a, b) and not torch.equal(b, c)
+
+
+def test_bf16_precision_runs_matrix_products_in_bfloat16_and_keeps_float32_weights():
+    from torch import nn
+
+    from tsgan.data import Windows
+    from tsgan.train import Phase, Update, train
+
+    seen = []
+
+    class Lin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 1)
+
+        def loss(self, batch):
+            y = self.fc(batch.x)
+            seen.append(y.dtype)
+            return (y.float() ** 2).mean()
+
+        def optimizers(self):
+            return {"o": torch.optim.SGD(self.parameters(), lr=0.1)}
+
+        def schedule(self):
+            return [Phase("p", [Update("a", "o", self.loss)])]
+
+    x = np.random.default_rng(0).random((50, 4, 2)).astype(np.float32)
+    for precision, dtype in (("32", torch.float32), ("bf16", torch.bfloat16)):
+        seen.clear()
+        m = Lin()
+        train(m, Windows.from_array(x), steps=3, batch_size=8, progress=False, device="cpu", precision=precision)
+        assert seen == [dtype] * 3
+        assert m.fc.weight.dtype == torch.float32 and m.fc.weight.grad.dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["rcgan", "timegan", "crnngan"])
+def test_bf16_training_matches_float32_closely(name, small_frame):
+    # mixed precision changes rounding, not the model: first losses agree to bfloat16's precision
+    a = fit_tiny(name, small_frame, steps=2)
+    b = fit_tiny(name, small_frame, steps=2, precision="bf16")
+    assert b.train_info_["precision"] == "bf16"
+    la, lb = a.history_.filter(like="/loss").iloc[0].dropna(), b.history_.filter(like="/loss").iloc[0].dropna()
+    np.testing.assert_allclose(lb.to_numpy(), la.to_numpy(), rtol=0.05, atol=0.02)
+    assert np.isfinite(b.sample(4, seed=0)).all()
+
+
+def test_precision_errors(small_frame):
+    with pytest.raises(tsgan.TsganError, match="--precision must be one of 32, bf16"):
+        fit_tiny("rcgan", small_frame, precision="16")
+    with pytest.raises(tsgan.TsganError, match="DP training runs in float32"):
+        fit_tiny("rcgan", small_frame, precision="bf16", dp_noise=1.0)
+
+
+def test_weights_of_another_shape_are_refused_clearly(small_frame, tmp_path):
+    fit_tiny("rcgan", small_frame).save(tmp_path / "r")
+    state = torch.load(tmp_path / "r" / "model.pt", weights_only=True)
+    key = next(iter(state))
+    state[key] = torch.zeros(3, 3, 3)
+    torch.save(state, tmp_path / "r" / "model.pt")
+    with pytest.raises(tsgan.TsganError, match="refit the run with this version"):
+        tsgan.load(tmp_path / "r")
+
+
+def test_training_keeps_freed_memory_on_glibc(monkeypatch):
+    import sys
+
+    from tsgan.train import keep_freed_memory
+
+    keep_freed_memory.cache_clear()
+    monkeypatch.setenv("TSGAN_KEEP_FREED", "0")
+    assert keep_freed_memory() is False
+    keep_freed_memory.cache_clear()
+    monkeypatch.delenv("TSGAN_KEEP_FREED")
+    if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()):
+        assert keep_freed_memory() is True

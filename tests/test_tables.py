@@ -189,20 +189,27 @@ def test_ctgan_activation_and_cond_loss_match_a_per_column_loop(table):
 
     m = tsgan.Synthesizer(model="ctgan", steps=1, **TINY).fit(table).module_
     torch.manual_seed(0)
-    raw = torch.randn(20, m.width)
-    want = torch.empty_like(raw)
+    row = torch.randn(20, m.width)  # raw values in the row's column order
+    raw = torch.empty(20, m.width)  # the generator's layout
+    raw[:, m.order] = row
+    want = torch.empty_like(row)
     for start, block in m.spans:
         w = block["width"]
-        part = raw[:, start : start + w]
+        part = row[:, start : start + w]
         want[:, start : start + w] = torch.tanh(part) if block["kind"] == "tanh" else F.softmax(part / m.config.tau, -1)
     torch.testing.assert_close(m.activate(raw, None), want)
     hard = m.activate(raw, torch.Generator().manual_seed(0), hard=True)
     for start, block in m.spans:
         if block["kind"] == "softmax":
             assert torch.equal(hard[:, start : start + block["width"]].sum(1), torch.ones(20))
-    # condition every row on label 1 of the first categorical column
-    cs, cw = m.cat_spans[0]
+    # row i conditioned on one label of one categorical column, cycling through both
+    assert len(m.cat_spans) >= 2
     cond = torch.zeros(20, m.cond_width)
-    cond[:, 1] = 1
-    expected = F.cross_entropy(raw[:, cs : cs + cw], torch.ones(20, dtype=torch.long))
+    expected = torch.zeros(())
+    offset = [sum(w for _, w in m.cat_spans[:c]) for c in range(len(m.cat_spans))]
+    for i in range(20):
+        c = i % len(m.cat_spans)
+        (cs, cw), label = m.cat_spans[c], i % m.cat_spans[c][1]
+        cond[i, offset[c] + label] = 1
+        expected = expected + F.cross_entropy(row[i : i + 1, cs : cs + cw], torch.tensor([label])) / 20
     torch.testing.assert_close(m.cond_loss(raw, cond), expected)

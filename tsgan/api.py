@@ -25,7 +25,7 @@ from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
 from .models import MODELS
-from .train import resolve_device, train
+from .train import autocast, resolve_device, train
 
 FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
@@ -73,6 +73,7 @@ class Synthesizer:
         steps: int = 1000,
         max_minutes: float | None = None,
         device: str = "auto",
+        precision: str = "32",
         progress: bool = False,
         holdout: float | None = None,
         dp_epsilon: float | None = None,
@@ -89,6 +90,7 @@ class Synthesizer:
         self.steps = steps
         self.max_minutes = max_minutes
         self.device = device
+        self.precision = precision  # "32" or "bf16" (mixed precision; see tsgan.train.autocast)
         self.progress = progress
         self.image_size = image_size  # image models: resize to this side (default: the images' own)
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
@@ -98,6 +100,8 @@ class Synthesizer:
 
             self.dp = DPSettings(dp_epsilon, dp_noise, dp_delta, dp_max_grad_norm)
             self.dp.validate()
+            if precision != "32":
+                raise TsganError("DP training runs in float32: drop --precision (opacus' per-sample gradients need float32)")
             params = {**params, "dp_layers": True}
         self.params = params
 
@@ -124,6 +128,7 @@ class Synthesizer:
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
         device = resolve_device(self.device)
+        autocast(device, self.precision)  # an unknown precision fails before any data work
         if cls.kind == "image":
             data_, shape, encoder, cond_records, spec, scaler = self._prepare_images(data, condition_columns)
             holdout, split = None, {"holdout": 0.0, "note": "no holdout: image runs are not split (privacy checks cover sequences)"}
@@ -166,6 +171,7 @@ class Synthesizer:
                 progress=self.progress,
                 optimizer_hook=None if private is None else private.wrap_optimizers,
                 update_context=None if private is None else private.update_context,
+                precision=self.precision,
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -186,6 +192,7 @@ class Synthesizer:
             "steps": result.steps,
             "seconds": round(result.seconds, 3),
             "device": result.device,
+            "precision": self.precision,
             "stopped": result.stopped,
             "phases": result.phases,
             "seed": self.seed,
@@ -510,7 +517,13 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn.conditions_ = encoder
     syn.condition_bank_ = None if encoder is None else np.load(path / CONDITIONS_FILE, allow_pickle=False)
     state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    module.load_state_dict(state)
+    try:
+        module.load_state_dict(state)
+    except RuntimeError:
+        raise TsganError(
+            f"{path}: the saved weights do not fit tsgan {__version__}'s {meta['model']} (saved by version "
+            f"{meta.get('tsgan_version', 'unknown')}?): refit the run with this version"
+        ) from None
     module.to(resolve_device(device))
     module.eval()
     syn.config_, syn.spec_, syn.module_ = config, spec, module

@@ -23,6 +23,7 @@ from ..objectives import OBJECTIVES
 from ..train import Batch
 from ..errors import TsganError
 from .base import ObjectiveConfig, RecurrentGAN, rnn
+from .layers import Dropout
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, c: CRNNGANConfig, n_inputs: int):
         super().__init__()
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
         self.rnn = rnn(
             "lstm", n_inputs, c.hidden, c.num_layers, bidirectional=True,
             dropout=c.dropout if c.num_layers > 1 else 0.0, dp=c.dp_layers,

@@ -30,6 +30,7 @@ from ..errors import TsganError
 from ..objectives import OBJECTIVES
 from ..train import Batch, adam
 from .base import ObjectiveConfig, TwoPlayerGAN
+from .layers import Dropout
 
 
 @dataclass
@@ -68,8 +69,8 @@ class Critic(nn.Module):
         super().__init__()
         self.pac = c.pac
         self.net = nn.Sequential(
-            nn.Linear(d_in * c.pac, c.hidden), nn.LeakyReLU(0.2), nn.Dropout(0.5),
-            nn.Linear(c.hidden, c.hidden), nn.LeakyReLU(0.2), nn.Dropout(0.5),
+            nn.Linear(d_in * c.pac, c.hidden), nn.LeakyReLU(0.2), Dropout(0.5),
+            nn.Linear(c.hidden, c.hidden), nn.LeakyReLU(0.2), Dropout(0.5),
         )
         self.out = nn.Linear(c.hidden, 1)
 
@@ -92,25 +93,37 @@ class CTGAN(TwoPlayerGAN):
         self.config, self.layout, self.cond_width = config, layout, cond_width
         self.cond_dim = 0  # CTGAN's conditional vector is its own input, not Controls' per-record condition
         self.width = sum(b["width"] for b in layout)
+        self.spans = list(zip(_starts([b["width"] for b in layout]), layout))
+        self.cat_spans = [(s, b["width"]) for s, b in self.spans if b["role"] == "category"]
+        # The generator's raw output is laid out for the activation, not in the row's
+        # column order: the alphas, then the one-hot blocks grouped by width, each group
+        # of n blocks of width w a (w, n) grid, so each group's softmax runs over a view
+        # (no gather, no padding: a gather and its scatter-add backward cost more than
+        # the matrix products on a CPU). ``order`` maps each row column to its place.
+        alpha = [s for s, b in self.spans if b["kind"] == "tanh"]
+        soft = [(s, b) for s, b in self.spans if b["kind"] == "softmax"]
+        self.n_alpha = len(alpha)
+        order = torch.empty(self.width, dtype=torch.long)
+        order[alpha] = torch.arange(self.n_alpha)
+        cond_pos = torch.zeros(self.width - self.n_alpha, dtype=torch.long)  # 0: no condition; c + 1: cond[:, c]
+        cond_start = {start: off for (start, _), off in zip(self.cat_spans, _starts([w for _, w in self.cat_spans]))}
+        self.groups: list[tuple[int, int, int]] = []  # (offset after the alphas, width w, blocks n)
+        offset = 0
+        for w in sorted({b["width"] for _, b in soft}):
+            blocks = [(start, b) for start, b in soft if b["width"] == w]
+            for j, (start, b) in enumerate(blocks):
+                pos = offset + torch.arange(w) * len(blocks) + j
+                order[start : start + w] = self.n_alpha + pos
+                if start in cond_start:
+                    cond_pos[pos] = cond_start[start] + 1 + torch.arange(w)
+            self.groups.append((offset, w, len(blocks)))
+            offset += w * len(blocks)
         extra = config.info_categories + config.info_continuous
         self.generator = Generator(config, config.latent_dim + cond_width + extra, self.width)
         self.discriminator = Critic(config, self.width + cond_width)
         self.init_adversary(config.hidden)
-        starts = torch.cumsum(torch.tensor([0] + [b["width"] for b in layout]), 0)[:-1].tolist()
-        self.spans = [(s, b) for s, b in zip(starts, layout)]
-        self.cat_spans = [(s, b["width"]) for s, b in self.spans if b["role"] == "category"]
-        # index tensors for the vectorised activation and conditional loss (buffers: they follow .to(device))
-        soft = [(s, b["width"]) for s, b in self.spans if b["kind"] == "softmax"]
-        alpha = [s for s, b in self.spans if b["kind"] == "tanh"]
-        soft_index, soft_mask = _padded(soft)
-        cat_index, cat_mask = _padded(self.cat_spans)
-        cond_spans = list(zip(torch.cumsum(torch.tensor([0] + [w for _, w in self.cat_spans]), 0)[:-1].tolist(), [w for _, w in self.cat_spans]))
-        cond_index, _ = _padded(cond_spans)
-        flat_soft = soft_index[soft_mask]
-        order = torch.argsort(torch.cat([torch.tensor(alpha, dtype=torch.long), flat_soft]))
-        for name, t in (("soft_index", soft_index), ("soft_mask", soft_mask), ("alpha_index", torch.tensor(alpha, dtype=torch.long)),
-                        ("order", order), ("cat_index", cat_index), ("cat_mask", cat_mask), ("cond_index", cond_index)):
-            self.register_buffer(name, t, persistent=False)
+        self.register_buffer("order", order, persistent=False)
+        self.register_buffer("cond_pos", cond_pos, persistent=False)
 
     # ------------------------------------------------------------------ networks
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
@@ -126,24 +139,27 @@ class CTGAN(TwoPlayerGAN):
         return self.discriminator(torch.cat([x, cond], dim=1) if cond is not None else x)
 
     def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False) -> Tensor:
-        """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling).
+        """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling);
+        ``raw`` in the generator's layout, the result in the row's column order.
 
-        All one-hot blocks at once: gathered into a padded ``(B, blocks, max width)``
-        tensor, one softmax, then scattered back by a fixed column permutation (a
-        loop over blocks costs one small op per block, which dominates on a CPU)."""
-        # blocks on the last axis: a CPU softmax over a short last axis (K ~ 10) is ~6x
-        # slower than over a middle one
-        idx, mask = self.soft_index.T, self.soft_mask.T
-        v = raw[:, idx].masked_fill(~mask, float("-inf"))  # (B, K, blocks)
+        The blocks of one width at once, as a ``(B, w, n)`` view of ``raw``: one softmax
+        over the middle axis per width (a CPU softmax over a short last axis is ~6x
+        slower), then one column gather into the row order."""
+        v = raw[:, self.n_alpha :]
         if rng is not None:
             u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7)
             v = v - torch.log(-torch.log(u))  # + Gumbel(0, 1) noise
-        y = F.softmax(v / self.config.tau, dim=1)
-        if hard:
-            y = F.one_hot(y.argmax(1), y.shape[1]).transpose(1, 2).to(y.dtype)
-        y = y.transpose(1, 2)  # (B, blocks, K): the order self.order expects
-        out = torch.cat([torch.tanh(raw[:, self.alpha_index]), y[:, self.soft_mask]], dim=1)
-        return out[:, self.order]
+        parts = [torch.tanh(raw[:, : self.n_alpha])]
+        for grid in self.grids(v / self.config.tau):
+            y = F.softmax(grid, dim=1)
+            if hard:
+                y = F.one_hot(y.argmax(1), grid.shape[1]).transpose(1, 2).to(y.dtype)
+            parts.append(y.reshape(len(raw), -1))
+        return torch.cat(parts, dim=1).index_select(1, self.order)
+
+    def grids(self, v: Tensor) -> list[Tensor]:
+        """The one-hot part of a raw output as one ``(B, w, n)`` view per block width."""
+        return [v[:, off : off + w * n].view(len(v), w, n) for off, w, n in self.groups]
 
     def raw(self, n: int, rng: torch.Generator, cond: Tensor, codes: Tensor | None) -> Tensor:
         z = self.controls.generator_input(torch.cat([self.noise(n, rng), cond], dim=1), None, codes)
@@ -171,10 +187,8 @@ class CTGAN(TwoPlayerGAN):
         ``-cond * log_softmax`` over every label block is that column's cross-entropy."""
         if not self.cat_spans:
             return raw.new_zeros(())
-        mask = self.cat_mask.T
-        logits = raw[:, self.cat_index.T].masked_fill(~mask, float("-inf"))  # (B, K, columns), as in activate
-        target = cond[:, self.cond_index.T] * mask  # the chosen label
-        logp = F.log_softmax(logits, dim=1).masked_fill(~mask, 0.0)
+        logp = torch.cat([F.log_softmax(g, dim=1).reshape(len(raw), -1) for g in self.grids(raw[:, self.n_alpha :])], dim=1)
+        target = F.pad(cond, (1, 0))[:, self.cond_pos]  # the chosen label, in the same layout; 0 elsewhere
         return -(target * logp).sum() / raw.shape[0]
 
     def d_loss(self, batch: Batch):
@@ -207,12 +221,5 @@ class CTGAN(TwoPlayerGAN):
         return {"d": adam(d_params, **kw), "g": adam(g_params, **kw)}
 
 
-def _padded(spans: list[tuple[int, int]]) -> tuple[Tensor, Tensor]:
-    """Column indices ``(blocks, max width)`` of contiguous spans, padded, and the valid mask."""
-    k = max((w for _, w in spans), default=1)
-    index = torch.zeros(len(spans), k, dtype=torch.long)
-    mask = torch.zeros(len(spans), k, dtype=torch.bool)
-    for i, (start, width) in enumerate(spans):
-        index[i, :width] = torch.arange(start, start + width)
-        mask[i, :width] = True
-    return index, mask
+def _starts(widths: list[int]) -> list[int]:
+    return torch.cumsum(torch.tensor([0] + widths), 0)[:-1].tolist()

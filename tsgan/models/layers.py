@@ -78,6 +78,7 @@ def plain_rnns():
 
 class _FusedGRU(torch.autograd.Function):
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)  # float32 inside, autocast or not
     def forward(ctx, x: Tensor, *weights: Tensor) -> Tensor:
         out, *saved = fused_kernel().forward(x, list(weights), True)
         ctx.save_for_backward(x, *weights, *saved)
@@ -86,6 +87,7 @@ class _FusedGRU(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
+    @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad: Tensor):
         x, *rest = ctx.saved_tensors
         weights, saved = rest[: ctx.n_weights], rest[ctx.n_weights :]
@@ -106,7 +108,10 @@ def _fusable(module: nn.RNNBase, x: Tensor) -> bool:
 
 def run_rnn(module: nn.RNNBase, x: Tensor) -> Tensor:
     """All-step outputs of a batch-first RNN started from zeros: the fused kernel for a
-    CPU GRU, the module itself otherwise."""
+    CPU GRU, the module itself otherwise. Under bfloat16 autocast the recurrence
+    still runs in float32 (its inputs are cast back)."""
+    if x.dtype in (torch.bfloat16, torch.float16):  # autocast made the input half precision
+        x = x.float()
     if _fusable(module, x):
         weights = module._flat_weights
         if torch.is_grad_enabled() and (x.requires_grad or any(w.requires_grad for w in weights)):
@@ -114,5 +119,20 @@ def run_rnn(module: nn.RNNBase, x: Tensor) -> Tensor:
         # no gradient needed: nothing saved for a backward; sequences are independent,
         # so large batches (sampling) run in chunks to keep memory flat
         ws = [w.detach() for w in weights]
-        return torch.cat([fused_kernel().forward(c.contiguous(), ws, False)[0] for c in x.detach().split(_CHUNK)])
+        with torch.autocast("cpu", enabled=False):
+            return torch.cat([fused_kernel().forward(c.contiguous(), ws, False)[0] for c in x.detach().split(_CHUNK)])
     return module(x)[0]
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with its mask drawn as one uniform draw and a comparison: the same
+    distribution (keep with probability 1 - p, scale by 1 / (1 - p)) at about half the
+    cost on a CPU, where ``bernoulli_`` draws at ~12 ns per element."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p == 1.0:
+            return x * 0.0
+        keep = (torch.rand(x.shape, device=x.device) >= self.p).to(x.dtype)
+        return x * keep * (1.0 / (1.0 - self.p))
