@@ -25,7 +25,7 @@ import torch
 
 from tsgan.data import Windows, sines_array
 from tsgan.models.timegan import TimeGAN, TimeGANConfig
-from tsgan.train import Batch
+from tsgan.train import Batch, keep_freed_memory
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,6 +36,7 @@ def sync(device: torch.device) -> None:
 
 
 def time_phases(device: torch.device, steps: int, warmup: int = 5) -> dict:
+    keep_freed_memory()  # as tsgan.train.train does
     torch.manual_seed(0)
     x = sines_array(2000, 24, 5, seed=0)
     model = TimeGAN(TimeGANConfig(), 5, 24).to(device)

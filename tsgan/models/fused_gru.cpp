@@ -89,9 +89,11 @@ void gemm_rows(const float* a, int64_t lda, const float* w, int64_t K, int64_t N
   }
 }
 
-// Gates of one step for `rows` rows: gi = x W_ih^T + b_ih, gh = h W_hh^T + b_hh.
-void gates_forward(const float* __restrict__ gi, const float* __restrict__ gh, const float* __restrict__ h,
-                   float* __restrict__ h_new, float* __restrict__ gates, int64_t rows, int64_t H) {
+// Gates of one step for `rows` rows: gi = x W_ih^T (b_ih added here, not by the GEMM:
+// addmm would first copy the broadcast bias into its whole output), gh = h W_hh^T + b_hh.
+void gates_forward(const float* __restrict__ gi, const float* __restrict__ bi, const float* __restrict__ gh,
+                   const float* __restrict__ h, float* __restrict__ h_new, float* __restrict__ gates, int64_t rows,
+                   int64_t H) {
   for (int64_t b = 0; b < rows; ++b) {
     const float* gib = gi + b * 3 * H;
     const float* ghb = gh + b * 3 * H;
@@ -99,10 +101,10 @@ void gates_forward(const float* __restrict__ gi, const float* __restrict__ gh, c
     float* hn = h_new + b * H;
     float* gb = gates + b * 4 * H;
     for (int64_t k = 0; k < H; ++k) {
-      float r = sigm(gib[k] + ghb[k]);
-      float z = sigm(gib[H + k] + ghb[H + k]);
+      float r = sigm(gib[k] + bi[k] + ghb[k]);
+      float z = sigm(gib[H + k] + bi[H + k] + ghb[H + k]);
       float ghn = ghb[2 * H + k];
-      float n = tanh_(gib[2 * H + k] + r * ghn);
+      float n = tanh_(gib[2 * H + k] + bi[2 * H + k] + r * ghn);
       hn[k] = n + z * (hb[k] - n);
       gb[k] = r;  // always stored (to scratch when not saved): conditional stores block vectorisation
       gb[H + k] = z;
@@ -159,14 +161,15 @@ std::vector<at::Tensor> gru_forward(const at::Tensor& x, const std::vector<at::T
   std::vector<at::Tensor> out(1);
   at::Tensor inp = x.transpose(0, 1).contiguous();  // (T, B, I)
   for (int64_t l = 0; l < L; ++l) {
-    const at::Tensor &w_ih = w[4 * l], &b_ih = w[4 * l + 2];
+    const at::Tensor& w_ih = w[4 * l];
     at::Tensor w_hh_t = w[4 * l + 1].t().contiguous();  // (H, 3H)
-    at::Tensor b_hh = w[4 * l + 3].contiguous();
-    at::Tensor gi = at::addmm(b_ih, inp.reshape({T * B, inp.size(2)}), w_ih.t()).view({T, B, 3 * H});
+    at::Tensor b_ih = w[4 * l + 2].contiguous(), b_hh = w[4 * l + 3].contiguous();
+    at::Tensor gi = at::mm(inp.reshape({T * B, inp.size(2)}), w_ih.t()).view({T, B, 3 * H});
     at::Tensor states = at::empty({T + 1, B, H}, x.options());
     states[0].zero_();
     at::Tensor gates = at::empty({save ? T : 1, B, 4 * H}, x.options());
-    const float *gip = gi.data_ptr<float>(), *whp = w_hh_t.data_ptr<float>(), *bhp = b_hh.data_ptr<float>();
+    const float *gip = gi.data_ptr<float>(), *whp = w_hh_t.data_ptr<float>(), *bhp = b_hh.data_ptr<float>(),
+                *bip = b_ih.data_ptr<float>();
     float *sp = states.data_ptr<float>(), *gp = gates.data_ptr<float>();
     at::parallel_for(0, B, kGrain, [&](int64_t b0, int64_t b1) {
       const int64_t n = b1 - b0;
@@ -175,7 +178,7 @@ std::vector<at::Tensor> gru_forward(const at::Tensor& x, const std::vector<at::T
         const float* h_t = sp + (t * B + b0) * H;
         gemm_rows(h_t, H, whp, H, 3 * H, bhp, gh.data(), 3 * H, n);
         float* g_t = save ? gp + (t * B + b0) * 4 * H : scratch.data();
-        gates_forward(gip + (t * B + b0) * 3 * H, gh.data(), h_t, sp + ((t + 1) * B + b0) * H, g_t, n, H);
+        gates_forward(gip + (t * B + b0) * 3 * H, bip, gh.data(), h_t, sp + ((t + 1) * B + b0) * H, g_t, n, H);
       }
     });
     inp = states.narrow(0, 1, T);  // contiguous: the next layer's input
