@@ -65,19 +65,21 @@ def load_real(dataset: str):
     return df, windows, scaler.transform, {}
 
 
-def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int) -> dict:
+def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32") -> dict:
     import torch
 
     import tsgan
     from tsgan.metrics import discriminative_score, predictive_score
 
     frame, real, to_score_space, roles = load_real(dataset)
-    row = {"model": model, "dataset": dataset, "seed": seed}
+    row = {"model": model, "dataset": dataset, "seed": seed, "precision": precision}
     if model == "real":
         synth = real
         row.update(steps=0, train_seconds=0.0, samples_per_second=None)
     else:
-        syn = tsgan.Synthesizer(model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0)  # PROTOCOL: all data
+        syn = tsgan.Synthesizer(  # PROTOCOL: all data
+            model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision
+        )
         syn.fit(frame, **roles)
         t = time.perf_counter()
         synth = syn.sample(len(real), seed=seed)  # original units, like the paper's renormalised output
@@ -118,6 +120,7 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads per run")
+    p.add_argument("--precision", default="32", help="training precision: 32 or bf16 (mixed)")
     p.add_argument("--no-real", action="store_true", help="skip the 'original data' predictive baseline")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
@@ -129,7 +132,7 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     if a.single:
         model, dataset, steps = a.single
-        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed)))
+        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision)))
         return
 
     minutes = a.minutes if a.minutes is not None else (20.0 if a.budget == "quick" else None)
@@ -140,7 +143,7 @@ def main() -> None:
     for model, dataset in runs:
         steps = a.steps if a.steps is not None else BUDGETS[a.budget].get(model, 0)
         cmd = [sys.executable, __file__, "--single", model, dataset, str(steps), "--reps", str(a.reps),
-               "--device", a.device, "--seed", str(a.seed)]
+               "--device", a.device, "--seed", str(a.seed), "--precision", a.precision]
         if minutes:
             cmd += ["--minutes", str(minutes)]
         if a.threads:
