@@ -3,7 +3,9 @@
 
     /path/to/ctgan-env/bin/python bench/ctgan_run.py --data real.csv --discrete a,b --epochs 300 --out synth.csv
 Prints one JSON line: seconds per training step (the difference of a 1-epoch and
-an E-epoch fit sharing one fitted data transformer, so set-up cancels), steps, versions.
+an E-epoch fit sharing one fitted data transformer, so set-up cancels), the wall time
+a user waits for a fresh E-epoch fit (the transformer's fit plus the E-epoch fit that
+reused it: everything else in ``fit`` is in the latter), steps, versions.
 """
 
 import argparse
@@ -34,14 +36,16 @@ from ctgan.data_transformer import DataTransformer  # noqa: E402
 # Fit ctgan's transformer (a Bayesian GMM per numeric column, seconds of varying
 # length) once and reuse it in the second fit, so the difference of the two fits is
 # training time only, not the noise of two mixture fits.
-_fit, _state = DataTransformer.fit, {}
+_fit, _state, _timing = DataTransformer.fit, {}, {}
 
 
 def _fit_once(self, raw_data, discrete_columns=()):
     if _state:
         self.__dict__.update(_state)
         return
+    t = time.perf_counter()
     _fit(self, raw_data, discrete_columns)
+    _timing["transformer_fit"] = time.perf_counter() - t
     _state.update(self.__dict__)
 
 
@@ -57,5 +61,6 @@ for epochs in (1, args.epochs):
 steps_per_epoch = max(len(df) // args.batch, 1)
 per_step = (times[args.epochs] - times[1]) / ((args.epochs - 1) * steps_per_epoch)
 model.sample(len(df)).to_csv(args.out, index=False)
-print(json.dumps({"seconds_per_step": per_step, "fit_seconds": times[args.epochs], "steps": args.epochs * steps_per_epoch,
+print(json.dumps({"seconds_per_step": per_step, "fit_seconds": _timing["transformer_fit"] + times[args.epochs],
+                  "transformer_fit_seconds": _timing["transformer_fit"], "steps": args.epochs * steps_per_epoch,
                   "ctgan": ctgan.__version__, "torch": torch.__version__}))

@@ -35,6 +35,7 @@ class ObjectiveConfig:
     info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)")
     info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)")
     info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)")
+    info_hidden: int = param(128, "InfoGAN: width of the Q head's hidden layer (paper: 128; 0 = a linear head)")
     dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by --dp-epsilon / --dp-noise)")
 
 
@@ -100,7 +101,15 @@ class Controls(nn.Module):
         self.weight = config.info_weight
         if self.n_categories == 1 or self.n_categories < 0 or self.n_continuous < 0:
             raise TsganError("info_categories must be 0 or at least 2, and info_continuous at least 0")
-        self.q = nn.Linear(feature_dim, self.code_dim) if self.code_dim else None
+        # Q: the paper's head on the discriminator's features (FC 128, leaky ReLU 0.1, FC),
+        # without its batch norm, which DP-SGD cannot clip per sample
+        h = config.info_hidden
+        if not self.code_dim:
+            self.q = None
+        elif h:
+            self.q = nn.Sequential(nn.Linear(feature_dim, h), nn.LeakyReLU(0.1), nn.Linear(h, self.code_dim))
+        else:
+            self.q = nn.Linear(feature_dim, self.code_dim)
 
     @property
     def code_dim(self) -> int:
