@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--n", type=int, default=200, help="samples per digit")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0, help="training seed")
     ap.add_argument("--tag", default="", help="suffix of the InfoGAN results file")
     ap.add_argument("--param", action="append", help="model parameter key=value (repeatable)")
     args = ap.parse_args()
@@ -81,7 +82,7 @@ def infogan(args, clf, real_acc: float, params: dict) -> None:
 
     params = {"info_categories": 10, **params}
     t0 = time.perf_counter()
-    syn = tsgan.Synthesizer(model="dcgan", steps=args.steps, seed=0, **params).fit("digits")
+    syn = tsgan.Synthesizer(model="dcgan", steps=args.steps, seed=args.seed, **params).fit("digits")
     secs = time.perf_counter() - t0
     table = {}
     for code in range(int(params["info_categories"])):

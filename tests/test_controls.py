@@ -145,6 +145,15 @@ def test_infogan_q_learns_the_code(bands):
     assert info[:5].mean() > 0.95 * math.log(3) and info[-50:].mean() < 0.5 * math.log(3)
 
 
+def test_info_hidden_gives_q_a_hidden_layer(bands):
+    data = bands.drop(columns="band")
+    roles = {"id_column": "sequence_id", "time_column": "step"}
+    linear = fit("rcgan", data, info_categories=3).fit(data, **roles).module_.controls.q
+    mlp = fit("rcgan", data, info_categories=3, info_hidden=8).fit(data, **roles).module_.controls.q
+    assert isinstance(linear, torch.nn.Linear) and linear.out_features == 3
+    assert [type(m).__name__ for m in mlp] == ["Linear", "LeakyReLU", "Linear"] and mlp[0].out_features == 8 and mlp[2].out_features == 3
+
+
 def test_no_codes_model_refuses_codes(bands):
     syn = fit("rcgan", bands.drop(columns="band")).fit(bands.drop(columns="band"), id_column="sequence_id", time_column="step")
     with pytest.raises(TsganError, match="no latent codes"):
