@@ -123,7 +123,10 @@ class CTGAN(TwoPlayerGAN):
         self.discriminator = Critic(config, self.width + cond_width)
         self.init_adversary(config.hidden)
         self.register_buffer("order", order, persistent=False)
-        self.register_buffer("cond_pos", cond_pos, persistent=False)
+        # the conditional loss reads only the widths that hold a category block
+        spans = [slice(off, off + w * n) for off, w, n in self.groups]
+        self.cond_groups = [i for i, span in enumerate(spans) if cond_pos[span].any()]
+        self.register_buffer("cond_pos", torch.cat([cond_pos[spans[i]] for i in self.cond_groups] + [cond_pos[:0]]), persistent=False)
 
     # ------------------------------------------------------------------ networks
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
@@ -187,7 +190,8 @@ class CTGAN(TwoPlayerGAN):
         ``-cond * log_softmax`` over every label block is that column's cross-entropy."""
         if not self.cat_spans:
             return raw.new_zeros(())
-        logp = torch.cat([F.log_softmax(g, dim=1).reshape(len(raw), -1) for g in self.grids(raw[:, self.n_alpha :])], dim=1)
+        grids = self.grids(raw[:, self.n_alpha :])
+        logp = torch.cat([F.log_softmax(grids[i], dim=1).reshape(len(raw), -1) for i in self.cond_groups], dim=1)
         target = F.pad(cond, (1, 0))[:, self.cond_pos]  # the chosen label, in the same layout; 0 elsewhere
         return -(target * logp).sum() / raw.shape[0]
 
