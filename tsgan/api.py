@@ -25,7 +25,7 @@ from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
 from .models import MODELS
-from .train import autocast, resolve_device, train
+from .train import check_precision, resolve_device, train
 
 FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
@@ -90,7 +90,7 @@ class Synthesizer:
         self.steps = steps
         self.max_minutes = max_minutes
         self.device = device
-        self.precision = precision  # "32" or "bf16" (mixed precision; see tsgan.train.autocast)
+        self.precision = check_precision(precision)  # "32" or "bf16" (mixed precision; see tsgan.train.autocast)
         self.progress = progress
         self.image_size = image_size  # image models: resize to this side (default: the images' own)
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
@@ -128,7 +128,6 @@ class Synthesizer:
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise TsganError(f"--max-minutes must be positive (got {self.max_minutes})")
         device = resolve_device(self.device)
-        autocast(device, self.precision)  # an unknown precision fails before any data work
         if cls.kind == "image":
             data_, shape, encoder, cond_records, spec, scaler = self._prepare_images(data, condition_columns)
             holdout, split = None, {"holdout": 0.0, "note": "no holdout: image runs are not split (privacy checks cover sequences)"}

@@ -82,8 +82,8 @@ def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed blocks for reuse instead of handing them back
     to the OS and faulting fresh pages in on the next step (the mmap threshold up to
     its 32 MiB maximum, trimming off). A training step frees and reallocates the same
-    tensors thousands of times; on a CPU this saves 5-20 % of a step with no growth
-    of peak memory. Process-wide, once; ``TSGAN_KEEP_FREED=0`` leaves malloc alone.
+    tensors thousands of times (a TimeGAN joint step: ~1,360 page faults without,
+    ~60 with; peak memory unchanged). Process-wide, once; ``TSGAN_KEEP_FREED=0`` leaves malloc alone.
     Returns whether the setting was applied (glibc only)."""
     if os.environ.get("TSGAN_KEEP_FREED", "1") == "0" or not sys.platform.startswith("linux"):
         return False
@@ -110,17 +110,22 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 PRECISIONS = ("32", "bf16")
 
 
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of PRECISIONS, else a TsganError naming them."""
+    if precision not in PRECISIONS:
+        from .errors import TsganError
+
+        raise TsganError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision
+
+
 def autocast(device: torch.device, precision: str) -> Callable[[], Any]:
     """A factory of the context the losses run in: nothing for "32"; for "bf16",
     ``torch.autocast`` with bfloat16, so matrix products and convolutions run in
     bfloat16 (about 4x the float32 rate on CPUs with AVX512-BF16 or AMX, and on
     tensor-core GPUs) while reductions and losses stay float32. bfloat16 keeps
     float32's exponent range, so no loss scaling is needed. Backward runs outside."""
-    if precision not in PRECISIONS:
-        from .errors import TsganError
-
-        raise TsganError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "32":
+    if check_precision(precision) == "32":
         return nullcontext
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
 
