@@ -82,8 +82,9 @@ def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed blocks for reuse instead of handing them back
     to the OS and faulting fresh pages in on the next step (the mmap threshold up to
     its 32 MiB maximum, trimming off). A training step frees and reallocates the same
-    tensors thousands of times (a TimeGAN joint step: ~1,360 page faults without,
-    ~60 with; peak memory unchanged). Process-wide, once; ``TSGAN_KEEP_FREED=0`` leaves malloc alone.
+    tensors thousands of times (one joint step of a three-phase sequence model:
+    ~1,360 page faults without, ~60 with; peak memory unchanged). Process-wide,
+    once; ``TSGAN_KEEP_FREED=0`` leaves malloc alone.
     Returns whether the setting was applied (glibc only)."""
     if os.environ.get("TSGAN_KEEP_FREED", "1") == "0" or not sys.platform.startswith("linux"):
         return False
