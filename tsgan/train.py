@@ -176,6 +176,10 @@ def train(
     optimizers = model.optimizers()
     if optimizer_hook is not None:  # e.g. DP-SGD wrapping the optimizers that read real data
         optimizers = optimizer_hook(optimizers, rng)
+    # Each update differentiates only the parameters its optimizer steps: the other
+    # player's gradients would be cleared before its own update reads them, so the
+    # engine skips computing them (in a generator update, the critic's weight gradients).
+    trained = {k: [p for g in opt.param_groups for p in g["params"]] for k, opt in optimizers.items()}
     phases = model.schedule()
     counts = split_steps(phases, steps)
     deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes
@@ -221,7 +225,7 @@ def train(
                                 continue
                             loss, extra = out if isinstance(out, tuple) else (out, {})
                             opt.zero_grad(set_to_none=True)
-                            loss.backward()
+                            loss.backward(inputs=trained[upd.optimizer])
                             opt.step()
                         if upd.after_step is not None:
                             upd.after_step()
