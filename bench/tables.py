@@ -11,6 +11,8 @@ test split; marginal and pair similarity). ctgan runs in its own environment:
     python bench/tables.py --ctgan-python /tmp/ctgan-env/bin/python --epochs 300
 
 tsgan runs once per ``--precision`` (default both float32 and bf16 mixed precision).
+``--repeats R`` fits each side R times, alternating, and reports medians, with the step
+ratio paired within each repeat (this machine's speed drifts 20-40 % between runs).
 
 Results: bench/results/tables.json.
 """
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import pandas as pd
 
@@ -39,6 +42,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--precision", default="32,bf16", help="tsgan's training precisions to run (comma list of 32, bf16)")
+    ap.add_argument("--repeats", type=int, default=1, help="fits per library, alternating; medians and per-run ratios reported")
     ap.add_argument("--tag", default="", help="suffix of the results file")
     args = ap.parse_args()
     if not Path(args.ctgan_python).exists():
@@ -53,51 +57,92 @@ def main() -> None:
     from tsgan.data.tabular import TableTransformer
     from tsgan.metrics.tabular import evaluate_table
 
-    results = {"command": "python bench/tables.py " + " ".join(sys.argv[1:]), "datasets": {}}
+    results = {"command": "python bench/tables.py " + " ".join(sys.argv[1:]), "repeats": args.repeats, "datasets": {}}
+    labels = ["ctgan"] + [f"tsgan-{p}" for p in args.precision.split(",")]
     for name in args.datasets.split(","):
         real = load_data(name)[0]
         discrete = [c["name"] for c in TableTransformer().fit(real).columns_ if c["kind"] == "categorical"]
         steps = args.epochs * max(len(real) // args.batch, 1)
-        row = {"rows": len(real), "columns": real.shape[1], "discrete": discrete, "epochs": args.epochs, "steps": steps}
-        with tempfile.TemporaryDirectory() as tmp:
-            real.to_csv(Path(tmp) / "real.csv", index=False)
-            proc = subprocess.run(
-                [args.ctgan_python, str(HERE / "ctgan_run.py"), "--data", str(Path(tmp) / "real.csv"), "--discrete", ",".join(discrete),
-                 "--epochs", str(args.epochs), "--batch", str(args.batch), "--out", str(Path(tmp) / "ctgan.csv")],
-                capture_output=True, text=True,
-            )
-            if proc.returncode:
-                raise SystemExit(proc.stderr[-2000:])
-            row["ctgan"] = json.loads(proc.stdout.strip().splitlines()[-1])
-            ctgan_synth = pd.read_csv(Path(tmp) / "ctgan.csv")
-        ctgan_synth = ctgan_synth.astype({c: real[c].dtype for c in real.columns if c not in discrete}, errors="ignore")
-        synths = {"ctgan": ctgan_synth}
-        for precision in args.precision.split(","):
-            label = f"tsgan-{precision}"
-            t = time.perf_counter()
-            # every row, like ctgan (table runs keep no holdout anyway; explicit for the comparison)
-            syn = tsgan.Synthesizer(model="ctgan", steps=steps, batch_size=args.batch, seed=0, holdout=0, precision=precision).fit(real)
-            h = syn.history_
-            row[label] = {
-                "seconds_per_step": float((h["seconds"].iloc[-1] - h["seconds"].iloc[0]) / max(len(h) - 1, 1)),
-                "fit_seconds": round(time.perf_counter() - t, 2), "steps": int(len(h)),
-            }
-            row[f"speedup-{precision}"] = row["ctgan"]["seconds_per_step"] / row[label]["seconds_per_step"]
-            row[f"fit-speedup-{precision}"] = row["ctgan"]["fit_seconds"] / row[label]["fit_seconds"]
-            synths[label] = syn.sample(len(real), seed=1)
-        for label, synth in synths.items():
-            scores = evaluate_table(real, synth[real.columns], target=TARGETS.get(name))
-            scores.pop("marginal_per_column")
-            row[label]["scores"] = scores
+        row = {"rows": len(real), "columns": real.shape[1], "discrete": discrete, "epochs": args.epochs, "steps": steps,
+               "runs": {label: [] for label in labels}}
+        # Repeats alternate the two libraries, so drifts in the machine's speed hit both;
+        # tsgan's repeat r uses seed r (ctgan draws its own, unseeded).
+        for r in range(args.repeats):
+            synth, info = run_ctgan(args, real, discrete)
+            row["runs"]["ctgan"].append(info)
+            synths = {"ctgan": synth}
+            for label in labels[1:]:
+                t = time.perf_counter()
+                # every row, like ctgan (table runs keep no holdout anyway; explicit for the comparison)
+                syn = tsgan.Synthesizer(model="ctgan", steps=steps, batch_size=args.batch, seed=r, holdout=0,
+                                        precision=label.removeprefix("tsgan-")).fit(real)
+                h = syn.history_
+                row["runs"][label].append({
+                    "seconds_per_step": float((h["seconds"].iloc[-1] - h["seconds"].iloc[0]) / max(len(h) - 1, 1)),
+                    "fit_seconds": round(time.perf_counter() - t, 2), "steps": int(len(h)),
+                })
+                synths[label] = syn.sample(len(real), seed=1000 + r)
+            for label, synth in synths.items():
+                scores = evaluate_table(real, synth[real.columns], target=TARGETS.get(name))
+                scores.pop("marginal_per_column")
+                row["runs"][label][-1]["scores"] = scores
+            for label in labels:
+                print(f"{name:14} {label:10} #{r}: {describe(row['runs'][label][-1], steps)}", flush=True)
+        row["summary"] = summarise(row["runs"])
         results["datasets"][name] = row
-        for label in synths:
-            s = row[label]["scores"]
-            print(f"{name:14} {label:10}: {row[label]['seconds_per_step'] * 1000:6.1f} ms/step, fit {row[label]['fit_seconds']:6.1f} s "
-                  f"({row[label]['fit_seconds'] / steps * 1000:5.1f} ms/step), detection AUC {s['detection_auc']:.3f}, "
-                  f"TSTR {s['tstr']['tstr']:.3f} (real {s['tstr']['trtr']:.3f}), marginal {s['marginal_similarity']:.3f}, pairs {s['pair_similarity']:.3f}", flush=True)
+        for label, s in row["summary"].items():
+            print(f"{name:14} {label:10} median of {args.repeats}: {s['ms_per_step']:6.1f} ms/step"
+                  + (f" ({s['step_ratio']:.2f}x ctgan, per run {', '.join(f'{x:.2f}' for x in s['step_ratios'])})" if "step_ratio" in s else "")
+                  + f", fit {s['fit_seconds']:6.1f} s" + (f" ({s['fit_ratio']:.2f}x)" if "fit_ratio" in s else "")
+                  + f", detection AUC {s['detection_auc']:.3f}, TSTR {s['tstr']:.3f} (per run {', '.join(f'{x:.3f}' for x in s['tstrs'])})"
+                  f", marginal {s['marginal_similarity']:.3f}, pairs {s['pair_similarity']:.3f}", flush=True)
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / f"tables{args.tag}.json").write_text(json.dumps(results, indent=2, default=float))
 
+
+def run_ctgan(args, real: pd.DataFrame, discrete: list[str]) -> tuple[pd.DataFrame, dict]:
+    """One fit of the `ctgan` package in its own environment: its samples and timings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        real.to_csv(Path(tmp) / "real.csv", index=False)
+        proc = subprocess.run(
+            [args.ctgan_python, str(HERE / "ctgan_run.py"), "--data", str(Path(tmp) / "real.csv"), "--discrete", ",".join(discrete),
+             "--epochs", str(args.epochs), "--batch", str(args.batch), "--out", str(Path(tmp) / "ctgan.csv")],
+            capture_output=True, text=True,
+        )
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-2000:])
+        info = json.loads(proc.stdout.strip().splitlines()[-1])
+        synth = pd.read_csv(Path(tmp) / "ctgan.csv")
+    return synth.astype({c: real[c].dtype for c in real.columns if c not in discrete}, errors="ignore"), info
+
+
+def describe(run: dict, steps: int) -> str:
+    s = run["scores"]
+    return (f"{run['seconds_per_step'] * 1000:6.1f} ms/step, fit {run['fit_seconds']:6.1f} s ({run['fit_seconds'] / steps * 1000:5.1f} ms/step), "
+            f"detection AUC {s['detection_auc']:.3f}, TSTR {s['tstr']['tstr']:.3f} (real {s['tstr']['trtr']:.3f}), "
+            f"marginal {s['marginal_similarity']:.3f}, pairs {s['pair_similarity']:.3f}")
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """Medians over the repeats; speed ratios to ctgan paired run by run (the same repeat)."""
+    base = runs["ctgan"]
+    out = {}
+    for label, rs in runs.items():
+        s = {
+            "ms_per_step": median(r["seconds_per_step"] * 1000 for r in rs),
+            "fit_seconds": median(r["fit_seconds"] for r in rs),
+            "detection_auc": median(r["scores"]["detection_auc"] for r in rs),
+            "tstrs": [r["scores"]["tstr"]["tstr"] for r in rs],
+            "marginal_similarity": median(r["scores"]["marginal_similarity"] for r in rs),
+            "pair_similarity": median(r["scores"]["pair_similarity"] for r in rs),
+        }
+        s["tstr"] = median(s["tstrs"])
+        if label != "ctgan":
+            s["step_ratios"] = [r["seconds_per_step"] / b["seconds_per_step"] for r, b in zip(rs, base)]
+            s["step_ratio"] = median(s["step_ratios"])
+            s["fit_ratio"] = median(r["fit_seconds"] / b["fit_seconds"] for r, b in zip(rs, base))
+        out[label] = s
+    return out
 
 if __name__ == "__main__":
     main()

@@ -134,6 +134,34 @@ def test_same_batch_updates_see_the_batch_before_them():
         assert torch.equal(a, b) and not torch.equal(b, c)
 
 
+def test_an_update_differentiates_only_its_own_optimizers_parameters():
+    # a generator update's loss runs through the critic; the critic's gradients would
+    # be cleared before its own update, so the loop does not compute them at all
+    from torch import nn
+
+    from tsgan.data import Windows
+    from tsgan.train import Phase, Update, train
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.g, self.d = nn.Parameter(torch.ones(())), nn.Parameter(torch.full((), 3.0))
+
+        def loss(self, batch):
+            return self.g * self.d * batch.x.mean()
+
+        def optimizers(self):
+            return {"g": torch.optim.SGD([self.g], lr=0.0), "d": torch.optim.SGD([self.d], lr=0.0)}
+
+        def schedule(self):
+            return [Phase("p", [Update("g", "g", self.loss)])]
+
+    x = np.ones((20, 4, 2), dtype=np.float32)
+    m = Pair()
+    train(m, Windows.from_array(x), steps=1, batch_size=8, progress=False, device="cpu")
+    assert m.d.grad is None and float(m.g.grad) == pytest.approx(3.0)
+
+
 def test_bf16_precision_runs_matrix_products_in_bfloat16_and_keeps_float32_weights():
     from torch import nn
 
