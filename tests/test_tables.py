@@ -91,6 +91,16 @@ def test_table_contract(name, table, tmp_path):
         syn.sample(5, condition={"city": "west"})
 
 
+@pytest.mark.parametrize("columns", [["age", "income"], ["city", "member"]])
+def test_ctgan_on_all_numeric_or_all_categorical_tables(columns, table):
+    # no categories means an empty conditional vector; no numbers, no tanh outputs
+    part = table[columns]
+    syn = tsgan.Synthesizer(model="ctgan", steps=3, info_categories=2, **TINY).fit(part)
+    s = syn.sample(30, seed=0, codes=1)
+    assert list(s.columns) == columns and len(s) == 30
+    assert all(s[c].dtype == part[c].dtype for c in columns)
+
+
 def test_ctgan_conditional_sampling_learns(table):
     # the conditional vector plus the generator's cross-entropy term steer the column:
     # far above the base rates (south 30 %, east 10 %) after a short run

@@ -133,7 +133,7 @@ class CTGAN(TwoPlayerGAN):
         return torch.randn(n, self.config.latent_dim, generator=rng, device=rng.device)
 
     def pack(self, x: Tensor) -> Tensor:  # (B, w) -> (B / pac, pac * w)
-        return x.reshape(-1, self.config.pac * x.shape[1])
+        return x.reshape(len(x) // self.config.pac, self.config.pac * x.shape[1])  # also when w = 0 (no categories)
 
     def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         """Packed rows ``(B / pac, pac * w)`` with their packed conditional vectors. The
