@@ -65,20 +65,22 @@ def load_real(dataset: str):
     return df, windows, scaler.transform, {}
 
 
-def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32") -> dict:
+def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32",
+            params: dict | None = None) -> dict:
     import torch
 
     import tsgan
     from tsgan.metrics import discriminative_score, predictive_score
 
     frame, real, to_score_space, roles = load_real(dataset)
-    row = {"model": model, "dataset": dataset, "seed": seed, "precision": precision}
+    row = {"model": model, "dataset": dataset, "seed": seed, "precision": precision, **({"params": params} if params else {})}
     if model == "real":
         synth = real
         row.update(steps=0, train_seconds=0.0, samples_per_second=None)
     else:
         syn = tsgan.Synthesizer(  # PROTOCOL: all data
-            model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision
+            model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision,
+            **(params or {}),
         )
         syn.fit(frame, **roles)
         t = time.perf_counter()
@@ -121,6 +123,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads per run")
     p.add_argument("--precision", default="32", help="training precision: 32 or bf16 (mixed)")
+    p.add_argument("--param", action="append", default=[], help="model parameter key=value for every model run (repeatable)")
     p.add_argument("--no-real", action="store_true", help="skip the 'original data' predictive baseline")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
@@ -132,7 +135,8 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     if a.single:
         model, dataset, steps = a.single
-        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision)))
+        params = dict(kv.split("=", 1) for kv in a.param)
+        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params)))
         return
 
     minutes = a.minutes if a.minutes is not None else (20.0 if a.budget == "quick" else None)
@@ -148,6 +152,7 @@ def main() -> None:
             cmd += ["--minutes", str(minutes)]
         if a.threads:
             cmd += ["--threads", str(a.threads)]
+        cmd += [f"--param={kv}" for kv in a.param]
         print(f"running {model} on {dataset} ...", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:

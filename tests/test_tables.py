@@ -48,6 +48,32 @@ def test_transformer_round_trip(table):
     np.testing.assert_array_equal(again.transform(table), x)
 
 
+def test_generated_numbers_respect_range_observed_values_and_decimals():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "bracket": rng.choice([17.5, 22.0, 27.0, 42.0], 300),  # few values, stored as floats
+        "price": np.round(rng.normal(50, 5, 300), 2),  # written with two decimals
+        "ratio": rng.random(300),  # full precision
+    })
+    t = TableTransformer().fit(df)
+    cols = {c["name"]: c for c in t.columns_}
+    assert cols["bracket"]["values"] == [17.5, 22.0, 27.0, 42.0]
+    assert cols["price"]["decimals"] == 2 and cols["ratio"]["decimals"] is None
+    # a generator's raw rows: alphas anywhere in [-1, 1], any mode
+    x = t.transform(df)
+    alphas = [j for j, b in enumerate(b for b in t.blocks for _ in range(b.width)) if b.kind == "tanh"]
+    x[:, alphas] = rng.uniform(-1, 1, (300, len(alphas)))
+    out = t.inverse_transform(x)
+    assert set(out["bracket"]) <= {17.5, 22.0, 27.0, 42.0} and len(set(out["bracket"])) > 1
+    np.testing.assert_array_equal(out["price"], np.round(out["price"], 2))
+    for name in df:
+        assert df[name].min() <= out[name].min() and out[name].max() <= df[name].max()
+    inside = out["ratio"][(out["ratio"] > df["ratio"].min()) & (out["ratio"] < df["ratio"].max())]
+    assert len(inside) > 100 and len(np.unique(inside)) == len(inside)  # nothing snapped or rounded there
+    old = {**t.to_dict(), "columns": [{k: v for k, v in c.items() if k not in ("min", "max", "values", "decimals")} for c in t.columns_]}
+    assert TableTransformer.from_dict(old).inverse_transform(x)["price"].max() > df["price"].max()  # older runs: as before
+
+
 def test_transformer_refusals(table):
     with pytest.raises(TsganError, match="column 'income' has 1 missing"):
         TableTransformer().fit(table.assign(income=table["income"].where(table.index != 3)))

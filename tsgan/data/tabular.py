@@ -6,7 +6,10 @@
   Gaussian mixture (scikit-learn's ``BayesianGaussianMixture``, Dirichlet-process
   prior, 10 components) finds the modes; a value becomes a one-hot mode indicator
   ``beta`` (mode drawn from its posterior) and a scalar ``alpha = (x - mu) / (4 sigma)``
-  clipped to [-0.99, 0.99];
+  clipped to [-0.99, 0.99]. Generated numbers stay inside the observed range and
+  come back as observed values when a column has at most ``max_discrete_values``
+  distinct ones (ages in brackets, counts stored as floats), else rounded to the
+  decimals the column is written with (as SDV's data processing does);
 * categorical columns (text, category, bool, or integers with at most
   ``max_int_categories`` values): one-hot. Missing values of a categorical column
   are modelled as their own category and come back as missing; missing numeric
@@ -34,6 +37,32 @@ from .images import ArrayData
 MISSING = "__missing__"
 
 
+def _decimals(x: np.ndarray, most: int = 6) -> int | None:
+    """The fewest decimals (at most ``most``) that write every value of ``x`` exactly, or None."""
+    scale = np.maximum(np.abs(x), 1.0)
+    for d in range(most + 1):
+        if np.all(np.abs(np.round(x, d) - x) <= 1e-9 * scale):
+            return d
+    return None
+
+
+def _respect(v: np.ndarray, column: dict[str, Any]) -> np.ndarray:
+    """Generated numbers inside the column's observed range, snapped to its observed
+    values (few-valued columns) or rounded to its decimals. Runs saved before these
+    were recorded come back unchanged."""
+    if "min" in column:
+        v = np.clip(v, column["min"], column["max"])
+    if column.get("values"):
+        values = np.asarray(column["values"])  # sorted
+        if len(values) == 1:
+            return np.full(len(v), values[0])
+        i = np.clip(np.searchsorted(values, v), 1, len(values) - 1)
+        return np.where(v - values[i - 1] <= values[i] - v, values[i - 1], values[i])  # the nearer neighbour
+    if column.get("decimals") is not None:
+        return np.round(v, column["decimals"])
+    return v
+
+
 def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
@@ -49,9 +78,10 @@ class Block:
 
 
 class TableTransformer:
-    def __init__(self, max_modes: int = 10, max_int_categories: int = 10, seed: int = 0):
+    def __init__(self, max_modes: int = 10, max_int_categories: int = 10, seed: int = 0, max_discrete_values: int = 20):
         self.max_modes = max_modes
         self.max_int_categories = max_int_categories
+        self.max_discrete_values = max_discrete_values
         self.seed = seed
 
     # ------------------------------------------------------------------ fit
@@ -82,13 +112,25 @@ class TableTransformer:
                 x = v.to_numpy(dtype=np.float64)
                 if not np.isfinite(x).all():
                     raise TsganError(f"column '{name}' has infinite values: fill or drop them")
-                self.columns_.append({"name": str(name), "kind": "numeric", "dtype": str(s.dtype), **self._fit_modes(x)})
+                self.columns_.append({"name": str(name), "kind": "numeric", "dtype": str(s.dtype), **self._fit_modes(x), **self._fit_values(x)})
         return self
 
     def _is_categorical(self, s: pd.Series) -> bool:
         if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
             return True
         return pd.api.types.is_integer_dtype(s) and s.nunique() <= self.max_int_categories
+
+    def _fit_values(self, x: np.ndarray) -> dict[str, Any]:
+        """What generated values must respect: the observed range; the observed values
+        themselves when there are at most ``max_discrete_values`` (ages in brackets,
+        counts stored as floats); else the decimals the column is written with."""
+        out: dict[str, Any] = {"min": float(x.min()), "max": float(x.max())}
+        values = np.unique(x)
+        if len(values) <= self.max_discrete_values:
+            out["values"] = values.tolist()
+        else:
+            out["decimals"] = _decimals(x)
+        return out
 
     def _fit_modes(self, x: np.ndarray) -> dict[str, Any]:
         from sklearn.mixture import BayesianGaussianMixture
@@ -165,7 +207,7 @@ class TableTransformer:
                 k = len(c["means"])
                 alpha, mode = x[:, j], x[:, j + 1 : j + 1 + k].argmax(1)
                 j += 1 + k
-                v = np.clip(alpha, -1, 1) * 4 * np.asarray(c["stds"])[mode] + np.asarray(c["means"])[mode]
+                v = _respect(np.clip(alpha, -1, 1) * 4 * np.asarray(c["stds"])[mode] + np.asarray(c["means"])[mode], c)
                 dt = np.dtype(c["dtype"]) if c["dtype"] in np.sctypeDict or c["dtype"].startswith(("int", "float", "uint")) else np.float64
                 out[c["name"]] = np.rint(v).astype(dt) if dt.kind in "iu" else v.astype(dt)
             else:
@@ -221,11 +263,12 @@ class TableTransformer:
         return vec
 
     def to_dict(self) -> dict[str, Any]:
-        return {"max_modes": self.max_modes, "max_int_categories": self.max_int_categories, "seed": self.seed, "columns": self.columns_}
+        return {"max_modes": self.max_modes, "max_int_categories": self.max_int_categories, "seed": self.seed,
+                "max_discrete_values": self.max_discrete_values, "columns": self.columns_}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TableTransformer":
-        t = cls(d["max_modes"], d["max_int_categories"], d["seed"])
+        t = cls(d["max_modes"], d["max_int_categories"], d["seed"], d.get("max_discrete_values", 20))
         t.columns_ = d["columns"]
         return t
 
