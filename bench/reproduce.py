@@ -2,7 +2,10 @@
 
 Each (model, dataset) run trains in its own subprocess (so its peak memory is its
 own), samples as many windows as the real set, and scores them with the
-discriminative and predictive scores over ``--reps`` scoring repeats.
+discriminative and predictive scores over ``--reps`` scoring repeats (the released
+TimeGAN code averages 10: ``--metric_iteration 10``). ``--param key=value`` sets a
+model parameter in every run; ``--save-runs DIR`` keeps each fitted run
+(``tsgan.load``) so it can be sampled and rescored later.
 
     python bench/reproduce.py --budget quick                 # minutes per run on a CPU
     python bench/reproduce.py --budget quick --minutes 4 --models timegan
@@ -66,7 +69,7 @@ def load_real(dataset: str):
 
 
 def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32",
-            params: dict | None = None) -> dict:
+            params: dict | None = None, save_dir: Path | None = None) -> dict:
     import torch
 
     import tsgan
@@ -83,6 +86,8 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
             **(params or {}),
         )
         syn.fit(frame, **roles)
+        if save_dir is not None:  # the fitted run, to sample and rescore later (tsgan.load)
+            syn.save(save_dir / f"{model}-{dataset}-seed{seed}", force=True)
         t = time.perf_counter()
         synth = syn.sample(len(real), seed=seed)  # original units, like the paper's renormalised output
         sample_s = time.perf_counter() - t
@@ -126,6 +131,7 @@ def main() -> None:
     p.add_argument("--param", action="append", default=[], help="model parameter key=value for every model run (repeatable)")
     p.add_argument("--no-real", action="store_true", help="skip the 'original data' predictive baseline")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--save-runs", type=Path, default=None, help="save each fitted run under this folder (tsgan.load)")
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args()
 
@@ -136,7 +142,7 @@ def main() -> None:
     if a.single:
         model, dataset, steps = a.single
         params = dict(kv.split("=", 1) for kv in a.param)
-        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params)))
+        print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params, a.save_runs)))
         return
 
     minutes = a.minutes if a.minutes is not None else (20.0 if a.budget == "quick" else None)
@@ -153,6 +159,8 @@ def main() -> None:
         if a.threads:
             cmd += ["--threads", str(a.threads)]
         cmd += [f"--param={kv}" for kv in a.param]
+        if a.save_runs:
+            cmd += ["--save-runs", str(a.save_runs)]
         print(f"running {model} on {dataset} ...", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
