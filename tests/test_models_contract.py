@@ -146,12 +146,13 @@ def test_an_update_differentiates_only_its_own_optimizers_parameters():
         def __init__(self):
             super().__init__()
             self.g, self.d = nn.Parameter(torch.ones(())), nn.Parameter(torch.full((), 3.0))
+            self.frozen = nn.Parameter(torch.ones(()), requires_grad=False)  # a user froze it; its optimizer still holds it
 
         def loss(self, batch):
-            return self.g * self.d * batch.x.mean()
+            return self.g * self.d * self.frozen * batch.x.mean()
 
         def optimizers(self):
-            return {"g": torch.optim.SGD([self.g], lr=0.0), "d": torch.optim.SGD([self.d], lr=0.0)}
+            return {"g": torch.optim.SGD([self.g, self.frozen], lr=0.0), "d": torch.optim.SGD([self.d], lr=0.0)}
 
         def schedule(self):
             return [Phase("p", [Update("g", "g", self.loss)])]

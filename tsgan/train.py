@@ -225,7 +225,8 @@ def train(
                                 continue
                             loss, extra = out if isinstance(out, tuple) else (out, {})
                             opt.zero_grad(set_to_none=True)
-                            loss.backward(inputs=trained[upd.optimizer])
+                            wanted = [p for p in trained[upd.optimizer] if p.requires_grad]  # a frozen one has no gradient to take
+                            loss.backward(inputs=wanted or None)
                             opt.step()
                         if upd.after_step is not None:
                             upd.after_step()
