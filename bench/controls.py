@@ -79,6 +79,7 @@ def part_conditional(args) -> dict:
 
 def part_infogan(args) -> dict:
     import tsgan
+    from tsgan.config import parse_key_values
     from tsgan.data.builtin import sine_bands
 
     clf, real_acc = band_classifier()
@@ -86,7 +87,7 @@ def part_infogan(args) -> dict:
     out = {"real_holdout_accuracy": real_acc, "models": {}}
     for model in args.models.split(","):
         t0 = time.perf_counter()
-        params = {"info_categories": 3, **dict(kv.split("=", 1) for kv in args.param or [])}
+        params = {"info_categories": 3, **parse_key_values(args.param)}
         syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=0, max_minutes=args.minutes, **params)
         syn.fit(data, id_column="sequence_id", time_column="step")
         secs = time.perf_counter() - t0
@@ -107,6 +108,7 @@ def part_infogan(args) -> dict:
 
 def part_objectives(args) -> dict:
     import tsgan
+    from tsgan.config import parse_key_values
     from tsgan.data import sines, sines_array
     from tsgan.evaluate import plot_figures, run_evaluation
     from tsgan.metrics import discriminative_score, marginal_distance, mmd_rbf
@@ -120,7 +122,7 @@ def part_objectives(args) -> dict:
         rows = []
         for steps in budgets:
             t0 = time.perf_counter()
-            params = dict(kv.split("=", 1) for kv in args.param or [])
+            params = parse_key_values(args.param)
             syn = tsgan.Synthesizer(model="rcgan", steps=steps, seed=0, objective=objective, holdout=0, **params)
             syn.fit(frame, id_column="sequence_id", time_column="step")
             secs = time.perf_counter() - t0

@@ -48,6 +48,7 @@ def main() -> None:
     from sklearn.svm import SVC
 
     import tsgan
+    from tsgan.config import parse_key_values
     from tsgan.data.images import digits, save_images
 
     x, y = digits()
@@ -55,7 +56,7 @@ def main() -> None:
     clf = SVC(gamma="scale").fit(xtr, ytr)
     real_acc = float((clf.predict(xte) == yte).mean())
 
-    params = dict(kv.split("=", 1) for kv in args.param or [])
+    params = parse_key_values(args.param)
     if args.part == "infogan":
         return infogan(args, clf, real_acc, params)
     t0 = time.perf_counter()

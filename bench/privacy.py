@@ -39,6 +39,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     import tsgan
+    from tsgan.config import parse_key_values
     from tsgan.metrics import discriminative_score, predictive_score
     from tsgan.privacy import summary_lines
 
@@ -48,7 +49,7 @@ def main() -> None:
     for eps in args.epsilons.split(","):
         dp = {} if eps == "none" else {"dp_epsilon": float(eps), "dp_delta": 1e-5}
         t0 = time.perf_counter()
-        params = dict(kv.split("=", 1) for kv in args.param or [])
+        params = parse_key_values(args.param)
         syn = tsgan.Synthesizer(model=args.model, steps=args.steps, seed=0, max_minutes=args.minutes, **params, **dp)
         syn.fit(str(STOCKS))
         secs = time.perf_counter() - t0

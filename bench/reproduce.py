@@ -140,8 +140,10 @@ def main() -> None:
 
         torch.set_num_threads(a.threads)
     if a.single:
+        from tsgan.config import parse_key_values
+
         model, dataset, steps = a.single
-        params = dict(kv.split("=", 1) for kv in a.param)
+        params = parse_key_values(a.param)
         print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params, a.save_runs)))
         return
 
