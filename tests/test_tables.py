@@ -217,6 +217,32 @@ def test_ctgan_gradient_penalty_is_per_pack(table):
     assert calls == [(torch.Size([2, 10 * m.width]), torch.Size([2, 10 * m.cond_width]))]
 
 
+def test_ctgan_infogan_codes_are_per_row_and_q_reads_every_row_of_a_pack(table, tmp_path):
+    # packs of fakes must mix codes as real packs mix modes (one code per pack would let
+    # the PacGAN critic punish a code that picks one mode); Q predicts each row's code
+    import torch
+    import torch.nn.functional as F
+
+    from tsgan.train import Batch
+
+    syn = tsgan.Synthesizer(model="ctgan", steps=2, info_categories=3, **TINY).fit(table)
+    m = syn.module_
+    batch = Batch(torch.rand(20, m.width), torch.Generator().manual_seed(0), torch.zeros(20, m.cond_width))
+    _, fake, codes = m.fake(batch)
+    assert codes.shape == (20, 3) and len(set(codes[:10].argmax(1).tolist())) > 1
+    # known answer: the info term is the mean cross-entropy of Q's per-row logits
+    feats = m.discriminator.features(torch.cat([m.pack(fake), m.pack(batch.cond)], dim=1))
+    logits = m.controls.q(feats).reshape(20, 3)
+    _, logs = m.with_info(torch.zeros(()), {}, fake, batch.cond, codes)
+    assert logs["info"].item() == pytest.approx(F.cross_entropy(logits, codes.argmax(1)).item(), rel=1e-5)
+    # a run saved when Q predicted one code per pack loads: its head serves every row
+    state = m.state_dict()
+    state["controls.q.weight"] = state["controls.q.weight"][:3].clone()
+    state["controls.q.bias"] = state["controls.q.bias"][:3].clone()
+    m.load_state_dict(state)
+    assert torch.equal(m.controls.q.weight[3:6], m.controls.q.weight[:3])
+
+
 def test_ctgan_activation_and_cond_loss_match_a_per_column_loop(table):
     # known answer for the vectorised paths: tanh on alphas, softmax(raw / tau) per one-hot
     # block (eq. 4.2 without the Gumbel noise), cross-entropy of the conditioned column

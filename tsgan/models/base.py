@@ -93,9 +93,12 @@ class Controls(nn.Module):
       head reads the discriminator's time-pooled features and predicts them.
     """
 
-    def __init__(self, config: ObjectiveConfig, cond_dim: int, feature_dim: int):
+    def __init__(self, config: ObjectiveConfig, cond_dim: int, feature_dim: int, rows_per_feature: int = 1):
         super().__init__()
         self.cond_dim = cond_dim
+        # a critic that reads several samples at once (PacGAN) gives one feature vector
+        # per pack: Q then predicts the code of every sample in it
+        self.rows = rows_per_feature
         self.n_categories = config.info_categories
         self.n_continuous = config.info_continuous
         self.weight = config.info_weight
@@ -108,13 +111,23 @@ class Controls(nn.Module):
         if not self.code_dim:
             self.q = None
         elif h:
-            self.q = nn.Sequential(nn.Linear(feature_dim, h), nn.LeakyReLU(0.1), nn.Linear(h, self.code_dim))
+            self.q = nn.Sequential(nn.Linear(feature_dim, h), nn.LeakyReLU(0.1), nn.Linear(h, self.code_dim * self.rows))
         else:
-            self.q = nn.Linear(feature_dim, self.code_dim)
+            self.q = nn.Linear(feature_dim, self.code_dim * self.rows)
 
     @property
     def code_dim(self) -> int:
         return self.n_categories + self.n_continuous
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # runs saved before Q read every row of a pack predicted one code per pack:
+        # that head, repeated for each row, predicts the same
+        last = f"{prefix}q." if isinstance(self.q, nn.Linear) else f"{prefix}q.2."
+        for key in (last + "weight", last + "bias"):
+            v = state_dict.get(key)
+            if v is not None and self.rows > 1 and v.shape[0] == self.code_dim:
+                state_dict[key] = v.repeat(self.rows, *([1] * (v.dim() - 1)))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def extra_dim(self) -> int:
@@ -159,8 +172,9 @@ class Controls(nn.Module):
 
     def info_loss(self, features: Tensor, codes: Tensor) -> Tensor:
         """``lambda * -L_I`` from the discriminator's features of fakes made with ``codes``:
-        ``(B, T, H)`` for sequences (pooled over time) or ``(B, H)``."""
-        out = self.q(features.mean(1) if features.dim() == 3 else features)
+        ``(B, T, H)`` for sequences (pooled over time) or ``(B, H)``; ``(B / rows, H)``
+        for a critic that packs ``rows`` consecutive samples, with ``codes (B, K + M)``."""
+        out = self.q(features.mean(1) if features.dim() == 3 else features).reshape(len(codes), self.code_dim)
         k = self.n_categories
         return info_loss(
             out[:, :k] if k else None, codes[:, :k].argmax(1) if k else None,
@@ -258,9 +272,9 @@ class TwoPlayerGAN(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def init_adversary(self, feature_dim: int) -> None:
+    def init_adversary(self, feature_dim: int, rows_per_feature: int = 1) -> None:
         c = self.config
-        self.controls = Controls(c, self.cond_dim, feature_dim)
+        self.controls = Controls(c, self.cond_dim, feature_dim, rows_per_feature)
         self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
 
     def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:

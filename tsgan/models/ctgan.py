@@ -121,7 +121,7 @@ class CTGAN(TwoPlayerGAN):
         extra = config.info_categories + config.info_continuous
         self.generator = Generator(config, config.latent_dim + cond_width + extra, self.width)
         self.discriminator = Critic(config, self.width + cond_width)
-        self.init_adversary(config.hidden)
+        self.init_adversary(config.hidden, rows_per_feature=config.pac)  # Q reads a pack's features
         self.register_buffer("order", order, persistent=False)
         # the conditional loss reads only the widths that hold a category block
         spans = [slice(off, off + w * n) for off, w, n in self.groups]
@@ -178,8 +178,7 @@ class CTGAN(TwoPlayerGAN):
     # ------------------------------------------------------------------ losses
     def fake(self, batch: Batch):
         n = batch.x.shape[0]
-        codes = self.controls.draw_codes(n // self.config.pac, batch.rng)  # one code per pack, so Q can read it
-        codes = None if codes is None else codes.repeat_interleave(self.config.pac, 0)
+        codes = self.controls.draw_codes(n, batch.rng)  # one per row: packs of fakes mix codes as real packs mix modes
         raw = self.raw(n, batch.rng, batch.cond, codes)
         return raw, self.activate(raw, batch.rng), codes
 
@@ -211,9 +210,9 @@ class CTGAN(TwoPlayerGAN):
     def with_info(self, loss, logs, fake, cond, codes):
         if codes is None:
             return loss, logs
-        # training draws one code per pack of rows; Q reads the pack's features
+        # Q reads a pack's features and predicts the code of each of its rows
         feats = self.discriminator.features(torch.cat([self.pack(fake), self.pack(cond)], dim=1))
-        mi = self.controls.info_loss(feats, codes[:: self.config.pac])
+        mi = self.controls.info_loss(feats, codes)
         return loss + mi, {**logs, "info": mi.detach()}
 
     def dp_targets(self):
