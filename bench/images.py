@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 HERE = Path(__file__).resolve().parent
 
@@ -82,6 +81,7 @@ def main() -> None:
 def infogan(args, clf, real_acc: float, params: dict) -> None:
     import tsgan
     from tsgan.data.images import save_images
+    from tsgan.metrics import code_alignment
 
     params = {"info_categories": 10, **params}
     t0 = time.perf_counter()
@@ -92,13 +92,10 @@ def infogan(args, clf, real_acc: float, params: dict) -> None:
         s = syn.sample(args.n, seed=1, codes=code)
         pred = clf.predict(s.reshape(len(s), -1))
         table[code] = {d: float((pred == d).mean()) for d in range(10)}
-    majority = [max(row, key=row.get) for row in table.values()]
-    purity = float(np.mean([max(row.values()) for row in table.values()]))
-    # one code per digit (Hungarian matching): purity's stricter sibling, which a
-    # generator that gives two codes the same digit cannot game
-    share = np.array([[row[d] for d in range(10)] for row in table.values()])
-    codes_idx, digits_idx = linear_sum_assignment(-share)
-    matched = float(share[codes_idx, digits_idx].sum() / len(table))
+    # purity, and one code per digit (Hungarian matching): purity's stricter sibling,
+    # which a generator that gives two codes the same digit cannot game
+    align = code_alignment([[row[d] for d in range(10)] for row in table.values()])
+    purity, matched, majority = align["purity"], align["matched_accuracy"], align["majority"]
     grid = np.concatenate([syn.sample(10, seed=2, codes=code) for code in table])
     (HERE / "results").mkdir(exist_ok=True)
     save_images(grid, HERE / "results" / f"dcgan-infogan{args.tag}.png", scale=4)

@@ -48,3 +48,19 @@ def test_score_bad_input(sines_split):
     bad[0, 0, 0] = np.nan
     with pytest.raises(TsganError, match="NaN"):
         discriminative_score(a, bad, iterations=1)
+
+
+def test_code_alignment_known_answers():
+    from tsgan.metrics import code_alignment
+
+    # codes 0 and 1 both give class 0 purely, code 2 splits 0.6 / 0.4 between classes 1 and 2
+    share = [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.6, 0.4]]
+    a = code_alignment(share)
+    assert a["purity"] == pytest.approx((1 + 1 + 0.6) / 3)
+    # one-to-one: code 0 -> class 0 (1.0), code 2 -> class 1 (0.6), code 1 -> class 2 (0.0)
+    assert a["matched_accuracy"] == pytest.approx(1.6 / 3)
+    assert a["majority"] == [0, 0, 1] and a["distinct"] == 2
+    perm = code_alignment([[0.0, 0.9, 0.1], [0.05, 0.05, 0.9], [1.0, 0.0, 0.0]])  # a permutation recovered
+    assert perm["matched_accuracy"] == pytest.approx(perm["purity"]) == pytest.approx(2.8 / 3)
+    with pytest.raises(ValueError, match="rows sum to 1"):
+        code_alignment([[0.5, 0.2]])

@@ -36,12 +36,14 @@ def sines_array(n: int = 10_000, seq_len: int = 24, dim: int = 5, seed: int = 0)
 BANDS = {"low": (0.05, 0.15), "mid": (0.25, 0.35), "high": (0.55, 0.65)}
 
 
-def sine_bands(n: int = 3000, seq_len: int = 24, dim: int = 2, seed: int = 0) -> pd.DataFrame:
+def sine_bands(n: int = 3000, seq_len: int = 24, dim: int = 2, seed: int = 0, phase_spread: float = 2 * np.pi) -> pd.DataFrame:
     """A labelled sequence dataset: sines whose frequency band is the label.
 
     Per sequence a band is drawn uniformly from ``BANDS`` (radians per step: low
-    about 0.1, mid 0.3, high 0.6); per feature ``freq ~ U(band)``, ``phase ~ U(0, 2 pi)``,
-    ``x_j = (sin(freq j + phase) + 1) / 2``. Long format with a ``band`` column.
+    about 0.1, mid 0.3, high 0.6); per feature ``freq ~ U(band)``, ``phase ~ U(0, phase_spread)``
+    (default 2 pi: any phase), ``x_j = (sin(freq j + phase) + 1) / 2``. Long format with
+    a ``band`` column. A small ``phase_spread`` leaves the band the one large factor of
+    variation: clear discrete modes.
     """
     rng = np.random.default_rng(seed)
     names = list(BANDS)
@@ -49,7 +51,7 @@ def sine_bands(n: int = 3000, seq_len: int = 24, dim: int = 2, seed: int = 0) ->
     lo = np.array([BANDS[b][0] for b in names])[label][:, None, None]
     hi = np.array([BANDS[b][1] for b in names])[label][:, None, None]
     freq = lo + (hi - lo) * rng.uniform(size=(n, 1, dim))
-    phase = rng.uniform(0, 2 * np.pi, size=(n, 1, dim))
+    phase = rng.uniform(0, phase_spread, size=(n, 1, dim))
     j = np.arange(seq_len)[None, :, None]
     x = (np.sin(freq * j + phase) + 1) / 2
     df = pd.DataFrame(x.reshape(n * seq_len, dim), columns=[f"s{k}" for k in range(dim)])

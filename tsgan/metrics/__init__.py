@@ -1,5 +1,6 @@
 """Scores on arrays: windows ``(N, T, F)`` in the scaled [0, 1] space, or embeddings ``(N, D)``."""
 
+from .codes import code_alignment
 from .distances import (
     autocorrelation,
     autocorrelation_difference,
@@ -15,6 +16,7 @@ __all__ = [
     "autocorrelation",
     "autocorrelation_difference",
     "check_pair",
+    "code_alignment",
     "correlational_score",
     "discriminative_score",
     "frechet_distance",
