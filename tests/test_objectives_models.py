@@ -57,3 +57,22 @@ def test_training_loop_never_names_a_model():
     source = (Path(tsgan.__file__).parent / "train.py").read_text().lower()
     for name in MODELS:
         assert name not in source, f"train.py names {name}"
+
+
+def test_gradient_penalty_runs_with_cudnn_off_and_plain_rnns_on_cuda_inputs():
+    # cuDNN RNNs and the fused GRU have no double backward: around the penalty (and
+    # only there) the RNNs must run as PyTorch's own modules, with cuDNN off on CUDA
+    import torch
+
+    from tsgan.models import layers
+    from tsgan.models.base import _double_backward_safe
+
+    class OnCuda:  # stands in for a CUDA tensor on a machine without a GPU
+        is_cuda = True
+
+    before = torch.backends.cudnn.enabled
+    with _double_backward_safe(OnCuda()):
+        assert torch.backends.cudnn.enabled is False and layers._plain
+    assert torch.backends.cudnn.enabled == before and not layers._plain
+    with _double_backward_safe(torch.zeros(1)):  # CPU: plain RNNs, cuDNN left alone
+        assert torch.backends.cudnn.enabled == before and layers._plain
