@@ -40,7 +40,12 @@ def main() -> None:
     from tsgan.metrics import discriminative_score
 
     _, real, to_score_space, _ = load_real(args.data)
-    syn = tsgan.load(args.run)
+    from tsgan.errors import TsganError
+
+    try:
+        syn = tsgan.load(args.run)
+    except TsganError as e:
+        raise SystemExit(f"error: {e}") from None
     t0 = time.perf_counter()
     sets = {}
     for s in range(args.sets):
