@@ -308,8 +308,12 @@ class TwoPlayerGAN(nn.Module):
         """Add InfoGAN's ``lambda * -L_I`` on ``fake`` when the model has latent codes."""
         if codes is None:
             return loss, logs
-        mi = self.controls.info_loss(self.discriminator.features(self.controls.critic_input(fake, cond)), codes)
+        mi = self.controls.info_loss(self.info_features(fake, cond), codes)
         return loss + mi, {**logs, "info": mi.detach()}
+
+    def info_features(self, fake: Tensor, cond: Tensor | None) -> Tensor:
+        """The discriminator's features of ``fake``, which the Q head reads."""
+        return self.discriminator.features(self.controls.critic_input(fake, cond))
 
     def d_loss(self, batch: Batch):
         fake, codes = self.fake(batch)

@@ -207,13 +207,9 @@ class CTGAN(TwoPlayerGAN):
         loss, logs = self.with_info(adv + cl, {"cond": cl.detach()}, fake, batch.cond, codes)
         return loss, logs
 
-    def with_info(self, loss, logs, fake, cond, codes):
-        if codes is None:
-            return loss, logs
+    def info_features(self, fake: Tensor, cond: Tensor) -> Tensor:
         # Q reads a pack's features and predicts the code of each of its rows
-        feats = self.discriminator.features(torch.cat([self.pack(fake), self.pack(cond)], dim=1))
-        mi = self.controls.info_loss(feats, codes)
-        return loss + mi, {**logs, "info": mi.detach()}
+        return self.discriminator.features(torch.cat([self.pack(fake), self.pack(cond)], dim=1))
 
     def dp_targets(self):
         raise TsganError("PacGAN packs several real rows per critic input, which DP-SGD cannot clip per row: DP is not offered for ctgan")
