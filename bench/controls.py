@@ -1,6 +1,6 @@
 """Controllable generation and objectives (issue #5's must-show numbers).
 
-Three parts, each runnable on its own (``--part``), results in
+Four parts, each runnable on its own (``--part``), results in
 bench/results/controls-<part>.json:
 
 * ``conditional``: a conditional model on the labelled ``sine-bands`` built-in
@@ -15,6 +15,10 @@ bench/results/controls-<part>.json:
   U(0, 0.5) instead of U(0, 2 pi), so the band is the one large factor of
   variation (clear discrete modes); with any phase, a code can split the data by
   phase instead of band and still be perfectly recognisable to Q.
+* ``infogan-table``: InfoGAN (a 4-category code) on a table with clear discrete
+  modes, four well-separated 2-D Gaussian blobs; a nearest-neighbour classifier
+  trained on fresh real rows names each sample's blob; purity and matched accuracy
+  as above. Default model ``ctgan``.
 * ``objectives``: RCGAN on Sines with minimax and WGAN-GP at growing step
   budgets (same seed, so a longer run extends a shorter one); per budget the
   discriminative score and the critic gap E D(x) - E D(G(z)) over the last 10 %
@@ -24,6 +28,7 @@ bench/results/controls-<part>.json:
     python bench/controls.py --part conditional --steps 3000
     python bench/controls.py --part infogan --steps 3000
     python bench/controls.py --part infogan --models timegan --steps 9000 --phase-spread 0.5
+    python bench/controls.py --part infogan-table --steps 2000 --seeds 0,1,2
     python bench/controls.py --part objectives --budgets 250,500,1000,2000
 """
 
@@ -82,41 +87,82 @@ def part_conditional(args) -> dict:
     return out
 
 
-def part_infogan(args) -> dict:
+def infogan_runs(args, model: str, data, fit_kwargs: dict, classify, labels: list, params: dict) -> dict:
+    """Train ``model`` with InfoGAN codes once per ``--seeds`` seed; per run, classify
+    ``--n`` samples of each code with the real-trained ``classify`` and align codes with
+    ``labels`` (``tsgan.metrics.code_alignment``)."""
     import tsgan
+    from tsgan.metrics import code_alignment
+
+    runs = []
+    for seed in (int(v) for v in args.seeds.split(",")):
+        t0 = time.perf_counter()
+        syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=seed, max_minutes=args.minutes, **params)
+        syn.fit(data, **fit_kwargs)
+        secs = time.perf_counter() - t0
+        table = {}
+        for code in range(int(params["info_categories"])):
+            pred = np.asarray(classify(syn.sample(args.n, seed=1, codes=code)))
+            table[code] = {b: float((pred == b).mean()) for b in labels}
+        align = code_alignment([[row[b] for b in labels] for row in table.values()])
+        majority = [labels[i] for i in align["majority"]]
+        info = syn.history_["g/info"].dropna()
+        runs.append({
+            "seed": seed, "purity": align["purity"], "matched_accuracy": align["matched_accuracy"],
+            "code_to_label": table, "majority_labels": majority, "distinct_labels": align["distinct"] == len(labels),
+            "final_info_loss": float(info.tail(100).mean()), "steps": syn.train_info_["steps"], "seconds": round(secs, 1),
+        })
+        print(f"infogan {model} seed {seed}: purity {align['purity']:.3f}, one-to-one matched accuracy "
+              f"{align['matched_accuracy']:.3f}, majority {majority} ({secs:.0f} s)", flush=True)
+    return {
+        "params": params, "runs": runs,
+        "min_purity": min(r["purity"] for r in runs), "min_matched_accuracy": min(r["matched_accuracy"] for r in runs),
+    }
+
+
+def part_infogan(args) -> dict:
     from tsgan.config import parse_key_values
     from tsgan.data.builtin import sine_bands
-    from tsgan.metrics import code_alignment
 
     clf, real_acc = band_classifier()
     data = sine_bands(phase_spread=args.phase_spread).drop(columns="band")
     out = {"real_holdout_accuracy": real_acc, "phase_spread": args.phase_spread, "models": {}}
     params = {"info_categories": 3, **parse_key_values(args.param)}
     for model in args.models.split(","):
-        runs = []
-        for seed in (int(v) for v in args.seeds.split(",")):
-            t0 = time.perf_counter()
-            syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=seed, max_minutes=args.minutes, **params)
-            syn.fit(data, id_column="sequence_id", time_column="step")
-            secs = time.perf_counter() - t0
-            table = {}
-            for code in range(int(params["info_categories"])):
-                pred = clf.predict(spectrum_features(syn.sample(args.n, seed=1, codes=code)))
-                table[code] = {b: float((pred == b).mean()) for b in BANDS}
-            align = code_alignment([[row[b] for b in BANDS] for row in table.values()])
-            majority = [BANDS[i] for i in align["majority"]]
-            info = syn.history_["g/info"].dropna()
-            runs.append({
-                "seed": seed, "purity": align["purity"], "matched_accuracy": align["matched_accuracy"],
-                "code_to_band": table, "majority_bands": majority, "distinct_bands": align["distinct"] == len(BANDS),
-                "final_info_loss": float(info.tail(100).mean()), "steps": syn.train_info_["steps"], "seconds": round(secs, 1),
-            })
-            print(f"infogan {model} seed {seed}: purity {align['purity']:.3f}, one-to-one matched accuracy "
-                  f"{align['matched_accuracy']:.3f}, majority bands {majority} ({secs:.0f} s)", flush=True)
-        out["models"][model] = {
-            "params": params, "runs": runs,
-            "min_purity": min(r["purity"] for r in runs), "min_matched_accuracy": min(r["matched_accuracy"] for r in runs),
-        }
+        out["models"][model] = infogan_runs(
+            args, model, data, {"id_column": "sequence_id", "time_column": "step"},
+            lambda x: clf.predict(spectrum_features(x)), BANDS, params,
+        )
+    return out
+
+
+BLOB_CENTRES = np.array([[-6.0, -6.0], [-6.0, 6.0], [6.0, -6.0], [6.0, 6.0]])
+
+
+def blobs(n: int, seed: int):
+    """Rows of two numeric columns from four well-separated unit Gaussians, with the blob as label."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    label = rng.integers(len(BLOB_CENTRES), size=n)
+    xy = BLOB_CENTRES[label] + rng.normal(size=(n, 2))
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}), label
+
+
+def part_infogan_table(args) -> dict:
+    """InfoGAN on a table with clear discrete modes: four Gaussian blobs, a 4-category code."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from tsgan.config import parse_key_values
+
+    data, _ = blobs(4000, seed=0)
+    fresh, fresh_label = blobs(4000, seed=100)
+    clf = KNeighborsClassifier(15).fit(fresh.iloc[:3000], fresh_label[:3000])
+    real_acc = float((clf.predict(fresh.iloc[3000:]) == fresh_label[3000:]).mean())
+    out = {"real_holdout_accuracy": real_acc, "models": {}}
+    params = {"info_categories": 4, **parse_key_values(args.param)}
+    for model in args.models.split(","):
+        out["models"][model] = infogan_runs(args, model, data, {}, lambda df: clf.predict(df[["x", "y"]]), [0, 1, 2, 3], params)
     return out
 
 
@@ -168,8 +214,8 @@ def part_objectives(args) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", choices=("conditional", "infogan", "objectives"), required=True)
-    ap.add_argument("--models", default="rcgan", help="comma-separated models (conditional, infogan)")
+    ap.add_argument("--part", choices=("conditional", "infogan", "infogan-table", "objectives"), required=True)
+    ap.add_argument("--models", default=None, help="comma-separated models (conditional, infogan: rcgan; infogan-table: ctgan)")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--minutes", type=float, default=None, help="cap per training run")
     ap.add_argument("--n", type=int, default=1000, help="samples per label / code")
@@ -186,7 +232,8 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    fn = {"conditional": part_conditional, "infogan": part_infogan, "objectives": part_objectives}[args.part]
+    args.models = args.models or ("ctgan" if args.part == "infogan-table" else "rcgan")
+    fn = {"conditional": part_conditional, "infogan": part_infogan, "infogan-table": part_infogan_table, "objectives": part_objectives}[args.part]
     t0 = time.perf_counter()
     res = fn(args)
     res["command"] = "python bench/controls.py " + " ".join(

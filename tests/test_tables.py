@@ -228,12 +228,24 @@ def test_ctgan_infogan_codes_are_per_row_and_q_reads_every_row_of_a_pack(table, 
     syn = tsgan.Synthesizer(model="ctgan", steps=2, info_categories=3, **TINY).fit(table)
     m = syn.module_
     batch = Batch(torch.rand(20, m.width), torch.Generator().manual_seed(0), torch.zeros(20, m.cond_width))
-    _, fake, codes = m.fake(batch)
+    raw, fake, seen, codes = m.fake(batch)
     assert codes.shape == (20, 3) and len(set(codes[:10].argmax(1).tolist())) > 1
+    # Q reads the rows as sampled: hard one-hots of the same Gumbel draw (the soft
+    # ones could carry a code that sampling erases), with the soft gradient
+    for start, block in m.spans:
+        cols = slice(start, start + block["width"])
+        if block["kind"] == "softmax":
+            block_values = seen[:, cols].detach()
+            assert torch.allclose(block_values, block_values.round(), atol=1e-6) and torch.allclose(block_values.sum(1), torch.ones(20))
+            assert torch.equal(seen[:, cols].argmax(1), fake[:, cols].argmax(1))
+        else:
+            assert torch.equal(seen[:, cols], fake[:, cols])
+    (grad,) = torch.autograd.grad(seen[:, m.cat_spans[0][0]].sum(), raw)
+    assert grad.abs().sum() > 0
     # known answer: the info term is the mean cross-entropy of Q's per-row logits
-    feats = m.discriminator.features(torch.cat([m.pack(fake), m.pack(batch.cond)], dim=1))
+    feats = m.discriminator.features(torch.cat([m.pack(seen), m.pack(batch.cond)], dim=1))
     logits = m.controls.q(feats).reshape(20, 3)
-    _, logs = m.with_info(torch.zeros(()), {}, fake, batch.cond, codes)
+    _, logs = m.with_info(torch.zeros(()), {}, seen, batch.cond, codes)
     assert logs["info"].item() == pytest.approx(F.cross_entropy(logits, codes.argmax(1)).item(), rel=1e-5)
     # a run saved when Q predicted one code per pack loads: its head serves every row
     state = m.state_dict()

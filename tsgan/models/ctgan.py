@@ -141,9 +141,13 @@ class CTGAN(TwoPlayerGAN):
         pack and takes the norm per pack, as CTGAN's code does."""
         return self.discriminator(torch.cat([x, cond], dim=1) if cond is not None else x)
 
-    def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False) -> Tensor:
+    def activate(self, raw: Tensor, rng: torch.Generator | None, hard: bool = False, straight: bool = False):
         """tanh on alphas, Gumbel-softmax on one-hot blocks (hard one-hot when sampling);
         ``raw`` in the generator's layout, the result in the row's column order.
+
+        ``straight=True`` returns ``(soft, straight_through)``: the second has the hard
+        one-hot of the same Gumbel draw forward and the soft gradient backward, the
+        rows as they will be sampled (the InfoGAN head reads these).
 
         The blocks of one width at once, as a ``(B, w, n)`` view of ``raw``: one softmax
         over the middle axis per width (a CPU softmax over a short last axis is ~6x
@@ -152,13 +156,20 @@ class CTGAN(TwoPlayerGAN):
         if rng is not None:
             u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7)
             v = v - torch.log(-torch.log(u))  # + Gumbel(0, 1) noise
-        parts = [torch.tanh(raw[:, : self.n_alpha])]
+        alphas = torch.tanh(raw[:, : self.n_alpha])
+        soft, onehot = [alphas], [alphas]
         for grid in self.grids(v / self.config.tau):
             y = F.softmax(grid, dim=1)
-            if hard:
-                y = F.one_hot(y.argmax(1), grid.shape[1]).transpose(1, 2).to(y.dtype)
-            parts.append(y.reshape(len(raw), -1))
-        return torch.cat(parts, dim=1).index_select(1, self.order)
+            soft.append(y.reshape(len(raw), -1))
+            if hard or straight:
+                h = F.one_hot(y.argmax(1), grid.shape[1]).transpose(1, 2).to(y.dtype)
+                onehot.append((h + y - y.detach() if straight else h).reshape(len(raw), -1))
+        def row(parts: list[Tensor]) -> Tensor:
+            return torch.cat(parts, dim=1).index_select(1, self.order)
+
+        if straight:
+            return row(soft), row(onehot)
+        return row(onehot if hard else soft)
 
     def grids(self, v: Tensor) -> list[Tensor]:
         """The one-hot part of a raw output as one ``(B, w, n)`` view per block width."""
@@ -177,10 +188,19 @@ class CTGAN(TwoPlayerGAN):
 
     # ------------------------------------------------------------------ losses
     def fake(self, batch: Batch):
+        """Raw output, soft rows (the critic's input), the rows Q reads and the codes.
+
+        With InfoGAN codes Q reads the straight-through hard rows: reading the soft
+        Gumbel-softmax outputs, Q could find a code in how soft a one-hot is, which
+        sampling (hard one-hots) erases, so the generator could satisfy Q without
+        making the code change anything a user sees."""
         n = batch.x.shape[0]
         codes = self.controls.draw_codes(n, batch.rng)  # one per row: packs of fakes mix codes as real packs mix modes
         raw = self.raw(n, batch.rng, batch.cond, codes)
-        return raw, self.activate(raw, batch.rng), codes
+        if codes is None:
+            return raw, self.activate(raw, batch.rng), None, None
+        soft, hard = self.activate(raw, batch.rng, straight=True)
+        return raw, soft, hard, codes
 
     def cond_loss(self, raw: Tensor, cond: Tensor) -> Tensor:
         """Cross-entropy between the chosen category and the generated logits of its column (eq. 4.3).
@@ -196,16 +216,15 @@ class CTGAN(TwoPlayerGAN):
 
     def d_loss(self, batch: Batch):
         with torch.no_grad():
-            _, fake, codes = self.fake(batch)
+            _, fake, seen, codes = self.fake(batch)
         loss, logs = self.adversary.d_loss(self.pack(batch.x), self.pack(fake), batch.rng, self.pack(batch.cond))
-        return self.with_info(loss, logs, fake, batch.cond, codes)
+        return self.with_info(loss, logs, seen, batch.cond, codes)
 
     def g_loss(self, batch: Batch):
-        raw, fake, codes = self.fake(batch)
+        raw, fake, seen, codes = self.fake(batch)
         adv = self.adversary.g_loss(self.pack(fake), self.pack(batch.cond))
         cl = self.cond_loss(raw, batch.cond)
-        loss, logs = self.with_info(adv + cl, {"cond": cl.detach()}, fake, batch.cond, codes)
-        return loss, logs
+        return self.with_info(adv + cl, {"cond": cl.detach()}, seen, batch.cond, codes)
 
     def info_features(self, fake: Tensor, cond: Tensor) -> Tensor:
         # Q reads a pack's features and predicts the code of each of its rows
