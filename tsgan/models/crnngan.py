@@ -5,23 +5,38 @@ training", NIPS Constructive Machine Learning workshop 2016, and its released co
 
 Generator: a stack of LSTM cells; the input at each step is uniform noise
 concatenated with the generator's own previous output, through a ReLU input layer.
-Discriminator: a bidirectional LSTM stack that scores every step; the decision is
-the average over steps (section 3). Optional feature matching (section 3, after
-Salimans et al. 2016): the generator matches the batch-mean of the discriminator's
-last LSTM layer on real data instead of fooling it.
+Discriminator: a bidirectional LSTM stack with one sigmoid output per step; the
+decision is the average of those per-step probabilities (section 4). Optional
+feature matching (section 3, after Salimans et al. 2016): the generator matches the
+batch-mean of the discriminator's last LSTM layer on real data instead of fooling it.
+
+Training (section 4 and the released code): plain SGD, learning rate 0.1 (the
+discriminator's times 0.5 in the code), gradients clipped to global norm 5; L2
+regularisation (``l2``) is off by default: the paper gives no value, and the
+code's (0.1 * l2_loss, a weight decay of 0.1) decayed every weight to zero on Sines
+within 1,500 steps here (constant samples, D at chance);
+the generator first pretrained by next-step squared error with the real previous
+value fed back (teacher forcing, "6 epochs"); then D frozen whenever its loss is
+below 70 % of G's. Weights initialised as the code does: LSTM weights
+U(-0.05, 0.05) with forget bias 1, fully connected weights N(0, 1), biases 0; the
+generator's output layer is linear, as in the code.
+The code's generator loss is the non-saturating one (the paper writes the minimax
+form, under which G's loss is negative and the freezing rule never acts).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES
-from ..train import Batch
 from ..errors import TsganError
+from ..train import Batch, Phase, Update
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import Dropout
 
@@ -32,9 +47,14 @@ class CRNNGANConfig(ObjectiveConfig):
     num_layers: int = param(2, "LSTM layers (paper: 2)")
     batch_size: int = param(20, "windows per batch (paper: 20)")
     lr: float = param(0.1, "learning rate, plain gradient descent (paper: 0.1)")
+    d_lr_factor: float = param(0.5, "the discriminator's learning rate is lr times this (code: 0.5)")
+    l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decayed every weight to zero on Sines here)")
+    max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)")
+    pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)")
+    freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
-    objective: str = param("minimax", "adversarial objective (paper: minimax, D averaged over steps)", choices=tuple(OBJECTIVES))
+    objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
 
 
 class Generator(nn.Module):
@@ -45,7 +65,9 @@ class Generator(nn.Module):
         self.out = nn.Linear(c.hidden, n_features)
         self.n_features = n_features
 
-    def forward(self, z: Tensor) -> Tensor:  # (B, T, F + extra) noise -> (B, T, F) in [0, 1]
+    def forward(self, z: Tensor, teacher: Tensor | None = None) -> Tensor:  # (B, T, F + extra) noise -> (B, T, F), scaled space
+        """Each step reads its noise and the previous output; with ``teacher`` (B, T, F)
+        the previous real value instead (pretraining, teacher forcing)."""
         b, t, f = z.shape[0], z.shape[1], self.n_features
         state = [(z.new_zeros(b, cell.hidden_size), z.new_zeros(b, cell.hidden_size)) for cell in self.cells]
         prev = z.new_zeros(b, f)
@@ -55,8 +77,9 @@ class Generator(nn.Module):
             for k, cell in enumerate(self.cells):
                 state[k] = cell(h, state[k])
                 h = state[k][0]
-            prev = torch.sigmoid(self.out(h))  # fed back at the next step
-            outs.append(prev)
+            out = self.out(h)  # linear, as the code's output layer (a sigmoid would saturate under its N(0, 1) weights)
+            outs.append(out)
+            prev = out if teacher is None else teacher[:, step]  # fed back at the next step
         return torch.stack(outs, dim=1)
 
 
@@ -74,8 +97,15 @@ class Discriminator(nn.Module):
         h, _ = self.rnn(self.drop(x))
         return h
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, T) one logit per step; losses average over steps
-        return self.out(self.features(x)).squeeze(-1)
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B,) the logit of the decision
+        """The decision is the mean over steps of the per-step probabilities
+        sigmoid(l_t) (section 4), returned as its logit log p - log(1 - p) so that every
+        objective reads it; computed in log space for stability."""
+        logits = self.out(self.features(x)).squeeze(-1).float()
+        log_t = math.log(logits.shape[1])
+        log_p = torch.logsumexp(F.logsigmoid(logits), dim=1) - log_t
+        log_q = torch.logsumexp(F.logsigmoid(-logits), dim=1) - log_t
+        return log_p - log_q
 
 
 class CRNNGAN(RecurrentGAN):
@@ -88,20 +118,69 @@ class CRNNGAN(RecurrentGAN):
         self.generator = Generator(config, n_features, extra)
         self.discriminator = Discriminator(config, n_features + cond_dim)
         self.init_adversary(2 * config.hidden)
+        self.init_weights()
+        self.last_g_loss: Tensor | None = None  # G's latest loss, read by the freezing rule
+
+    @torch.no_grad()
+    def init_weights(self) -> None:
+        """The released code's initialisation: LSTM weights and biases U(-0.05, 0.05)
+        (its init_scale) with 1 added to the forget gate (BasicLSTMCell's forget_bias),
+        fully connected weights N(0, 1) and biases 0 (its ``linear``)."""
+        for module in (self.generator, self.discriminator):
+            for m in module.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0.0, 1.0)
+                    nn.init.zeros_(m.bias)
+                elif isinstance(m, (nn.LSTM, nn.LSTMCell)) or type(m).__name__ == "DPLSTM":
+                    for name, w in m.named_parameters():
+                        nn.init.uniform_(w, -0.05, 0.05)
+                        if name.startswith("bias_ih"):
+                            w[w.shape[0] // 4 : w.shape[0] // 2] += 1.0  # gates i, f, g, o: the forget gate
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
         return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device)
 
+    def pretrain_loss(self, batch: Batch):
+        """Next-step squared error with the real previous value fed back (section 4)."""
+        b = batch.x.shape[0]
+        codes = self.controls.draw_codes(b, batch.rng)
+        z = self.controls.generator_input(self.noise(b, batch.rng), batch.cond, codes)
+        return ((self.generator(z, teacher=batch.x) - batch.x) ** 2).mean()
+
+    def d_loss(self, batch: Batch):
+        out = super().d_loss(batch)
+        # freezing (section 4): no D update while its loss is below 70 % of G's; defined
+        # for bounded (cross-entropy, hinge) losses only
+        c = self.config
+        # (and not under DP-SGD: the decision reads D's loss on real data)
+        if c.freeze_ratio and self.adversary.objective.bounded and self.last_g_loss is not None and not c.dp_layers:
+            if out[0].item() < c.freeze_ratio * self.last_g_loss.item():
+                return None
+        return out
+
     def g_loss(self, batch: Batch):
         if not self.config.feature_matching:
-            return super().g_loss(batch)
-        # || E f(x) - E f(G(z)) ||^2 over the discriminator's last layer, per step
-        fake, codes = self.fake(batch)
-        features = lambda v: self.discriminator.features(self.controls.critic_input(v, batch.cond))  # noqa: E731
-        real_f = features(batch.x).mean(0).detach()
-        loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
-        return self.with_info(loss, {}, fake, batch.cond, codes)
+            out = super().g_loss(batch)
+        else:
+            # || E f(x) - E f(G(z)) ||^2 over the discriminator's last layer, per step
+            fake, codes = self.fake(batch)
+            features = lambda v: self.discriminator.features(self.controls.critic_input(v, batch.cond))  # noqa: E731
+            real_f = features(batch.x).mean(0).detach()
+            loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
+            out = self.with_info(loss, {}, fake, batch.cond, codes)
+        self.last_g_loss = out[0].detach()
+        return out
+
+    def schedule(self) -> list[Phase]:
+        adversarial = super().schedule()
+        # under DP-SGD only D's updates are privatised, and pretraining reads real data in G's loss
+        if not self.config.pretrain or self.config.dp_layers:
+            return adversarial
+        share = self.config.pretrain
+        return [Phase("pretrain", [Update("p", "g", self.pretrain_loss)], weight=share)] + [
+            Phase(p.name, p.updates, weight=p.weight * (1 - share)) for p in adversarial
+        ]
 
     def dp_targets(self):
         if self.config.feature_matching:
@@ -109,5 +188,23 @@ class CRNNGAN(RecurrentGAN):
         return super().dp_targets()
 
     def model_optimizers(self, d_params, g_params):
-        lr = self.config.lr
-        return {"d": torch.optim.SGD(d_params, lr=lr), "g": torch.optim.SGD(g_params, lr=lr)}
+        c = self.config
+        return {
+            "d": ClippedSGD(d_params, c.max_grad_norm, lr=c.lr * c.d_lr_factor, weight_decay=c.l2),
+            "g": ClippedSGD(g_params, c.max_grad_norm, lr=c.lr, weight_decay=c.l2),
+        }
+
+
+class ClippedSGD(torch.optim.SGD):
+    """SGD on gradients first clipped to a global norm (the code's clip_by_global_norm)."""
+
+    def __init__(self, params, max_norm: float, **kw):
+        super().__init__(params, **kw)
+        self.max_norm = max_norm
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if self.max_norm:
+            grads = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
+            torch.nn.utils.clip_grad_norm_(grads, self.max_norm, foreach=True)
+        return super().step(closure)

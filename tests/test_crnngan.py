@@ -1,0 +1,90 @@
+"""C-RNN-GAN's training details from the paper and its released code, each with a known answer."""
+
+import math
+
+import pytest
+import torch
+
+from tsgan.models.crnngan import CRNNGAN, ClippedSGD, CRNNGANConfig
+from tsgan.train import Batch
+
+
+def model(**kw) -> CRNNGAN:
+    return CRNNGAN(CRNNGANConfig(hidden=8, **kw), n_features=2, seq_len=6)
+
+
+def batch(m: CRNNGAN, n: int = 4) -> Batch:
+    return Batch(torch.rand(n, m.seq_len, m.n_features, generator=torch.Generator().manual_seed(1)), torch.Generator().manual_seed(0))
+
+
+def test_decision_is_the_logit_of_the_mean_per_step_probability():
+    torch.manual_seed(0)
+    m = model()
+    m.eval()
+    x = torch.rand(3, 6, 2)
+    per_step = m.discriminator.out(m.discriminator.features(x)).squeeze(-1)
+    p = torch.sigmoid(per_step).mean(1)
+    torch.testing.assert_close(m.discriminator(x), torch.log(p) - torch.log1p(-p), rtol=1e-5, atol=1e-5)
+
+
+def test_pretraining_feeds_the_real_previous_value_and_scores_next_step_squared_error():
+    torch.manual_seed(0)
+    m = model()
+    z = torch.rand(2, 6, 2)
+    x = torch.rand(2, 6, 2)
+    seen = []
+    hook = m.generator.input.register_forward_hook(lambda mod, args, out: seen.append(args[0][:, 2:].clone()))
+    m.generator(z, teacher=x)
+    hook.remove()
+    # step 0 reads zeros, step t >= 1 the real value at t - 1
+    torch.testing.assert_close(torch.stack(seen, 1), torch.cat([torch.zeros(2, 1, 2), x[:, :-1]], 1))
+    b = batch(m)
+    loss = m.pretrain_loss(b)
+    rng = torch.Generator().manual_seed(0)
+    want = ((m.generator(m.noise(4, rng), teacher=b.x) - b.x) ** 2).mean()
+    assert loss.item() == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_schedule_pretrains_a_share_of_the_steps_first_and_not_under_dp():
+    phases = model().schedule()
+    assert [p.name for p in phases] == ["pretrain", "adversarial"]
+    assert phases[0].weight == pytest.approx(0.06) and phases[1].weight == pytest.approx(0.94)
+    assert [p.name for p in model(pretrain=0).schedule()] == ["adversarial"]
+    assert [p.name for p in model(dp_layers=True).schedule()] == ["adversarial"]  # G's loss would read real data
+
+
+def test_d_is_frozen_while_its_loss_is_below_70_percent_of_g_loss():
+    torch.manual_seed(0)
+    m = model()
+    b = batch(m)
+    d_loss = m.d_loss(b)[0].item()
+    m.last_g_loss = torch.tensor(d_loss / 0.7 + 0.01)  # D's loss below 0.7 x G's: frozen
+    assert m.d_loss(batch(m)) is None
+    m.last_g_loss = torch.tensor(d_loss / 0.7 - 0.01)
+    assert m.d_loss(batch(m)) is not None
+    w = model(objective="wgan")  # unbounded critic losses: the rule does not apply
+    w.last_g_loss = torch.tensor(1e9)
+    assert w.d_loss(batch(w)) is not None
+    m.g_loss(batch(m))
+    assert m.last_g_loss is not None and m.last_g_loss.requires_grad is False
+
+
+def test_clipped_sgd_clips_the_global_norm_then_decays():
+    p = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
+    opt = ClippedSGD([p], max_norm=1.0, lr=0.1, weight_decay=0.1)
+    p.grad = torch.tensor([3.0, 4.0])  # norm 5 -> clipped to [0.6, 0.8]
+    opt.step()
+    torch.testing.assert_close(p.detach(), torch.tensor([1.0 - 0.1 * (0.6 + 0.1), 1.0 - 0.1 * (0.8 + 0.1)]))
+    opts = model().optimizers()
+    assert opts["d"].defaults["lr"] == pytest.approx(0.05) and opts["g"].defaults["lr"] == pytest.approx(0.1)
+    assert opts["d"].defaults["weight_decay"] == 0.0 and model(l2=0.1).optimizers()["g"].defaults["weight_decay"] == pytest.approx(0.1)
+
+
+def test_weights_start_as_the_released_code_does():
+    m = model()
+    cell = m.generator.cells[0]
+    forget = cell.bias_ih[8:16]
+    assert ((forget > 0.95 - 1e-6) & (forget < 1.05 + 1e-6)).all()
+    assert cell.weight_hh.abs().max() <= 0.05
+    assert m.discriminator.out.weight.std().item() == pytest.approx(1.0, abs=0.35)  # N(0, 1): 16 weights
+    assert math.isclose(m.discriminator.out.bias.abs().sum().item(), 0.0)
