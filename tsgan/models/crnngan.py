@@ -141,6 +141,12 @@ class CRNNGAN(RecurrentGAN):
         # U(0, 1) noise with the data's dimension at every step (released code)
         return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device)
 
+    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
+        # the output layer is linear: samples (eval mode) are clamped to the data's scaled
+        # range [0, 1], i.e. its observed range in original units; training sees them raw
+        x = super().generate(n, rng, cond, codes)
+        return x if self.training else x.clamp(0.0, 1.0)
+
     def pretrain_loss(self, batch: Batch):
         """Next-step squared error with the real previous value fed back (section 4)."""
         b = batch.x.shape[0]
