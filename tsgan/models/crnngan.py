@@ -156,11 +156,12 @@ class CRNNGAN(RecurrentGAN):
 
     def d_loss(self, batch: Batch):
         out = super().d_loss(batch)
-        # freezing (section 4): no D update while its loss is below 70 % of G's; defined
-        # for bounded (cross-entropy, hinge) losses only
+        # freezing (section 4): no D update while its loss is below 70 % of G's. Defined
+        # for bounded (cross-entropy, hinge) losses against G's adversarial loss, so not
+        # with feature matching; not under DP-SGD either (it reads D's loss on real data)
         c = self.config
-        # (and not under DP-SGD: the decision reads D's loss on real data)
-        if c.freeze_ratio and self.adversary.objective.bounded and self.last_g_loss is not None and not c.dp_layers:
+        comparable = self.adversary.objective.bounded and not c.feature_matching and not c.dp_layers
+        if c.freeze_ratio and comparable and self.last_g_loss is not None:
             if out[0].item() < c.freeze_ratio * self.last_g_loss.item():
                 return None
         return out
