@@ -11,17 +11,16 @@ feature matching (section 3, after Salimans et al. 2016): the generator matches 
 batch-mean of the discriminator's last LSTM layer on real data instead of fooling it.
 
 Training (section 4 and the released code): plain SGD, learning rate 0.1 (the
-discriminator's times 0.5 in the code), gradients clipped to global norm 5; L2
-regularisation (``l2``) is off by default: the paper gives no value, and the
-code's (0.1 * l2_loss, a weight decay of 0.1) decayed every weight to zero on Sines
-within 1,500 steps here (constant samples, D at chance);
-the generator first pretrained by next-step squared error with the real previous
-value fed back (teacher forcing, "6 epochs"); then D frozen whenever its loss is
-below 70 % of G's. Weights initialised as the code does: LSTM weights
-U(-0.05, 0.05) with forget bias 1, fully connected weights N(0, 1), biases 0; the
-generator's output layer is linear, as in the code.
-The code's generator loss is the non-saturating one (the paper writes the minimax
-form, under which G's loss is negative and the freezing rule never acts).
+discriminator's times 0.5 in the code), gradients clipped to global norm 5. The
+generator is first pretrained by next-step squared error with the real previous
+value fed back (teacher forcing, "6 epochs"); then D is frozen whenever its loss is
+below 70 % of G's. Weights start as in the code: LSTM weights U(-0.05, 0.05) with
+forget bias 1, fully connected weights N(0, 1), biases 0; the generator's output
+layer is linear, as in the code. The code's generator loss is the non-saturating
+one (the paper writes the minimax form, under which G's loss is negative and the
+freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
+gives no value, and the code's (0.1 * l2_loss, a weight decay of 0.1) decayed every
+weight to zero on Sines within 1,500 steps here (constant samples, D at chance).
 """
 
 from __future__ import annotations

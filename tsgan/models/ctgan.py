@@ -164,6 +164,7 @@ class CTGAN(TwoPlayerGAN):
             if hard or straight:
                 h = F.one_hot(y.argmax(1), grid.shape[1]).transpose(1, 2).to(y.dtype)
                 onehot.append((h + y - y.detach() if straight else h).reshape(len(raw), -1))
+
         def row(parts: list[Tensor]) -> Tensor:
             return torch.cat(parts, dim=1).index_select(1, self.order)
 
