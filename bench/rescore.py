@@ -8,7 +8,15 @@ and the pooled mean and median.
 
     python bench/rescore.py bench/results/fitted/timegan-sines-paper-seed0 --data sines --sets 5 --reps 10 --threads 1
 
-Results: printed, and bench/results/rescore-<run folder name>.json.
+With ``--critic`` it instead asks whether the run's discriminator still tells real
+from fake: for RCGAN and C-RNN-GAN (one logit per step) it prints the per-step logits'
+spread, the share saturated (|logit| > 5, where the sigmoid's gradient is below .007),
+and the decision on real windows and on fresh samples.
+
+    python bench/rescore.py /tmp/cr/runs/crnngan-sines-seed0 --data sines --critic
+
+Results: printed, and bench/results/rescore-<run folder name>.json (``critic-`` with
+``--critic``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=5, help="synthetic sets (sampling seeds 0 .. sets-1)")
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     args = ap.parse_args()
     import torch
 
@@ -46,6 +55,12 @@ def main() -> None:
         syn = tsgan.load(args.run)
     except TsganError as e:
         raise SystemExit(f"error: {e}") from None
+    if args.critic:
+        out = critic_probe(syn, original_windows(args.data))
+        out["command"] = f"python bench/rescore.py {args.run} --data {args.data} --critic"
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / f"critic-{args.run.name}.json").write_text(json.dumps(out, indent=2))
+        return
     t0 = time.perf_counter()
     sets = {}
     for s in range(args.sets):
@@ -63,6 +78,51 @@ def main() -> None:
           f"set means {np.round(out['set_means'], 4).tolist()}")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / f"rescore-{args.run.name}.json").write_text(json.dumps(out, indent=2))
+
+
+def original_windows(data: str) -> np.ndarray:
+    """The PROTOCOL's real windows in the data's original units (what a run's own
+    scaler reads)."""
+    from reproduce import load_real
+
+    frame, real, _, _ = load_real(data)
+    if data == "sines":
+        return real  # generated in [0, 1]: the scoring space is the original one
+    x = frame.to_numpy(dtype=np.float64)
+    windows = np.stack([x[i : i + 24] for i in range(len(x) - 24)])
+    return windows[np.random.default_rng(0).permutation(len(windows))]
+
+
+def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
+    """Per-step logits and decisions of a fitted RCGAN or C-RNN-GAN discriminator on
+    ``n`` real windows (original units) and ``n`` fresh samples, in eval mode."""
+    import torch
+
+    module = syn.module_
+    critic = module.discriminator
+    if not (hasattr(critic, "features") and hasattr(critic, "out")) or syn.conditions_ is not None:
+        raise SystemExit("error: --critic reads unconditional RCGAN and C-RNN-GAN runs (one logit per step)")
+    scaled = syn.scaler_.transform(real[:n]).astype(np.float32)
+    fake = syn.sample_scaled(n, seed=seed).astype(np.float32)
+    module.eval()
+    out = {}
+    with torch.no_grad():
+        for name, x in (("real", scaled), ("fake", fake)):
+            x = torch.as_tensor(x, device=module.device)
+            logits = critic.out(critic.features(x)).squeeze(-1).float()
+            decision = torch.sigmoid(module.adversary.critic(x, None).float()).reshape(len(x), -1).mean(1)
+            out[name] = {
+                "logit_mean": float(logits.mean()), "logit_std": float(logits.std()),
+                "saturated": float((logits.abs() > 5).float().mean()),
+                "decision_mean": float(decision.mean()), "decision_std": float(decision.std()),
+                "called_real": float((decision > 0.5).float().mean()),
+            }
+            r = out[name]
+            print(f"{name}: per-step logits {r['logit_mean']:+.2f} ± {r['logit_std']:.2f}, saturated {r['saturated']:.2f}; "
+                  f"decision {r['decision_mean']:.3f} ± {r['decision_std']:.3f}, called real {r['called_real']:.2f}")
+    out["accuracy"] = (out["real"]["called_real"] + 1 - out["fake"]["called_real"]) / 2
+    print(f"accuracy {out['accuracy']:.3f} (chance .5)")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""bench/rescore.py --critic: the discriminator probe behind the README's C-RNN-GAN diagnosis."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import tsgan
+from tsgan.data import sines
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from rescore import critic_probe  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=["rcgan", "crnngan"])
+def fitted(request):
+    small = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "crnngan": {"hidden": 8}}[request.param]
+    frame = sines(n=40, seq_len=8, dim=2, seed=0)
+    syn = tsgan.Synthesizer(model=request.param, seq_len=8, steps=3, batch_size=8, holdout=0, **small)
+    syn.fit(frame, id_column="sequence_id", time_column="step")
+    real = np.stack([g[["s0", "s1"]].to_numpy() for _, g in frame.groupby("sequence_id")])
+    return syn, real
+
+
+def test_a_zeroed_decision_layer_reads_chance_and_no_saturation(fitted):
+    syn, real = fitted
+    out_layer = syn.module_.discriminator.out
+    saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
+    with torch.no_grad():
+        out_layer.weight.zero_()
+        out_layer.bias.zero_()
+    try:
+        out = critic_probe(syn, real, n=16)
+    finally:
+        out_layer.load_state_dict(saved)
+    for side in ("real", "fake"):
+        assert out[side]["logit_std"] == 0 and out[side]["saturated"] == 0
+        assert out[side]["decision_mean"] == pytest.approx(0.5) and out[side]["called_real"] == 0
+    assert out["accuracy"] == 0.5
+
+
+def test_a_huge_decision_layer_reads_saturated(fitted):
+    syn, real = fitted
+    out_layer = syn.module_.discriminator.out
+    saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
+    with torch.no_grad():
+        out_layer.weight.mul_(1e4)
+    try:
+        out = critic_probe(syn, real, n=16)
+    finally:
+        out_layer.load_state_dict(saved)
+    assert out["real"]["saturated"] > 0.9 and out["fake"]["saturated"] > 0.9
+    assert 0.0 <= out["accuracy"] <= 1.0
