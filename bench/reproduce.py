@@ -62,10 +62,14 @@ def load_real(dataset: str):
         raise SystemExit(f"skip: {STOCKS} not found")
     df = pd.read_csv(STOCKS)
     scaler = MinMaxScaler().fit(df.to_numpy())
-    x = scaler.transform(df.to_numpy()).astype(np.float32)
-    windows = np.stack([x[i : i + 24] for i in range(len(x) - 24)])  # len - 24 windows, as the paper's code
-    windows = windows[np.random.default_rng(0).permutation(len(windows))]
-    return df, windows, scaler.transform, {}
+    return df, protocol_windows(scaler.transform(df.to_numpy()).astype(np.float32)), scaler.transform, {}
+
+
+def protocol_windows(x: np.ndarray, seq_len: int = 24) -> np.ndarray:
+    """PROTOCOL's Stocks windows of rows ``x``: len - 24 of them, as the paper's code,
+    in the benchmark's fixed shuffled order."""
+    windows = np.stack([x[i : i + seq_len] for i in range(len(x) - seq_len)])
+    return windows[np.random.default_rng(0).permutation(len(windows))]
 
 
 def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32",

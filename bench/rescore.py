@@ -83,14 +83,12 @@ def main() -> None:
 def original_windows(data: str) -> np.ndarray:
     """The PROTOCOL's real windows in the data's original units (what a run's own
     scaler reads)."""
-    from reproduce import load_real
+    from reproduce import load_real, protocol_windows
 
     frame, real, _, _ = load_real(data)
     if data == "sines":
         return real  # generated in [0, 1]: the scoring space is the original one
-    x = frame.to_numpy(dtype=np.float64)
-    windows = np.stack([x[i : i + 24] for i in range(len(x) - 24)])
-    return windows[np.random.default_rng(0).permutation(len(windows))]
+    return protocol_windows(frame.to_numpy(dtype=np.float64))
 
 
 def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
