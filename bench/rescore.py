@@ -96,10 +96,10 @@ def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
     ``n`` real windows (original units) and ``n`` fresh samples, in eval mode."""
     import torch
 
+    if syn.model not in ("rcgan", "crnngan") or syn.conditions_ is not None:
+        raise SystemExit(f"error: --critic reads unconditional rcgan and crnngan runs (one logit per step), not this {syn.model} run: drop --critic to rescore it")
     module = syn.module_
     critic = module.discriminator
-    if not (hasattr(critic, "features") and hasattr(critic, "out")) or syn.conditions_ is not None:
-        raise SystemExit("error: --critic reads unconditional RCGAN and C-RNN-GAN runs (one logit per step)")
     scaled = syn.scaler_.transform(real[:n]).astype(np.float32)
     fake = syn.sample_scaled(n, seed=seed).astype(np.float32)
     module.eval()

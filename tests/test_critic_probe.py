@@ -53,3 +53,11 @@ def test_a_huge_decision_layer_reads_saturated(fitted):
         out_layer.load_state_dict(saved)
     assert out["real"]["saturated"] > 0.9 and out["fake"]["saturated"] > 0.9
     assert 0.0 <= out["accuracy"] <= 1.0
+
+
+def test_a_timegan_run_is_refused_with_a_one_line_error():
+    frame = sines(n=40, seq_len=8, dim=2, seed=0)
+    syn = tsgan.Synthesizer(model="timegan", seq_len=8, steps=3, batch_size=8, holdout=0, hidden=8)
+    syn.fit(frame, id_column="sequence_id", time_column="step")
+    with pytest.raises(SystemExit, match="drop --critic"):
+        critic_probe(syn, np.zeros((4, 8, 2)))
