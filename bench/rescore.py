@@ -16,7 +16,7 @@ and the decision on real windows and on fresh samples.
     python bench/rescore.py /tmp/cr/runs/crnngan-sines-seed0 --data sines --critic
 
 Results: printed, and bench/results/rescore-<run folder name>.json (``critic-`` with
-``--critic``).
+``--critic``), or the file given by ``--out``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
+    ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()
     import torch
 
@@ -58,8 +59,7 @@ def main() -> None:
     if args.critic:
         out = critic_probe(syn, original_windows(args.data))
         out["command"] = f"python bench/rescore.py {args.run} --data {args.data} --critic"
-        (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / f"critic-{args.run.name}.json").write_text(json.dumps(out, indent=2))
+        write(out, args.out or HERE / "results" / f"critic-{args.run.name}.json")
         return
     t0 = time.perf_counter()
     sets = {}
@@ -76,8 +76,13 @@ def main() -> None:
     }
     print(f"pooled over {len(pooled)}: mean {out['pooled_mean']:.4f} ± {out['pooled_std']:.4f}, median {out['pooled_median']:.4f}; "
           f"set means {np.round(out['set_means'], 4).tolist()}")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / f"rescore-{args.run.name}.json").write_text(json.dumps(out, indent=2))
+    write(out, args.out or HERE / "results" / f"rescore-{args.run.name}.json")
+
+
+def write(out: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
+    print(f"results in {path}")
 
 
 def original_windows(data: str) -> np.ndarray:

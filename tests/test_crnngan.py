@@ -69,6 +69,21 @@ def test_d_is_frozen_while_its_loss_is_below_70_percent_of_g_loss():
     assert m.last_g_loss is not None and m.last_g_loss.requires_grad is False
 
 
+def test_g_is_frozen_while_its_loss_is_below_70_percent_of_d_loss_when_asked():
+    torch.manual_seed(0)
+    m = model(freeze_g=True)
+    g_loss = m.g_loss(batch(m))[0].item()  # no D loss seen yet: G trains
+    m.last_d_loss = torch.tensor(g_loss / 0.7 + 0.01)  # G's loss below 0.7 x D's: frozen
+    m.last_g_loss = None
+    assert m.g_loss(batch(m)) is None
+    assert m.last_g_loss is not None  # still recorded for D's rule
+    m.last_d_loss = torch.tensor(g_loss / 0.7 - 0.01)
+    assert m.g_loss(batch(m)) is not None
+    for other in (model(), model(freeze_g=True, objective="wgan"), model(freeze_g=True, freeze_ratio=0)):
+        other.last_d_loss = torch.tensor(1e9)
+        assert other.g_loss(batch(other)) is not None
+
+
 def test_clipped_sgd_clips_the_global_norm_then_decays():
     p = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
     opt = ClippedSGD([p], max_norm=1.0, lr=0.1, weight_decay=0.1)

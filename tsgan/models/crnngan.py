@@ -14,7 +14,9 @@ Training (section 4 and the released code): plain SGD, learning rate 0.1 (the
 discriminator's times 0.5 in the code), gradients clipped to global norm 5. The
 generator is first pretrained by next-step squared error with the real previous
 value fed back (teacher forcing, "6 epochs"); then D is frozen whenever its loss is
-below 70 % of G's. Weights start as in the code: LSTM weights U(-0.05, 0.05) with
+below 70 % of G's. The code also pauses G whenever its loss is below 70 % of D's
+(``freeze_g``, off by default: with it D woke up, but at length it won outright, its
+per-step logits on samples saturated and G got no gradient; see the README). Weights start as in the code: LSTM weights U(-0.05, 0.05) with
 forget bias 1, fully connected weights N(0, 1), biases 0; the generator's output
 layer is linear, as in the code. The code's generator loss is the non-saturating
 one (the paper writes the minimax form, under which G's loss is negative and the
@@ -51,6 +53,7 @@ class CRNNGANConfig(ObjectiveConfig):
     max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)")
     pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)")
     freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)")
+    freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code; off: at length D won outright and G got no gradient)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
@@ -118,7 +121,8 @@ class CRNNGAN(RecurrentGAN):
         self.discriminator = Discriminator(config, n_features + cond_dim)
         self.init_adversary(2 * config.hidden)
         self.init_weights()
-        self.last_g_loss: Tensor | None = None  # G's latest loss, read by the freezing rule
+        self.last_g_loss: Tensor | None = None  # the players' latest losses, read by the freezing rules
+        self.last_d_loss: Tensor | None = None
 
     @torch.no_grad()
     def init_weights(self) -> None:
@@ -154,16 +158,22 @@ class CRNNGAN(RecurrentGAN):
         return ((self.generator(z, teacher=batch.x) - batch.x) ** 2).mean()
 
     def d_loss(self, batch: Batch):
+        # freezing (section 4): no D update while its loss is below 70 % of G's; the
+        # code pauses G the same way while G's loss is below 70 % of D's
         out = super().d_loss(batch)
-        # freezing (section 4): no D update while its loss is below 70 % of G's. Defined
-        # for bounded (cross-entropy, hinge) losses against G's adversarial loss, so not
-        # with feature matching; not under DP-SGD either (it reads D's loss on real data)
+        self.last_d_loss = out[0].detach()
+        if self.frozen(self.last_d_loss, self.last_g_loss):
+            return None
+        return out
+
+    def frozen(self, loss: Tensor, other: Tensor | None) -> bool:
+        """The freezing rule: a player pauses while its loss is below ``freeze_ratio``
+        times the other's latest. Defined for bounded (cross-entropy, hinge) losses
+        against G's adversarial loss, so not with feature matching; not under DP-SGD
+        either (D's loss reads real data)."""
         c = self.config
         comparable = self.adversary.objective.bounded and not c.feature_matching and not c.dp_layers
-        if c.freeze_ratio and comparable and self.last_g_loss is not None:
-            if out[0].item() < c.freeze_ratio * self.last_g_loss.item():
-                return None
-        return out
+        return bool(c.freeze_ratio and comparable and other is not None and loss.item() < c.freeze_ratio * other.item())
 
     def g_loss(self, batch: Batch):
         if not self.config.feature_matching:
@@ -176,6 +186,8 @@ class CRNNGAN(RecurrentGAN):
             loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
             out = self.with_info(loss, {}, fake, batch.cond, codes)
         self.last_g_loss = out[0].detach()
+        if self.config.freeze_g and self.frozen(self.last_g_loss, self.last_d_loss):
+            return None
         return out
 
     def schedule(self) -> list[Phase]:
