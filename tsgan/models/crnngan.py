@@ -56,6 +56,7 @@ class CRNNGANConfig(ObjectiveConfig):
     freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code; off: at length D won outright and G got no gradient)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
+    per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
 
 
@@ -94,16 +95,20 @@ class Discriminator(nn.Module):
             dropout=c.dropout if c.num_layers > 1 else 0.0, dp=c.dp_layers,
         )
         self.out = nn.Linear(2 * c.hidden, 1)
+        self.per_step = c.per_step_loss
 
     def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, 2 * hidden)
         h, _ = self.rnn(self.drop(x))
         return h
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B,) the logit of the decision
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B,) the logit of the decision, or (B, T) per step
         """The decision is the mean over steps of the per-step probabilities
         sigmoid(l_t) (section 4), returned as its logit log p - log(1 - p) so that every
-        objective reads it; computed in log space for stability."""
+        objective reads it; computed in log space for stability. With ``per_step_loss``
+        the per-step logits themselves, which the objectives average over steps."""
         logits = self.out(self.features(x)).squeeze(-1).float()
+        if self.per_step:
+            return logits
         log_t = math.log(logits.shape[1])
         log_p = torch.logsumexp(F.logsigmoid(logits), dim=1) - log_t
         log_q = torch.logsumexp(F.logsigmoid(-logits), dim=1) - log_t
