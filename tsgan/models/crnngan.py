@@ -16,9 +16,10 @@ generator is first pretrained by next-step squared error with the real previous
 value fed back (teacher forcing, "6 epochs"); then D is frozen whenever its loss is
 below 70 % of G's. The code also pauses G whenever its loss is below 70 % of D's
 (``freeze_g``, off by default: with it D woke up, but at length it won outright, its
-per-step logits on samples saturated and G got no gradient; see the README). Weights start as in the code: LSTM weights U(-0.05, 0.05) with
-forget bias 1, fully connected weights N(0, 1), biases 0; the generator's output
-layer is linear, as in the code. The code's generator loss is the non-saturating
+per-step logits on samples saturated and G got no gradient; see the README). Weights
+start as in the code: LSTM weights U(-0.05, 0.05) with forget bias 1, fully
+connected weights N(0, 1), biases 0; the generator's output layer is linear, as in
+the code. The code's generator loss is the non-saturating
 one (the paper writes the minimax form, under which G's loss is negative and the
 freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
 gives no value, and the code's (0.1 * l2_loss, a weight decay of 0.1) decayed every
