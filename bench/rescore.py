@@ -58,7 +58,7 @@ def main() -> None:
         raise SystemExit(f"error: {e}") from None
     if args.critic:
         out = critic_probe(syn, original_windows(args.data))
-        out["command"] = f"python bench/rescore.py {args.run} --data {args.data} --critic"
+        out["command"] = f"python bench/rescore.py {args.run} --data {args.data} --critic" + (f" --out {args.out}" if args.out else "")
         write(out, args.out or HERE / "results" / f"critic-{args.run.name}.json")
         return
     t0 = time.perf_counter()
@@ -69,7 +69,8 @@ def main() -> None:
         print(f"set {s}: disc mean {np.mean(sets[s]):.4f}, median {np.median(sets[s]):.4f}, repeats {np.round(sets[s], 3).tolist()}", flush=True)
     pooled = np.concatenate(list(sets.values()))
     out = {
-        "command": "python bench/rescore.py " + " ".join([str(args.run), f"--data {args.data}", f"--sets {args.sets}", f"--reps {args.reps}"]),
+        "command": "python bench/rescore.py " + " ".join([str(args.run), f"--data {args.data}", f"--sets {args.sets}", f"--reps {args.reps}"])
+        + (f" --out {args.out}" if args.out else ""),
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
         "seconds": round(time.perf_counter() - t0, 1),
