@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()
+    if args.out is not None and args.out.is_dir():
+        raise SystemExit(f"error: --out {args.out} is a folder: pass a file path such as {args.out / 'critic.json'}")
     import torch
 
     if args.threads:
@@ -81,8 +83,11 @@ def main() -> None:
 
 
 def write(out: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=2))
+    except OSError as e:
+        raise SystemExit(f"error: cannot write {path} ({e.strerror}): pass a writable file path with --out") from None
     print(f"results in {path}")
 
 

@@ -61,3 +61,12 @@ def test_a_timegan_run_is_refused_with_a_one_line_error():
     syn.fit(frame, id_column="sequence_id", time_column="step")
     with pytest.raises(SystemExit, match="drop --critic"):
         critic_probe(syn, np.zeros((4, 8, 2)))
+
+
+def test_out_naming_a_folder_is_refused_before_any_work(tmp_path, monkeypatch):
+    import rescore
+
+    monkeypatch.setattr(sys, "argv", ["rescore.py", str(tmp_path / "no-run"), "--data", "sines", "--critic", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="is a folder: pass a file path"):
+        rescore.main()
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -19,9 +19,8 @@ below 70 % of G's. The code also pauses G whenever its loss is below 70 % of D's
 per-step logits on samples saturated and G got no gradient; see the README). Weights
 start as in the code: LSTM weights U(-0.05, 0.05) with forget bias 1, fully
 connected weights N(0, 1), biases 0; the generator's output layer is linear, as in
-the code. The code's generator loss is the non-saturating
-one (the paper writes the minimax form, under which G's loss is negative and the
-freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
+the code. The code's generator loss is the non-saturating one (the paper writes the
+minimax form, under which G's loss is negative and the freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
 gives no value, and the code's (0.1 * l2_loss, a weight decay of 0.1) decayed every
 weight to zero on Sines within 1,500 steps here (constant samples, D at chance).
 """
