@@ -4,7 +4,8 @@ The discriminative score's post-hoc classifier varies a lot between repeats on o
 synthetic set (on Sines, .003 to .074), so a 10-repeat mean still moves by about .01.
 This draws ``--sets`` synthetic sets (sampling seeds 0, 1, ...; seed 0 is the set
 ``bench/reproduce.py`` scores), scores each ``--reps`` times and reports per-set means
-and the pooled mean and median.
+and the pooled mean and median. ``--classifier tf1`` scores with the released TimeGAN
+code's classifier cell (TF1's ``GRUCell`` and initialisers) instead of ``nn.GRU``.
 
     python bench/rescore.py bench/results/fitted/timegan-sines-paper-seed0 --data sines --sets 5 --reps 10 --threads 1
 
@@ -38,6 +39,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=5, help="synthetic sets (sampling seeds 0 .. sets-1)")
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--classifier", choices=("gru", "tf1"), default="gru", help="post-hoc classifier: nn.GRU, or the released code's TF1 GRUCell")
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()
@@ -67,12 +69,13 @@ def main() -> None:
     sets = {}
     for s in range(args.sets):
         synth = to_score_space(syn.sample(len(real), seed=s)).astype(np.float32)
-        sets[s] = [discriminative_score(real, synth, seed=r) for r in range(args.reps)]
+        sets[s] = [discriminative_score(real, synth, seed=r, classifier=args.classifier) for r in range(args.reps)]
         print(f"set {s}: disc mean {np.mean(sets[s]):.4f}, median {np.median(sets[s]):.4f}, repeats {np.round(sets[s], 3).tolist()}", flush=True)
     pooled = np.concatenate(list(sets.values()))
     out = {
         "command": "python bench/rescore.py " + " ".join([str(args.run), f"--data {args.data}", f"--sets {args.sets}", f"--reps {args.reps}"])
-        + (f" --out {args.out}" if args.out else ""),
+        + (f" --classifier {args.classifier}" if args.classifier != "gru" else "") + (f" --out {args.out}" if args.out else ""),
+        "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
         "seconds": round(time.perf_counter() - t0, 1),

@@ -130,3 +130,11 @@ def test_weights_start_as_the_released_code_does():
     assert cell.weight_hh.abs().max() <= 0.05
     assert m.discriminator.out.weight.std().item() == pytest.approx(1.0, abs=0.35)  # N(0, 1): 16 weights
     assert math.isclose(m.discriminator.out.bias.abs().sum().item(), 0.0)
+
+
+def test_scaled_decision_init_draws_the_decision_layer_at_unit_output_scale():
+    torch.manual_seed(0)
+    m = CRNNGAN(CRNNGANConfig(hidden=200, decision_init="scaled"), n_features=2, seq_len=6)
+    w = m.discriminator.out.weight  # 400 inputs: std 1/20
+    assert w.std().item() == pytest.approx(400**-0.5, rel=0.15)
+    assert m.generator.out.weight.std().item() == pytest.approx(1.0, rel=0.15)  # the rest keep the code's N(0, 1)

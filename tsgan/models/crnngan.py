@@ -56,6 +56,10 @@ class CRNNGANConfig(ObjectiveConfig):
     freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code; off: at length D won outright and G got no gradient)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
+    decision_init: str = param(
+        "code", "the decision layer's weights: code (N(0, 1), as released; its per-step sigmoids saturate from the first step) or scaled (N(0, 1/fan_in))",
+        choices=("code", "scaled"),
+    )
     per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
 
@@ -133,7 +137,8 @@ class CRNNGAN(RecurrentGAN):
     def init_weights(self) -> None:
         """The released code's initialisation: LSTM weights and biases U(-0.05, 0.05)
         (its init_scale) with 1 added to the forget gate (BasicLSTMCell's forget_bias),
-        fully connected weights N(0, 1) and biases 0 (its ``linear``)."""
+        fully connected weights N(0, 1) and biases 0 (its ``linear``); with
+        ``decision_init="scaled"`` the decision layer's weights N(0, 1/fan_in)."""
         for module in (self.generator, self.discriminator):
             for m in module.modules():
                 if isinstance(m, nn.Linear):
@@ -144,6 +149,9 @@ class CRNNGAN(RecurrentGAN):
                         nn.init.uniform_(w, -0.05, 0.05)
                         if name.startswith("bias_ih"):
                             w[w.shape[0] // 4 : w.shape[0] // 2] += 1.0  # gates i, f, g, o: the forget gate
+        if self.config.decision_init == "scaled":  # the decision layer at unit output scale
+            out = self.discriminator.out.weight
+            nn.init.normal_(out, 0.0, out.shape[1] ** -0.5)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
