@@ -103,7 +103,8 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
             stopped=syn.train_info_["stopped"],
             train_seconds=syn.train_info_["seconds"],
             samples_per_second=round(len(real) / sample_s),
-            final_losses={k: round(float(v), 4) for k, v in syn.history_.filter(like="/loss").tail(100).mean().items()},
+            # each loss over its last 100 logged values (a phase's or a paused update's loss stops being logged)
+            final_losses={k: round(float(c.dropna().tail(100).mean()), 4) for k, c in syn.history_.filter(like="/loss").items() if c.notna().any()},
         )
     disc = [discriminative_score(real, synth, seed=seed + r) for r in range(reps)] if model != "real" else []
     pred = [predictive_score(real, synth, seed=seed + r) for r in range(reps)]
