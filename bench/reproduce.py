@@ -45,7 +45,8 @@ PUBLISHED = {  # PROTOCOL.md, sequence length 24: (disc, pred) means
 # steps are all phases together (TimeGAN has three equal phases)
 BUDGETS = {
     # quick: what about 10-15 minutes of one CPU thread buys per model; RCGAN stays at
-    # 3,000 steps because it scored worse at length (Sines disc .126 at 3,000, .189 at 50,000)
+    # 3,000 steps: on Sines it scored worse at length (disc .157 at 3,000, .312 at 10,000,
+    # .288 at 20,000, .189 at 50,000), on Stocks better at 10,000 (.371 vs .490)
     "quick": {"timegan": 15_000, "rcgan": 3000, "crnngan": 3000},
     "paper": {"timegan": 150_000, "rcgan": 50_000, "crnngan": 50_000},
 }
