@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tsgan.metrics.scores import CLASSIFIERS
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -39,7 +41,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=5, help="synthetic sets (sampling seeds 0 .. sets-1)")
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--classifier", choices=("gru", "tf1"), default="gru", help="post-hoc classifier: nn.GRU, or the released code's TF1 GRUCell")
+    ap.add_argument("--classifier", choices=CLASSIFIERS, default="gru", help="post-hoc classifier: nn.GRU, or the released code's TF1 GRUCell")
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()

@@ -122,11 +122,11 @@ def discriminative_score(
     r_tr_t, s_tr_t = torch.from_numpy(r_tr), torch.from_numpy(s_tr)
     labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)])
 
-    def logits(x: torch.Tensor) -> torch.Tensor:
-        if classifier == "tf1":
-            return net(x)
+    def last_state_logits(x: torch.Tensor) -> torch.Tensor:
         _, h = net.rnn(x)  # h: (1, B, H), the last hidden state
         return net.head(h[-1]).squeeze(-1)
+
+    logits = net if classifier == "tf1" else last_state_logits  # (B, T, F) -> (B,)
 
     for _ in range(iterations):
         bi = r_tr_t[torch.randint(len(r_tr_t), (batch_size,), generator=gen)]
