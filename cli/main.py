@@ -66,6 +66,9 @@ def fit(
     dp_noise: Optional[float] = typer.Option(None, "--dp-noise", help="DP-SGD noise multiplier instead of a target epsilon"),
     dp_max_grad_norm: float = typer.Option(1.0, "--dp-max-grad-norm", help="DP-SGD per-sample gradient clip"),
     image_size: Optional[int] = typer.Option(None, "--image-size", help="image models: resize images to N x N (8-64)"),
+    select_every: Optional[int] = typer.Option(
+        None, "--select-every", help="sequence models: score the generator every N steps of its last phase, keep the best checkpoint"
+    ),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -86,7 +89,7 @@ def fit(
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
-        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, **params,
+        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, **params,
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
@@ -107,6 +110,14 @@ def fit(
             f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
             f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)", soft_wrap=True,
         )
+    sel = info.get("selection")
+    if sel and "best_step" in sel:
+        out.print(
+            f"kept the checkpoint at step {sel['best_step']} of {sel['phase']} (discriminative score {sel['best_disc']:.3f} "
+            f"against training windows; {len(sel['scores'])} checkpoints scored)", soft_wrap=True,
+        )
+    elif sel:
+        out.print(sel["note"])
     split = syn.split_
     if split.get("holdout"):
         how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"

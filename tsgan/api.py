@@ -81,6 +81,7 @@ class Synthesizer:
         dp_noise: float | None = None,
         dp_max_grad_norm: float = 1.0,
         image_size: int | None = None,
+        select_every: int | None = None,
         **params: Any,
     ):
         self.model = model
@@ -94,6 +95,10 @@ class Synthesizer:
         self.progress = progress
         self.image_size = image_size  # image models: resize to this side (default: the images' own)
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
+        # keep the best of the checkpoints scored every N steps of the last phase (tsgan.selection)
+        if select_every is not None and select_every < 1:
+            raise TsganError(f"--select-every must be a positive number of steps (got {select_every})")
+        self.select_every = select_every
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
             from .dp import DPSettings
@@ -102,6 +107,8 @@ class Synthesizer:
             self.dp.validate()
             if precision != "32":
                 raise TsganError("DP training runs in float32: drop --precision (opacus' per-sample gradients need float32)")
+            if select_every is not None:
+                raise TsganError("checkpoint selection scores the training data outside DP-SGD's accounting: drop --select-every")
             params = {**params, "dp_layers": True}
         self.params = params
 
@@ -150,6 +157,14 @@ class Synthesizer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)
+        selector = None
+        if self.select_every is not None:
+            if cls.kind != "sequence":
+                raise TsganError(f"--select-every scores sequences: {self.model} is a{'n' if cls.kind == 'image' else ''} {cls.kind} model, drop it")
+            from .selection import CheckpointSelector
+
+            selector = CheckpointSelector(
+                module, windows, self.select_every, module.schedule()[-1].name, seed=self.seed)
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining
@@ -171,6 +186,7 @@ class Synthesizer:
                 optimizer_hook=None if private is None else private.wrap_optimizers,
                 update_context=None if private is None else private.update_context,
                 precision=self.precision,
+                monitor=selector,
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -198,6 +214,8 @@ class Synthesizer:
         }
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
+        if selector is not None:
+            self.train_info_["selection"] = selector.restore()
         return self
 
     @property

@@ -100,6 +100,10 @@ class Windows:
         """All windows as ``(N, T, F)`` float32."""
         return gather_windows(self.base, self.starts, self.seq_len)
 
+    def subset(self, index: np.ndarray) -> "Windows":
+        """The windows at ``index`` (same base rows, no copy)."""
+        return Windows(self.base, self.starts[index], self.seq_len, self.cond)
+
     def cond_array(self) -> np.ndarray | None:
         """The per-step conditions of every window ``(N, T, C)``, or None."""
         return None if self.cond is None else gather_windows(self.cond, self.starts, self.seq_len)

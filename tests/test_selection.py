@@ -1,0 +1,87 @@
+"""Checkpoint selection (tsgan.selection): the best-scoring weights are the ones kept,
+training itself is unchanged by the checks, and bad settings get one-line errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import tsgan
+from tsgan.data.windows import Windows
+from tsgan.errors import TsganError
+from tsgan.selection import CheckpointSelector
+
+from conftest import run_cli
+
+
+class Shifted(torch.nn.Module):
+    """Generates the real windows' distribution (U(0, 0.5)) moved up by ``shift``."""
+
+    def __init__(self):
+        super().__init__()
+        self.shift = torch.nn.Parameter(torch.zeros(()))
+
+    def generate(self, n, rng, cond=None, codes=None):
+        return 0.5 * torch.rand(n, 6, 2, generator=rng, device=rng.device) + self.shift
+
+
+def test_selector_keeps_and_restores_the_best_checkpoint():
+    real = 0.5 * np.random.default_rng(0).random((400, 6, 2)).astype(np.float32)
+    model = Shifted()
+    sel = CheckpointSelector(model, Windows.from_array(real), every=10, phase="adversarial", n=300, iterations=300)
+    for done, shift in [(10, 0.5), (20, 0.0), (25, 0.3)]:  # 25: the phase's last step, off the grid
+        model.shift.data.fill_(shift)
+        sel("adversarial", done, last=done == 25)
+    sel("embedding", 10, last=False)  # other phases are never checked
+    sel("adversarial", 15, last=False)  # off the grid
+    assert [s["step"] for s in sel.scores] == [10, 20, 25]
+    far, near, mid = (s["disc"] for s in sel.scores)
+    assert far > 0.45 and near < 0.1 and near < mid
+    record = sel.restore()
+    assert record["best_step"] == 20 and record["best_disc"] == near
+    assert model.shift.item() == 0.0
+
+
+def test_selector_that_never_ran_keeps_the_last_weights():
+    model = Shifted()
+    model.shift.data.fill_(0.2)
+    sel = CheckpointSelector(model, Windows.from_array(np.zeros((10, 6, 2), np.float32)), every=5, phase="joint")
+    record = sel.restore()
+    assert "never checked" in record["note"] and model.shift.item() == pytest.approx(0.2)
+
+
+def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
+    kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
+    data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)
+    import pandas as pd
+
+    frame = pd.DataFrame(data, columns=["a", "b"])
+    plain = tsgan.Synthesizer(**kw).fit(frame)
+    chosen = tsgan.Synthesizer(select_every=10, **kw).fit(frame)
+    # the checks draw their own noise: training's losses are identical step by step
+    pd.testing.assert_frame_equal(plain.history_.drop(columns="seconds"), chosen.history_.drop(columns="seconds"))
+    sel = chosen.train_info_["selection"]
+    assert [s["step"] for s in sel["scores"]] == [10, 20, 30] and sel["phase"] == "adversarial"
+    assert sel["best_disc"] == min(s["disc"] for s in sel["scores"])
+    if sel["best_step"] == 30:  # the last checkpoint won: the final weights are kept
+        assert all(torch.equal(a, b) for a, b in zip(plain.module_.state_dict().values(), chosen.module_.state_dict().values()))
+
+
+def test_selection_bad_settings():
+    with pytest.raises(TsganError, match="--select-every must be a positive"):
+        tsgan.Synthesizer(select_every=0)
+    with pytest.raises(TsganError, match="drop --select-every"):
+        tsgan.Synthesizer(select_every=10, dp_noise=1.0)
+    with pytest.raises(TsganError, match="--select-every scores sequences"):
+        tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
+
+
+def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / "run"
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "3", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "kept the checkpoint at step" in out and "2 checkpoints scored" in out.replace("\n", " ")
+    assert tsgan.load(run).train_info_["selection"]["every"] == 3
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "0", "--out", tmp_path / "r2", "-q"],
+                             monkeypatch, capsys)
+    assert code == 2 and "--select-every must be a positive" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r2").exists()
