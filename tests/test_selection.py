@@ -8,6 +8,7 @@ import torch
 import tsgan
 from tsgan.data.windows import Windows
 from tsgan.errors import TsganError
+from tsgan.evaluate import loss_figure
 from tsgan.selection import CheckpointSelector
 
 from conftest import run_cli
@@ -58,9 +59,13 @@ def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
     plain = tsgan.Synthesizer(**kw).fit(frame)
     chosen = tsgan.Synthesizer(select_every=10, **kw).fit(frame)
     # the checks draw their own noise: training's losses are identical step by step
-    pd.testing.assert_frame_equal(plain.history_.drop(columns="seconds"), chosen.history_.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(plain.history_.drop(columns="seconds"), chosen.history_.drop(columns=["seconds", "select/disc"]))
     sel = chosen.train_info_["selection"]
     assert [s["step"] for s in sel["scores"]] == [10, 20, 30] and sel["phase"] == "adversarial"
+    logged = chosen.history_.dropna(subset=["select/disc"])  # the history has each check's score at its step
+    assert logged["step"].tolist() == [10, 20, 30]
+    assert np.allclose(logged["select/disc"], [s["disc"] for s in sel["scores"]], atol=5e-5)
+    assert loss_figure(chosen.history_) is not None  # the report's loss figure draws the checks too
     assert sel["best_disc"] == min(s["disc"] for s in sel["scores"])
     if sel["best_step"] == 30:  # the last checkpoint won: the final weights are kept
         assert all(torch.equal(a, b) for a, b in zip(plain.module_.state_dict().values(), chosen.module_.state_dict().values()))

@@ -265,7 +265,16 @@ def loss_figure(history) -> tuple[str, str] | None:
         lo, hi = ax.get_ylim()
         if hi - lo > 100:  # losses of very different sizes (TimeGAN's weighted terms)
             ax.set_yscale("symlog", linthresh=1.0)
-        ax.legend(fontsize=8, ncol=4, loc="upper right")
+        handles = ax.get_legend_handles_labels()
+        if "select/disc" in h and h["select/disc"].notna().any():  # checkpoint selection's scores, the kept one ringed
+            checks = h.dropna(subset=["select/disc"])
+            best = checks.loc[checks["select/disc"].idxmin()]
+            twin = ax.twinx()
+            line = twin.plot(checks["step"], checks["select/disc"], "o-", color="tab:purple", ms=3, lw=1, label="checkpoint disc score (right)")
+            ring = twin.plot(best["step"], best["select/disc"], "o", ms=12, mfc="none", mec="red", mew=2, label="kept checkpoint")
+            twin.set(ylabel="discriminative score", ylim=(0, 0.75))  # headroom: the legend sits over the top
+            handles = (handles[0] + line + ring, handles[1] + [line[0].get_label(), ring[0].get_label()])
+        ax.legend(*handles, fontsize=8, ncol=4, loc="upper right")
     fig.tight_layout()
     return "Training losses" + (" (runs compared)" if len(runs) > 1 else ""), _png(fig)
 

@@ -56,14 +56,17 @@ class CheckpointSelector:
         self.scores: list[dict[str, float]] = []  # {"step": steps into the phase, "disc": score}
         self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
 
-    def __call__(self, phase: str, done: int, last: bool) -> None:
+    def __call__(self, phase: str, done: int, last: bool) -> dict[str, float] | None:
+        """Score at every ``every``-th step of the phase and at its last; the score is
+        logged in the run's history as ``select/disc``."""
         if phase != self.phase or not (done % self.every == 0 or last):
-            return
+            return None
         score = self.score()
         self.scores.append({"step": done, "disc": round(score, 4)})
         if self.best is None or score < self.best[0]:
             state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             self.best = (score, done, state)
+        return {"select/disc": score}
 
     @torch.no_grad()
     def samples(self) -> np.ndarray:

@@ -153,7 +153,7 @@ def train(
     optimizer_hook: Optional[Callable[[dict, torch.Generator], dict]] = None,
     update_context: Optional[Callable[[str], Any]] = None,
     precision: str = "32",
-    monitor: Optional[Callable[[str, int, bool], None]] = None,
+    monitor: Optional[Callable[[str, int, bool], Optional[dict[str, float]]]] = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -167,7 +167,8 @@ def train(
     weights, gradients and optimizer state stay float32; see :func:`autocast`).
     ``monitor(phase name, steps done in that phase, last)`` runs after every step
     (``last``: the phase's final step, or the run's, when the clock stops it), e.g.
-    :class:`tsgan.selection.CheckpointSelector`; its time counts against the budget.
+    :class:`tsgan.selection.CheckpointSelector`; what it returns is logged in that
+    step's history row; its time counts against the budget.
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -238,10 +239,12 @@ def train(
                         logs.update({f"{upd.name}/{k}": v.detach() for k, v in extra.items()})
                 step += 1
                 done[phase.name] += 1
+                checked = None
                 if monitor is not None:
                     last = done[phase.name] == n_steps or (deadline is not None and time.perf_counter() > deadline)
-                    monitor(phase.name, done[phase.name], last)
-                if step % log_every == 0:
+                    checked = monitor(phase.name, done[phase.name], last)
+                    logs.update(checked or {})
+                if step % log_every == 0 or checked:
                     pending.append((step, phase.name, time.perf_counter() - start, logs))
                 if len(pending) >= 50:
                     flush()
