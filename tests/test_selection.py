@@ -42,6 +42,30 @@ def test_selector_keeps_and_restores_the_best_checkpoint():
     assert model.shift.item() == 0.0
 
 
+def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
+    """A classifier that failed to train scores ~0 whatever the samples: a candidate
+    best is scored again by a second classifier and counts with the larger score."""
+    import tsgan.selection as selection
+
+    real = np.full((50, 6, 2), 0.25, np.float32)
+
+    def scorer(r, synth, iterations, seed):  # the shift, except a first classifier that fails on shift .3
+        shift = float(synth.mean() - 0.25)
+        return 0.0 if seed == selection.SEED_OFFSET and abs(shift - 0.3) < 0.05 else shift
+
+    monkeypatch.setattr(selection, "discriminative_score", scorer)
+    model = Shifted()
+    sel = CheckpointSelector(model, Windows.from_array(real), every=1, phase="p")
+    for done, shift in [(1, 0.2), (2, 0.3), (3, 0.25), (4, 0.1)]:
+        model.shift.data.fill_(shift)
+        sel("p", done, last=False)
+    first, failed, worse, best = sel.scores
+    assert failed["classifiers"][0] == 0.0 and failed["disc"] == pytest.approx(0.3, abs=0.02)
+    assert "classifiers" not in worse  # not a candidate: scored once
+    assert best["disc"] == pytest.approx(0.1, abs=0.02) and len(best["classifiers"]) == 2
+    assert sel.restore()["best_step"] == 4 and model.shift.item() == pytest.approx(0.1)
+
+
 def test_selector_that_never_ran_keeps_the_last_weights():
     model = Shifted()
     model.shift.data.fill_(0.2)
