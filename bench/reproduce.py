@@ -76,7 +76,8 @@ def protocol_windows(x: np.ndarray, seq_len: int = 24) -> np.ndarray:
 
 
 def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32",
-            params: dict | None = None, save_dir: Path | None = None, select_every: int | None = None) -> dict:
+            params: dict | None = None, save_dir: Path | None = None, select_every: int | None = None,
+            ema: float | None = None) -> dict:
     import torch
 
     import tsgan
@@ -90,7 +91,7 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
     else:
         syn = tsgan.Synthesizer(  # PROTOCOL: all data
             model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision,
-            select_every=select_every, **(params or {}),
+            select_every=select_every, ema=ema, **(params or {}),
         )
         syn.fit(frame, **roles)
         if save_dir is not None:  # the fitted run, to sample and rescore later (tsgan.load)
@@ -106,7 +107,7 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
             samples_per_second=round(len(real) / sample_s),
             # each loss over its last 100 logged values (a phase's or a paused update's loss stops being logged)
             final_losses={k: round(float(c.dropna().tail(100).mean()), 4) for k, c in syn.history_.filter(like="/loss").items() if c.notna().any()},
-            **({"selection": syn.train_info_["selection"]} if select_every else {}),
+            **{k: syn.train_info_[k] for k in ("selection", "ema") if k in syn.train_info_},
         )
     disc = [discriminative_score(real, synth, seed=seed + r) for r in range(reps)] if model != "real" else []
     pred = [predictive_score(real, synth, seed=seed + r) for r in range(reps)]
@@ -143,6 +144,7 @@ def main() -> None:
     p.add_argument("--save-runs", type=Path, default=None, help="save each fitted run under this folder (tsgan.load)")
     p.add_argument("--select-every", type=int, default=None,
                    help="score the generator every N steps of its last phase and keep the best checkpoint (tsgan.selection)")
+    p.add_argument("--ema", type=float, default=None, help="sample from a moving average of the last phase's weights (tsgan.averaging)")
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args()
 
@@ -156,7 +158,7 @@ def main() -> None:
         model, dataset, steps = a.single
         params = parse_key_values(a.param)
         print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params, a.save_runs,
-                                 a.select_every)))
+                                 a.select_every, a.ema)))
         return
 
     minutes = a.minutes if a.minutes is not None else (20.0 if a.budget == "quick" else None)
@@ -177,6 +179,8 @@ def main() -> None:
             cmd += ["--save-runs", str(a.save_runs)]
         if a.select_every:
             cmd += ["--select-every", str(a.select_every)]
+        if a.ema:
+            cmd += ["--ema", str(a.ema)]
         print(f"running {model} on {dataset} ...", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:

@@ -69,6 +69,9 @@ def fit(
     select_every: Optional[int] = typer.Option(
         None, "--select-every", help="sequence models: score the generator every N steps of its last phase, keep the best checkpoint"
     ),
+    ema: Optional[float] = typer.Option(
+        None, "--ema", help="sample from a moving average of the last phase's weights with this decay (e.g. 0.999)"
+    ),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -89,7 +92,7 @@ def fit(
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
-        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, **params,
+        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, **params,
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
@@ -110,6 +113,9 @@ def fit(
             f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
             f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)", soft_wrap=True,
         )
+    if info.get("ema"):
+        e = info["ema"]
+        out.print(e.get("note") or f"weights: the moving average (decay {e['decay']}) over the {e['updates']} steps of {e['phase']}")
     sel = info.get("selection")
     if sel and "best_step" in sel:
         out.print(

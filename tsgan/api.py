@@ -82,6 +82,7 @@ class Synthesizer:
         dp_max_grad_norm: float = 1.0,
         image_size: int | None = None,
         select_every: int | None = None,
+        ema: float | None = None,
         **params: Any,
     ):
         self.model = model
@@ -99,6 +100,9 @@ class Synthesizer:
         if select_every is not None and select_every < 1:
             raise TsganError(f"--select-every must be a positive number of steps (got {select_every})")
         self.select_every = select_every
+        if ema is not None and not 0.0 < ema < 1.0:
+            raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {ema})")
+        self.ema = ema  # sample from this moving average of the last phase's weights (tsgan.averaging)
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
             from .dp import DPSettings
@@ -157,14 +161,17 @@ class Synthesizer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)
-        selector = None
+        average = selector = None
+        if self.ema is not None:
+            from .averaging import WeightAverage
+
+            average = WeightAverage(module, self.ema, module.schedule()[-1].name)
         if self.select_every is not None:
             if cls.kind != "sequence":
                 raise TsganError(f"--select-every scores sequences: {self.model} is a{'n' if cls.kind == 'image' else ''} {cls.kind} model, drop it")
             from .selection import CheckpointSelector
 
-            selector = CheckpointSelector(
-                module, windows, self.select_every, module.schedule()[-1].name, seed=self.seed)
+            selector = CheckpointSelector(module, windows, self.select_every, module.schedule()[-1].name, seed=self.seed, average=average)
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining
@@ -186,7 +193,7 @@ class Synthesizer:
                 optimizer_hook=None if private is None else private.wrap_optimizers,
                 update_context=None if private is None else private.update_context,
                 precision=self.precision,
-                monitor=selector,
+                monitors=[m for m in (average, selector) if m is not None],  # average first: the selector scores the updated average
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -214,8 +221,10 @@ class Synthesizer:
         }
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
-        if selector is not None:
+        if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
             self.train_info_["selection"] = selector.restore()
+        if average is not None:
+            self.train_info_["ema"] = average.record() if selector is not None else average.apply()
         return self
 
     @property

@@ -20,11 +20,13 @@ classifier seeds) to report it, as ``bench/reproduce.py`` does.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import torch
 
+from .averaging import WeightAverage
 from .data.windows import Windows
 from .errors import TsganError
 from .metrics.scores import discriminative_score
@@ -34,11 +36,12 @@ SEED_OFFSET = 1_000_003  # the checks' noise and classifier seeds: apart from a 
 
 
 class CheckpointSelector:
-    """``train(..., monitor=selector)``; then ``selector.restore()``.
+    """``train(..., monitors=[selector])``; then ``selector.restore()``.
 
     ``windows``: the scaled training windows, of which ``n`` are scored (with their
     per-step conditions for a conditional model: samples are drawn with them);
-    ``phase``: the phase whose steps are checked (the schedule's last).
+    ``phase``: the phase whose steps are checked (the schedule's last);
+    ``average``: with weight averaging, the averaged weights are scored and kept.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class CheckpointSelector:
         seed: int = 0,
         n: int = SELECT_WINDOWS,
         iterations: int = 2000,
+        average: WeightAverage | None = None,
     ):
         if every < 1:
             raise TsganError(f"select_every must be a positive number of steps (got {every})")
@@ -57,6 +61,7 @@ class CheckpointSelector:
         chosen = windows.subset(keep)
         self.real, self.cond = chosen.array(), chosen.cond_array()
         self.model, self.every, self.phase, self.seed, self.iterations = model, every, phase, seed, iterations
+        self.average = average
         # {"step": steps into the phase, "disc": the score it counts with[, "classifiers": both scores of a candidate]}
         self.scores: list[dict[str, float]] = []
         self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
@@ -66,6 +71,11 @@ class CheckpointSelector:
         logged in the run's history as ``select/disc``."""
         if phase != self.phase or not (done % self.every == 0 or last):
             return None
+        with self.average.swapped() if self.average is not None else nullcontext():
+            return self.check(done)
+
+    def check(self, done: int) -> dict[str, float]:
+        """Score the weights now in the model; keep a copy if they are the best so far."""
         score = self.score()
         record: dict[str, Any] = {"step": done}
         if self.best is None or score < self.best[0]:  # a candidate: confirm it with a second classifier

@@ -15,7 +15,7 @@ import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import pandas as pd
 import torch
@@ -153,7 +153,7 @@ def train(
     optimizer_hook: Optional[Callable[[dict, torch.Generator], dict]] = None,
     update_context: Optional[Callable[[str], Any]] = None,
     precision: str = "32",
-    monitor: Optional[Callable[[str, int, bool], Optional[dict[str, float]]]] = None,
+    monitors: Sequence[Callable[[str, int, bool], Optional[dict[str, float]]]] = (),
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -165,10 +165,11 @@ def train(
     (DP-SGD: per-sample gradients only for the networks that update trains).
     ``precision="bf16"`` runs the losses under bfloat16 autocast (mixed precision:
     weights, gradients and optimizer state stay float32; see :func:`autocast`).
-    ``monitor(phase name, steps done in that phase, last)`` runs after every step
-    (``last``: the phase's final step, or the run's, when the clock stops it), e.g.
-    :class:`tsgan.selection.CheckpointSelector`; what it returns is logged in that
-    step's history row; its time counts against the budget.
+    Each of ``monitors`` is called as ``monitor(phase name, steps done in that phase,
+    last)`` after every step, in order (``last``: the phase's final step, or the
+    run's, when the clock stops it), e.g. :class:`tsgan.averaging.WeightAverage` and
+    :class:`tsgan.selection.CheckpointSelector`; what one returns is logged in that
+    step's history row; their time counts against the budget.
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -239,11 +240,12 @@ def train(
                         logs.update({f"{upd.name}/{k}": v.detach() for k, v in extra.items()})
                 step += 1
                 done[phase.name] += 1
-                checked = None
-                if monitor is not None:
+                checked = {}
+                if monitors:
                     last = done[phase.name] == n_steps or (deadline is not None and time.perf_counter() > deadline)
-                    checked = monitor(phase.name, done[phase.name], last)
-                    logs.update(checked or {})
+                    for monitor in monitors:
+                        checked.update(monitor(phase.name, done[phase.name], last) or {})
+                    logs.update(checked)
                 if step % log_every == 0 or checked:
                     pending.append((step, phase.name, time.perf_counter() - start, logs))
                 if len(pending) >= 50:

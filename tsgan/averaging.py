@@ -1,0 +1,80 @@
+"""Weight averaging: sample from an exponential moving average of the weights.
+
+Simultaneous gradient play circles around an equilibrium instead of settling on it,
+so the last iterate of a GAN is a poor sample of where training has been; the
+moving average of the iterates is much closer (Yazici et al., "The Unusual
+Effectiveness of Averaging in GAN Training", ICLR 2019; the generator EMA of
+ProGAN, StyleGAN and BigGAN). On Sines an RCGAN's discriminative score at 1,000-step
+checkpoints wandered between .09 and .36 with the raw weights and between .04 and
+.19 (mostly under .10) with a 0.999 average (``bench/results/ema-rcgan-sines.json``).
+
+:class:`WeightAverage` keeps ``shadow = decay * shadow + (1 - decay) * weights``
+after every step of the last training phase, starting from that phase's first
+weights, over every floating-point tensor of the model's state (integer buffers are
+copied). Training itself never sees the average: it only changes which weights are
+sampled from. With DP-SGD the average is post-processing of the private iterates,
+so it spends no privacy.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+
+from .errors import TsganError
+
+
+class WeightAverage:
+    """``train(..., monitors=[average])``; then ``average.apply()`` (or
+    ``with average.swapped(): ...`` to look at the averaged model for a while)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float, phase: str):
+        if not 0.0 < decay < 1.0:
+            raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {decay})")
+        self.model, self.decay, self.phase = model, decay, phase
+        self.shadow: dict[str, torch.Tensor] | None = None
+        self.updates = 0
+
+    @torch.no_grad()
+    def __call__(self, phase: str, done: int, last: bool) -> None:
+        if phase != self.phase:
+            return None
+        state = self.model.state_dict()
+        if self.shadow is None:
+            self.shadow = {k: v.detach().clone() for k, v in state.items()}
+        else:
+            floats = [k for k, v in state.items() if v.dtype.is_floating_point]
+            torch._foreach_lerp_([self.shadow[k] for k in floats], [state[k].detach() for k in floats], 1.0 - self.decay)
+            for k, v in state.items():
+                if not v.dtype.is_floating_point:
+                    self.shadow[k].copy_(v)
+        self.updates += 1
+        return None
+
+    @contextmanager
+    def swapped(self) -> Iterator[None]:
+        """The averaged weights in the model inside the block, the trained ones after."""
+        if self.shadow is None:
+            yield
+            return
+        raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self.shadow)
+        try:
+            yield
+        finally:
+            self.model.load_state_dict(raw)
+
+    def apply(self) -> dict:
+        """Load the averaged weights into the model for good; :meth:`record`."""
+        if self.shadow is not None:
+            self.model.load_state_dict(self.shadow)
+        return self.record()
+
+    def record(self) -> dict:
+        """What train_info keeps: the decay, the phase, how many steps were averaged."""
+        out = {"decay": self.decay, "phase": self.phase, "updates": self.updates}
+        if self.shadow is None:
+            out["note"] = f"no average: training stopped before its '{self.phase}' phase; the last weights are kept"
+        return out
