@@ -4,9 +4,7 @@ Simultaneous gradient play circles around an equilibrium instead of settling on 
 so the last iterate of a GAN is a poor sample of where training has been; the
 moving average of the iterates is much closer (Yazici et al., "The Unusual
 Effectiveness of Averaging in GAN Training", ICLR 2019; the generator EMA of
-ProGAN, StyleGAN and BigGAN). On Sines an RCGAN's discriminative score at 1,000-step
-checkpoints wandered between .09 and .36 with the raw weights and between .04 and
-.19 (mostly under .10) with a 0.999 average (``bench/results/ema-rcgan-sines.json``).
+ProGAN, StyleGAN and BigGAN). Measured on RCGAN in the README's "Benchmarks".
 
 :class:`WeightAverage` keeps ``shadow = decay * shadow + (1 - decay) * weights``
 after every step of the last training phase, starting from that phase's first
