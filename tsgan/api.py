@@ -24,7 +24,9 @@ from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows,
 from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
+from .averaging import WeightAverage, check_decay
 from .models import MODELS
+from .selection import CheckpointSelector, check_every
 from .train import check_precision, resolve_device, train
 
 FORMAT_VERSION = 1
@@ -97,12 +99,9 @@ class Synthesizer:
         self.image_size = image_size  # image models: resize to this side (default: the images' own)
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
         # keep the best of the checkpoints scored every N steps of the last phase (tsgan.selection)
-        if select_every is not None and select_every < 1:
-            raise TsganError(f"--select-every must be a positive number of steps (got {select_every})")
-        self.select_every = select_every
-        if ema is not None and not 0.0 < ema < 1.0:
-            raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {ema})")
-        self.ema = ema  # sample from this moving average of the last phase's weights (tsgan.averaging)
+        self.select_every = None if select_every is None else check_every(select_every)
+        # sample from this moving average of the last phase's weights (tsgan.averaging)
+        self.ema = None if ema is None else check_decay(ema)
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
             from .dp import DPSettings
@@ -162,16 +161,13 @@ class Synthesizer:
             torch.manual_seed(self.seed)
             module = cls(config, *shape, cond_dim=0 if encoder is None else encoder.width)
         average = selector = None
+        last_phase = module.schedule()[-1].name  # the one averaged and checked
         if self.ema is not None:
-            from .averaging import WeightAverage
-
-            average = WeightAverage(module, self.ema, module.schedule()[-1].name)
+            average = WeightAverage(module, self.ema, last_phase)
         if self.select_every is not None:
             if cls.kind != "sequence":
                 raise TsganError(f"--select-every scores sequences: {self.model} is a{'n' if cls.kind == 'image' else ''} {cls.kind} model, drop it")
-            from .selection import CheckpointSelector
-
-            selector = CheckpointSelector(module, windows, self.select_every, module.schedule()[-1].name, seed=self.seed, average=average)
+            selector = CheckpointSelector(module, windows, self.select_every, last_phase, seed=self.seed, average=average)
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining

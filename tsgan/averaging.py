@@ -24,14 +24,23 @@ import torch
 from .errors import TsganError
 
 
+def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the model's state (weights and buffers) that later steps leave alone."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def check_decay(decay: float) -> float:
+    if not 0.0 < decay < 1.0:
+        raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {decay})")
+    return decay
+
+
 class WeightAverage:
     """``train(..., monitors=[average])``; then ``average.apply()`` (or
     ``with average.swapped(): ...`` to look at the averaged model for a while)."""
 
     def __init__(self, model: torch.nn.Module, decay: float, phase: str):
-        if not 0.0 < decay < 1.0:
-            raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {decay})")
-        self.model, self.decay, self.phase = model, decay, phase
+        self.model, self.decay, self.phase = model, check_decay(decay), phase
         self.shadow: dict[str, torch.Tensor] | None = None
         self.updates = 0
 
@@ -39,10 +48,10 @@ class WeightAverage:
     def __call__(self, phase: str, done: int, last: bool) -> None:
         if phase != self.phase:
             return None
-        state = self.model.state_dict()
         if self.shadow is None:
-            self.shadow = {k: v.detach().clone() for k, v in state.items()}
+            self.shadow = snapshot(self.model)
         else:
+            state = self.model.state_dict()
             floats = [k for k, v in state.items() if v.dtype.is_floating_point]
             torch._foreach_lerp_([self.shadow[k] for k in floats], [state[k].detach() for k in floats], 1.0 - self.decay)
             for k, v in state.items():
@@ -57,7 +66,7 @@ class WeightAverage:
         if self.shadow is None:
             yield
             return
-        raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        raw = snapshot(self.model)
         self.model.load_state_dict(self.shadow)
         try:
             yield

@@ -26,13 +26,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from .averaging import WeightAverage
+from .averaging import WeightAverage, snapshot
 from .data.windows import Windows
 from .errors import TsganError
 from .metrics.scores import discriminative_score
 
 SELECT_WINDOWS = 2000  # real windows (and as many samples) each check scores
 SEED_OFFSET = 1_000_003  # the checks' noise and classifier seeds: apart from a benchmark's scoring seeds (seed + repeat)
+
+
+def check_every(every: int) -> int:
+    if every < 1:
+        raise TsganError(f"--select-every must be a positive number of steps (got {every})")
+    return every
 
 
 class CheckpointSelector:
@@ -55,8 +61,7 @@ class CheckpointSelector:
         iterations: int = 2000,
         average: WeightAverage | None = None,
     ):
-        if every < 1:
-            raise TsganError(f"select_every must be a positive number of steps (got {every})")
+        check_every(every)
         keep = np.sort(np.random.default_rng(seed).permutation(len(windows))[:n])
         chosen = windows.subset(keep)
         self.real, self.cond = chosen.array(), chosen.cond_array()
@@ -85,8 +90,7 @@ class CheckpointSelector:
         record["disc"] = round(score, 4)
         self.scores.append(record)
         if self.best is None or score < self.best[0]:
-            state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            self.best = (score, done, state)
+            self.best = (score, done, snapshot(self.model))
         return {"select/disc": score}
 
     @torch.no_grad()
