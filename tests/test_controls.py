@@ -89,7 +89,7 @@ def test_conditional_model_samples_requested_label(model, bands, tmp_path):
         syn.sample(2, condition="ultra")
     # persistence keeps the encoder and the condition bank
     syn.save(tmp_path / "run")
-    back = tsgan.load(tmp_path / "run")
+    back = tsgan.load(tmp_path / "run", device="auto")  # the fit's device
     np.testing.assert_allclose(back.sample(4, seed=2, condition="mid"), syn.sample(4, seed=2, condition="mid"), atol=1e-6)
     np.testing.assert_allclose(back.sample(4, seed=5), syn.sample(4, seed=5), atol=1e-6)
 

@@ -56,7 +56,7 @@ def test_private_timegan_generator_loss_reads_no_real_data(frame):
 
     from tsgan.train import Batch
 
-    m = fit(frame, "timegan", steps=3, dp_noise=1.0).module_
+    m = fit(frame, "timegan", steps=3, dp_noise=1.0, device="cpu").module_
     x1, x2 = torch.rand(4, 6, 2), torch.rand(4, 6, 2)
     l1, _ = m.generator_loss(Batch(x1, torch.Generator().manual_seed(0)))
     l2, _ = m.generator_loss(Batch(x2, torch.Generator().manual_seed(0)))

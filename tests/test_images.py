@@ -38,7 +38,7 @@ def test_image_contract(name, blobs, tmp_path):
     assert not np.array_equal(syn.sample(5, seed=4), x)
     assert len(syn.history_) == syn.train_info_["steps"]
     syn.save(tmp_path / "run")
-    back = tsgan.load(tmp_path / "run")
+    back = tsgan.load(tmp_path / "run", device="auto")  # the fit's device
     np.testing.assert_allclose(back.sample(5, seed=3), x, atol=1e-6)
     assert json.loads((tmp_path / "run" / "tsgan.json").read_text())["kind"] == "image"
     with pytest.raises(TsganError, match="image runs give images"):

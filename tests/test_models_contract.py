@@ -47,7 +47,7 @@ def test_contract(name, small_frame, tmp_path):
 
     # save / load gives identical samples for the same seed
     syn.save(tmp_path / "run")
-    loaded = tsgan.load(tmp_path / "run")
+    loaded = tsgan.load(tmp_path / "run", device="auto")  # the fit's device: bitwise on CPU and on GPU
     np.testing.assert_allclose(loaded.sample(9, seed=3), x, rtol=0, atol=1e-9)
     assert loaded.config_ == syn.config_ and loaded.spec_ == syn.spec_
 

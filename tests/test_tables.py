@@ -111,7 +111,7 @@ def test_table_contract(name, table, tmp_path):
     assert set(s["city"].dropna()) <= {"north", "south", "east"}
     pd.testing.assert_frame_equal(syn.sample(20, seed=3), syn.sample(20, seed=3))
     syn.save(tmp_path / "run")
-    pd.testing.assert_frame_equal(tsgan.load(tmp_path / "run").sample(20, seed=3), syn.sample(20, seed=3))
+    pd.testing.assert_frame_equal(tsgan.load(tmp_path / "run", device="auto").sample(20, seed=3), syn.sample(20, seed=3))
     assert syn.sample(5, seed=0, condition={"city": "east"}).shape == (5, 4)
     with pytest.raises(TsganError, match="unknown label 'west'"):
         syn.sample(5, condition={"city": "west"})
@@ -197,7 +197,7 @@ def test_ctgan_gradient_penalty_is_per_pack(table):
     # the adversary's samples are packs of `pac` rows: one alpha and one gradient norm per pack
     import torch
 
-    syn = tsgan.Synthesizer(model="ctgan", steps=1, **TINY).fit(table)
+    syn = tsgan.Synthesizer(model="ctgan", steps=1, device="cpu", **TINY).fit(table)
     m = syn.module_
     x = torch.rand(20, m.width)
     assert m.pack(x).shape == (2, 10 * m.width)
@@ -225,7 +225,7 @@ def test_ctgan_infogan_codes_are_per_row_and_q_reads_every_row_of_a_pack(table, 
 
     from tsgan.train import Batch
 
-    syn = tsgan.Synthesizer(model="ctgan", steps=2, info_categories=3, **TINY).fit(table)
+    syn = tsgan.Synthesizer(model="ctgan", steps=2, info_categories=3, device="cpu", **TINY).fit(table)
     m = syn.module_
     batch = Batch(torch.rand(20, m.width), torch.Generator().manual_seed(0), torch.zeros(20, m.cond_width))
     raw, fake, seen, codes = m.fake(batch)
@@ -261,7 +261,7 @@ def test_ctgan_activation_and_cond_loss_match_a_per_column_loop(table):
     import torch
     import torch.nn.functional as F
 
-    m = tsgan.Synthesizer(model="ctgan", steps=1, **TINY).fit(table).module_
+    m = tsgan.Synthesizer(model="ctgan", steps=1, device="cpu", **TINY).fit(table).module_
     torch.manual_seed(0)
     row = torch.randn(20, m.width)  # raw values in the row's column order
     raw = torch.empty(20, m.width)  # the generator's layout

@@ -334,7 +334,8 @@ class Synthesizer:
         if n < 1:
             raise TsganError(f"-n must be at least 1 (got {n})")
         dev = self.module_.device
-        rng = torch.Generator(device=dev)
+        # sampling draws its randomness on the CPU, so a seed gives the same samples on any device
+        rng = torch.Generator()
         if seed is None:
             rng.seed()
         else:
@@ -404,7 +405,9 @@ class Synthesizer:
         """``n`` synthetic windows ``(n, T, F)`` in original units (float64); for
         image models, images ``(n, C, S, S)`` in [0, 1].
 
-        The same ``seed`` gives the same samples; ``None`` draws fresh ones.
+        The same ``seed`` gives the same samples; ``None`` draws fresh ones. The noise
+        is drawn on the CPU, so a model fitted on a GPU and loaded on a CPU gives the
+        same samples for a seed, up to the devices' floating-point rounding.
         ``condition`` (conditional models): a label, a dict ``{column: value}``, a
         list of ``n`` labels or a DataFrame of conditions; None draws them from the
         training data's conditions. ``codes`` (InfoGAN models): a category index,

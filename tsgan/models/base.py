@@ -158,6 +158,7 @@ class Controls(nn.Module):
         if self.cond_dim:
             parts.append(cond)
         if codes is not None:
+            codes = codes.to(z.device)  # drawn by a CPU generator when sampling
             parts.append(codes[:, None, :].expand(-1, z.shape[1], -1) if z.dim() == 3 else codes)
         return torch.cat(parts, dim=-1) if len(parts) > 1 else z
 

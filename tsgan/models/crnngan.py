@@ -155,7 +155,7 @@ class CRNNGAN(RecurrentGAN):
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
-        return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device)
+        return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device).to(self.device)
 
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         # the output layer is linear: samples (eval mode) are clamped to the data's scaled

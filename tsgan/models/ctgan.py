@@ -130,7 +130,7 @@ class CTGAN(TwoPlayerGAN):
 
     # ------------------------------------------------------------------ networks
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
-        return torch.randn(n, self.config.latent_dim, generator=rng, device=rng.device)
+        return torch.randn(n, self.config.latent_dim, generator=rng, device=rng.device).to(self.device)
 
     def pack(self, x: Tensor) -> Tensor:  # (B, w) -> (B / pac, pac * w)
         return x.reshape(len(x) // self.config.pac, self.config.pac * x.shape[1])  # also when w = 0 (no categories)
@@ -154,7 +154,7 @@ class CTGAN(TwoPlayerGAN):
         slower), then one column gather into the row order."""
         v = raw[:, self.n_alpha :]
         if rng is not None:
-            u = torch.rand(v.shape, generator=rng, device=v.device).clamp(1e-10, 1 - 1e-7)
+            u = torch.rand(v.shape, generator=rng, device=rng.device).to(v.device).clamp(1e-10, 1 - 1e-7)
             v = v - torch.log(-torch.log(u))  # + Gumbel(0, 1) noise
         alphas = torch.tanh(raw[:, : self.n_alpha])
         soft, onehot = [alphas], [alphas]
@@ -182,7 +182,7 @@ class CTGAN(TwoPlayerGAN):
 
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if cond is None:
-            cond = torch.zeros(n, self.cond_width, device=rng.device)
+            cond = torch.zeros(n, self.cond_width, device=self.device)
         if codes is None:
             codes = self.controls.draw_codes(n, rng)
         return self.activate(self.raw(n, rng, cond, codes), rng, hard=True)

@@ -118,7 +118,7 @@ class DCGAN(TwoPlayerGAN):
         self.init_adversary(self.discriminator.feature_dim)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
-        return torch.rand(n, self.config.latent_dim, generator=rng, device=rng.device) * 2 - 1  # U(-1, 1)
+        return torch.rand(n, self.config.latent_dim, generator=rng, device=rng.device).to(self.device) * 2 - 1  # U(-1, 1)
 
     def dp_targets(self):
         if self.critic_norm == "batch":

@@ -74,7 +74,7 @@ class RCGAN(RecurrentGAN):
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # fresh N(0, 1) noise at every step (B, T, Z)
-        return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device)
+        return torch.randn(n, self.seq_len, self.config.latent_dim, generator=rng, device=rng.device).to(self.device)
 
     # ------------------------------------------------------------------ schedule
     def model_optimizers(self, d_params, g_params):

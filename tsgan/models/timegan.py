@@ -141,7 +141,7 @@ class TimeGAN(SequenceModel):
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # Z ~ U(0, 1), (B, T, z) as in the released code
-        return torch.rand(n, self.seq_len, self.z_dim, generator=rng, device=rng.device)
+        return torch.rand(n, self.seq_len, self.z_dim, generator=rng, device=rng.device).to(self.device)
 
     def generator_input(self, n: int, rng: torch.Generator, cond: Tensor | None, codes: Tensor | None) -> Tensor:
         return self.controls.generator_input(self.noise(n, rng), cond, codes)
