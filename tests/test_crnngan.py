@@ -138,3 +138,32 @@ def test_scaled_decision_init_draws_the_decision_layer_at_unit_output_scale():
     w = m.discriminator.out.weight  # 400 inputs: std 1/20
     assert w.std().item() == pytest.approx(400**-0.5, rel=0.15)
     assert m.generator.out.weight.std().item() == pytest.approx(1.0, rel=0.15)  # the rest keep the code's N(0, 1)
+
+
+def test_generator_dropout_drops_each_layer_output_with_masks_from_the_sampling_seed():
+    torch.manual_seed(0)
+    m = model(g_dropout=0.5)
+    m.eval()  # the code samples with its training graph: the masks stay on
+    z = torch.rand(3, 6, 2)
+    out = m.generator(z, rng=torch.Generator().manual_seed(7))
+    # by hand: per step, one (layers, B, hidden) draw; keep >= p, scaled by 1 / (1 - p);
+    # the next layer and the output layer read the dropped output, the carried state is not dropped
+    g, rng = m.generator, torch.Generator().manual_seed(7)
+    state = [(torch.zeros(3, 8), torch.zeros(3, 8)) for _ in g.cells]
+    prev, want = torch.zeros(3, 2), []
+    for t in range(6):
+        keep = (torch.rand(2, 3, 8, generator=rng) >= 0.5).float() * 2.0
+        h = torch.relu(g.input(torch.cat([z[:, t], prev], 1)))
+        for k, cell in enumerate(g.cells):
+            state[k] = cell(h, state[k])
+            h = state[k][0] * keep[k]
+        prev = g.out(h)
+        want.append(prev)
+    torch.testing.assert_close(out, torch.stack(want, 1))
+    # a seed gives the same samples; another seed other masks; without dropout no dependence on the masks' seed
+    s1 = m.generate(5, torch.Generator().manual_seed(1))
+    assert torch.equal(s1, m.generate(5, torch.Generator().manual_seed(1)))
+    assert not torch.equal(m.generator(z, rng=torch.Generator().manual_seed(1)), m.generator(z, rng=torch.Generator().manual_seed(2)))
+    plain = model()
+    plain.eval()
+    torch.testing.assert_close(plain.generator(z, rng=torch.Generator().manual_seed(1)), plain.generator(z, rng=torch.Generator().manual_seed(2)))

@@ -14,9 +14,14 @@ Training (section 4 and the released code): plain SGD, learning rate 0.1 (the
 discriminator's times 0.5 in the code), gradients clipped to global norm 5. The
 generator is first pretrained by next-step squared error with the real previous
 value fed back (teacher forcing, "6 epochs"); then D is frozen whenever its loss is
-below 70 % of G's. The code also pauses G whenever its loss is below 70 % of D's
-(``freeze_g``, off by default: with it D woke up, but at length it won outright, its
-per-step logits on samples saturated and G got no gradient; see the README). Weights
+below 70 % of G's. The code's log message also names a pause for G whenever its loss
+is below 70 % of D's (``freeze_g``, off by default: with it D woke up, but at length it
+won outright, its per-step logits on samples saturated and G got no gradient; see the
+README). As indented in the released ``run_epoch``, though, that pause sits outside
+its condition and stops G whenever either loss is below 2, i.e. nearly always after
+pretraining; that reads as a slip and is not reproduced. The code's generator drops
+its LSTM outputs (keep 0.5) in training and, since it samples from the training
+graph, in sampling too (``g_dropout``, off by default). Weights
 start as in the code: LSTM weights U(-0.05, 0.05) with forget bias 1, fully
 connected weights N(0, 1), biases 0; the generator's output layer is linear, as in
 the code. The code's generator loss is the non-saturating one (the paper writes the
@@ -53,8 +58,9 @@ class CRNNGANConfig(ObjectiveConfig):
     max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)")
     pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)")
     freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)")
-    freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code; off: at length D won outright and G got no gradient)")
+    freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code's log message; off: at length D won outright and G got no gradient)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
+    g_dropout: float = param(0.0, "dropout on each generator LSTM layer's output, in training and when sampling, its masks drawn from the sampling seed (code: keep 0.5, as its sampling runs the training graph)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
     decision_init: str = param(
         "code", "the decision layer's weights: code (N(0, 1), as released; its per-step sigmoids saturate from the first step) or scaled (N(0, 1/fan_in))",
@@ -70,20 +76,26 @@ class Generator(nn.Module):
         self.input = nn.Linear(2 * n_features + extra, c.hidden)  # [noise_t (+ conditions/codes), x_{t-1}] -> hidden, ReLU
         self.cells = nn.ModuleList(nn.LSTMCell(c.hidden, c.hidden) for _ in range(c.num_layers))
         self.out = nn.Linear(c.hidden, n_features)
-        self.n_features = n_features
+        self.n_features, self.p = n_features, c.g_dropout
 
-    def forward(self, z: Tensor, teacher: Tensor | None = None) -> Tensor:  # (B, T, F + extra) noise -> (B, T, F), scaled space
-        """Each step reads its noise and the previous output; with ``teacher`` (B, T, F)
-        the previous real value instead (pretraining, teacher forcing)."""
+    def forward(self, z: Tensor, teacher: Tensor | None = None, rng: torch.Generator | None = None) -> Tensor:
+        """(B, T, F + extra) noise -> (B, T, F), scaled space. Each step reads its noise
+        and the previous output; with ``teacher`` (B, T, F) the previous real value
+        instead (pretraining, teacher forcing). With ``g_dropout`` each layer's output
+        is dropped (kept with probability 1 - p, scaled by 1 / (1 - p)) in training and
+        sampling alike, as in the code; the masks come from ``rng``."""
         b, t, f = z.shape[0], z.shape[1], self.n_features
         state = [(z.new_zeros(b, cell.hidden_size), z.new_zeros(b, cell.hidden_size)) for cell in self.cells]
         prev = z.new_zeros(b, f)
         outs = []
         for step in range(t):
             h = torch.relu(self.input(torch.cat([z[:, step], prev], dim=1)))
+            if self.p:
+                keep = torch.rand(len(self.cells), b, self.cells[0].hidden_size, generator=rng, device=getattr(rng, "device", None))
+                keep = (keep >= self.p).to(z.device, z.dtype) / (1.0 - self.p)
             for k, cell in enumerate(self.cells):
                 state[k] = cell(h, state[k])
-                h = state[k][0]
+                h = state[k][0] * keep[k] if self.p else state[k][0]  # the code drops outputs, not the carried state
             out = self.out(h)  # linear, as the code's output layer (a sigmoid would saturate under its N(0, 1) weights)
             outs.append(out)
             prev = out if teacher is None else teacher[:, step]  # fed back at the next step
@@ -160,7 +172,9 @@ class CRNNGAN(RecurrentGAN):
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         # the output layer is linear: samples (eval mode) are clamped to the data's scaled
         # range [0, 1], i.e. its observed range in original units; training sees them raw
-        x = super().generate(n, rng, cond, codes)
+        if codes is None:
+            codes = self.controls.draw_codes(n, rng)
+        x = self.generator(self.controls.generator_input(self.noise(n, rng), cond, codes), rng=rng)
         return x if self.training else x.clamp(0.0, 1.0)
 
     def pretrain_loss(self, batch: Batch):
@@ -168,7 +182,7 @@ class CRNNGAN(RecurrentGAN):
         b = batch.x.shape[0]
         codes = self.controls.draw_codes(b, batch.rng)
         z = self.controls.generator_input(self.noise(b, batch.rng), batch.cond, codes)
-        return ((self.generator(z, teacher=batch.x) - batch.x) ** 2).mean()
+        return ((self.generator(z, teacher=batch.x, rng=batch.rng) - batch.x) ** 2).mean()
 
     def d_loss(self, batch: Batch):
         # freezing (section 4): no D update while its loss is below 70 % of G's; the
