@@ -167,3 +167,13 @@ def test_generator_dropout_drops_each_layer_output_with_masks_from_the_sampling_
     plain = model()
     plain.eval()
     torch.testing.assert_close(plain.generator(z, rng=torch.Generator().manual_seed(1)), plain.generator(z, rng=torch.Generator().manual_seed(2)))
+
+
+@pytest.mark.parametrize("key, value", [("g_dropout", "1.0"), ("dropout", "1.5"), ("g_dropout", "-0.1")])
+def test_dropout_outside_zero_to_one_is_a_clear_error(key, value):
+    from tsgan.config import build_config
+    from tsgan.errors import TsganError
+
+    with pytest.raises(TsganError, match=rf"'{key}' is a probability of dropping: give a value in \[0, 1\)"):
+        build_config(CRNNGANConfig, {key: value}, "crnngan")
+    assert build_config(CRNNGANConfig, {key: "0.5"}, "crnngan").__getattribute__(key) == 0.5

@@ -69,6 +69,12 @@ class CRNNGANConfig(ObjectiveConfig):
     per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
 
+    def validate(self) -> None:
+        for name in ("dropout", "g_dropout"):
+            p = getattr(self, name)
+            if not 0.0 <= p < 1.0:
+                raise TsganError(f"parameter '{name}' is a probability of dropping: give a value in [0, 1) (got {p})")
+
 
 class Generator(nn.Module):
     def __init__(self, c: CRNNGANConfig, n_features: int, extra: int = 0):
