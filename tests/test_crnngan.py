@@ -176,4 +176,4 @@ def test_dropout_outside_zero_to_one_is_a_clear_error(key, value):
 
     with pytest.raises(TsganError, match=rf"'{key}' is a probability of dropping: give a value in \[0, 1\)"):
         build_config(CRNNGANConfig, {key: value}, "crnngan")
-    assert build_config(CRNNGANConfig, {key: "0.5"}, "crnngan").__getattribute__(key) == 0.5
+    assert getattr(build_config(CRNNGANConfig, {key: "0.5"}, "crnngan"), key) == 0.5
