@@ -223,11 +223,11 @@ def models() -> None:
 
     for name, cls in MODELS.items():
         table = Table(title=f"{name}: {cls.paper}", title_justify="left", show_lines=False)
-        for col in ("parameter", "type", "default", "help"):
+        for col in ("parameter", "type", "default", "allowed", "help"):
             table.add_column(col)
         for row in describe(cls.config_cls):
-            help_ = row["help"] + (f" [{'|'.join(row['choices'])}]" if row["choices"] else "")
-            table.add_row(row["name"], row["type"], str(row["default"]), help_)
+            allowed = "|".join(row["choices"]) if row["choices"] else row["within"] or ""
+            table.add_row(row["name"], row["type"], str(row["default"]), allowed, row["help"])
         out.print(table)
 
 

@@ -174,6 +174,6 @@ def test_dropout_outside_zero_to_one_is_a_clear_error(key, value):
     from tsgan.config import build_config
     from tsgan.errors import TsganError
 
-    with pytest.raises(TsganError, match=rf"'{key}' is a probability of dropping: give a value in \[0, 1\)"):
+    with pytest.raises(TsganError, match=rf"parameter '{key}' must be in \[0, 1\) \(got {float(value):g}\): e.g. its default, --param {key}="):
         build_config(CRNNGANConfig, {key: value}, "crnngan")
     assert getattr(build_config(CRNNGANConfig, {key: "0.5"}, "crnngan"), key) == 0.5

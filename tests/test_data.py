@@ -132,3 +132,44 @@ def test_every_builtin_loads_and_is_documented():
         df = ds.load()
         assert len(df) > 10 and df.shape[1] >= 1, name
         assert f"| `{name}` |" in doc, f"{name} missing from datasets/README.md"
+
+
+def test_a_3d_array_is_one_sequence_per_row_named_f0_on():
+    from tsgan.data import frame_from_array
+
+    arr = np.arange(2 * 3 * 2, dtype=float).reshape(2, 3, 2)
+    frame, id_column = frame_from_array(arr)
+    assert id_column == "sequence_id" and list(frame.columns) == ["sequence_id", "f0", "f1"]
+    assert frame["sequence_id"].tolist() == [0, 0, 0, 1, 1, 1]
+    np.testing.assert_array_equal(frame[["f0", "f1"]].to_numpy().reshape(arr.shape), arr)
+    series = to_series(frame, 2, 1, None, id_column)
+    assert series.spec.n_entities == 2 and list(series.lengths) == [3, 3]  # windows never join two rows
+
+
+def test_2d_arrays_tensors_and_ragged_lists():
+    import torch
+
+    from tsgan.data import frame_from_array
+
+    frame, id_column = frame_from_array(torch.arange(6.0).reshape(3, 2))
+    assert id_column is None and frame.to_numpy().tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert frame_from_array([1.0, 2.0, 3.0])[0]["f0"].tolist() == [1.0, 2.0, 3.0]
+    frame, id_column = frame_from_array([np.zeros((4, 2)), np.ones((6, 2))])
+    assert frame.groupby(id_column).size().tolist() == [4, 6]
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (np.zeros((2, 3, 4, 5)), r"\(time, features\) or \(sequences, time, features\); got shape \(2, 3, 4, 5\)"),
+        (np.array([["a", "b"]]), r"not numbers: convert it with \.astype\(float\)"),
+        ([], "the data list is empty"),
+        ([np.zeros((5, 2)), np.zeros((5, 3))], "with the same features"),
+        (np.zeros((0, 2)), "the data array is empty"),
+    ],
+)
+def test_bad_arrays_are_clear_errors(data, match):
+    from tsgan.data import frame_from_array
+
+    with pytest.raises(TsganError, match=match):
+        frame_from_array(data)

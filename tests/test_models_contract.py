@@ -72,6 +72,40 @@ def test_unknown_model_and_params(small_frame):
         tsgan.Synthesizer(hidden_g="many").fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="must be one of"):
         tsgan.Synthesizer(cell="rnn").fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match=r"'batch_size' must be at least 1 \(got 0\): e.g. its default, --param batch_size=128"):
+        tsgan.Synthesizer(model="timegan", batch_size=0).fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match="'lr' is NaN"):
+        tsgan.Synthesizer(model="timegan", lr="nan").fit(small_frame)
+
+
+@pytest.mark.parametrize("name", list(tsgan.MODELS))
+def test_every_numeric_parameter_has_a_range_its_default_meets(name):
+    """A numeric parameter without a range lets hidden=0 or lr=-1 reach torch as a traceback."""
+    from tsgan.config import _check_within, describe
+
+    for row in describe(tsgan.MODELS[name].config_cls):
+        if row["type"] in ("int", "float"):
+            assert row["within"] is not None, f"{name}.{row['name']} has no range"
+            _check_within(row["name"], row["default"], row["within"], row["default"])
+
+
+@pytest.mark.parametrize(
+    "within, inside, outside, need",
+    [
+        ("[1, inf)", [1, 7], [0, -3], "at least 1"),
+        ("(0, inf)", [1e-9, 5.0], [0.0, -1.0], "greater than 0"),
+        ("[0, 1)", [0.0, 0.999], [1.0, -0.1], r"in \[0, 1\)"),
+        ("(-inf, 2]", [-5.0, 2.0], [2.5], "at most 2"),
+    ],
+)
+def test_ranges_accept_their_interval_and_name_it_when_refusing(within, inside, outside, need):
+    from tsgan.config import _check_within
+
+    for v in inside:
+        _check_within("p", v, within, 0)
+    for v in outside:
+        with pytest.raises(tsgan.TsganError, match=rf"parameter 'p' must be {need} \(got {v:g}\)"):
+            _check_within("p", v, within, 0)
 
 
 def test_sample_before_fit():
@@ -236,3 +270,20 @@ def test_training_keeps_freed_memory_on_glibc(monkeypatch):
     monkeypatch.delenv("TSGAN_KEEP_FREED")
     if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()):
         assert keep_freed_memory() is True
+
+
+def test_fit_on_a_3d_array_samples_its_shape_and_checks_privacy_after_loading(tmp_path):
+    """TimeGAN's ori_data layout (sequences, time, features) goes straight into fit."""
+    data = tsgan.data.sines_array(n=60, seq_len=12, dim=2)
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=3, batch_size=8).fit(data)
+    assert syn.spec_.columns == ["f0", "f1"] and syn.spec_.n_entities == 60
+    assert syn.spec_.n_windows == 48  # one window per sequence, 20 % held out
+    assert syn.sample(5, seed=0).shape == (5, 12, 2)
+    fresh = syn.privacy(n=20)
+    syn.save(tmp_path / "run")
+    again = tsgan.load(tmp_path / "run")
+    with pytest.raises(tsgan.TsganError, match="fitted on a DataFrame or an array: pass its data"):
+        again.privacy()
+    reread = again.privacy(data=data, n=20)  # the array again gives the same split and scores
+    assert reread["split"]["train_windows"] == 48 and reread["records"] == 12
+    assert reread["mia_auc"] == fresh["mia_auc"] and reread["dcr_share_closer_to_train"] == fresh["dcr_share_closer_to_train"]

@@ -20,7 +20,7 @@ import torch
 
 from . import __version__
 from .config import build_config, to_dict
-from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, read_table, restore_dtypes, to_series
+from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, frame_from_array, is_array, read_table, restore_dtypes, to_series
 from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
@@ -46,12 +46,15 @@ def get_model_class(name: str):
 
 
 def load_data(
-    data: str | Path | pd.DataFrame,
+    data: str | Path | pd.DataFrame | np.ndarray,
     time_column: str | None = None,
     id_column: str | None = None,
     condition_columns: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None]:
-    """A DataFrame from a path, a DataFrame or a built-in dataset name, with its column roles."""
+    """A DataFrame from a path, a DataFrame, an array or a built-in dataset name, with its column roles."""
+    if is_array(data):
+        frame, array_id = frame_from_array(data)
+        return frame, time_column, id_column or array_id, condition_columns
     if is_builtin(data):
         ds = BUILTINS[data]
         conds = condition_columns if condition_columns is not None else list(ds.condition_columns) or None
@@ -118,12 +121,16 @@ class Synthesizer:
     # ------------------------------------------------------------------ fit
     def fit(
         self,
-        data: str | Path | pd.DataFrame,
+        data: str | Path | pd.DataFrame | np.ndarray,
         time_column: str | None = None,
         id_column: str | None = None,
         condition_columns: list[str] | str | None = None,
     ) -> "Synthesizer":
-        """Validate ``data`` (path, DataFrame or built-in name), window it, train. Returns self.
+        """Validate ``data`` (path, DataFrame, array or built-in name), window it, train. Returns self.
+
+        An array is ``(time, features)`` for one series, or ``(sequences, time,
+        features)`` (or a list of ``(time, features)`` arrays) for one sequence each;
+        its features are named ``f0, f1, ...``.
 
         ``condition_columns`` makes a conditional GAN: those columns (labels or
         numeric attributes, per sequence or per step) are inputs, not features, and
@@ -276,10 +283,10 @@ class Synthesizer:
         train_w.groups, hold_w.groups = tg, hg
         return train_w, hold_w, split
 
-    def privacy(self, data: str | Path | pd.DataFrame | None = None, n: int | None = None, seed: int = 0) -> dict[str, Any]:
+    def privacy(self, data: str | Path | pd.DataFrame | np.ndarray | None = None, n: int | None = None, seed: int = 0) -> dict[str, Any]:
         """Privacy scores (:mod:`tsgan.privacy`) of fresh samples against this run's
         training and holdout windows. ``data`` is needed for a loaded run whose data
-        was a DataFrame (otherwise the recorded file or built-in is re-read)."""
+        was a DataFrame or an array (otherwise the recorded file or built-in is re-read)."""
         from .privacy import privacy_metrics
 
         self._check_fitted()
@@ -291,7 +298,7 @@ class Synthesizer:
         if windows is None or data is not None:
             source = data if data is not None else self.source_
             if source is None:
-                raise TsganError("this run was fitted on a DataFrame: pass its data (tsgan privacy RUN --data FILE)")
+                raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan privacy RUN --data FILE)")
             spec = self.spec_
             frame, *_ = load_data(source)
             series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)

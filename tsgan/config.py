@@ -8,6 +8,8 @@ text together. The same dataclass feeds the API (``**params``), the CLI
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import typing
 from dataclasses import field, fields
 from typing import Any
@@ -15,13 +17,42 @@ from typing import Any
 from .errors import TsganError
 
 
-def param(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
-    """A config field with a default, a one-line help text and optional choices."""
-    return field(default=default, metadata={"help": help, "choices": choices})
+def param(default: Any, help: str, choices: tuple[str, ...] | None = None, within: str | None = None) -> Any:
+    """A config field with a default, a one-line help text, optional choices and an
+    optional range in interval notation: ``within="[1, inf)"`` (at least 1),
+    ``"(0, inf)"`` (positive), ``"[0, 1)"`` (a probability below 1)."""
+    if within is not None:
+        _interval(within)  # a malformed range is the author's bug: fail at import
+    return field(default=default, metadata={"help": help, "choices": choices, "within": within})
+
+
+def _interval(within: str) -> tuple[float, float, bool, bool]:
+    """``"[0, 1)"`` -> (0.0, 1.0, low closed, high closed)."""
+    m = re.fullmatch(r"([\[(])\s*(-?inf|[-+0-9.e]+)\s*,\s*(-?inf|[-+0-9.e]+)\s*([\])])", within)
+    if m is None:
+        raise ValueError(f"range {within!r} is not an interval such as '[0, 1)'")
+    return float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"
+
+
+def _check_within(name: str, value: float, within: str, default: Any) -> None:
+    low, high, low_closed, high_closed = _interval(within)
+    if math.isnan(value):
+        raise TsganError(f"parameter '{name}' is NaN: give a number in {within}, e.g. its default, --param {name}={default}")
+    above = value >= low if low_closed else value > low
+    below = value <= high if high_closed else value < high
+    if above and below:
+        return
+    if math.isinf(high):
+        need = f"at least {low:g}" if low_closed else f"greater than {low:g}"
+    elif math.isinf(low):
+        need = f"at most {high:g}" if high_closed else f"less than {high:g}"
+    else:
+        need = f"in {within}"
+    raise TsganError(f"parameter '{name}' must be {need} (got {value:g}): e.g. its default, --param {name}={default}")
 
 
 def describe(config_cls: type) -> list[dict[str, Any]]:
-    """Rows ``{name, type, default, help, choices}`` for each field of a config class."""
+    """Rows ``{name, type, default, help, choices, within}`` for each field of a config class."""
     hints = typing.get_type_hints(config_cls)
     rows = []
     for f in fields(config_cls):
@@ -32,6 +63,7 @@ def describe(config_cls: type) -> list[dict[str, Any]]:
                 "default": f.default,
                 "help": f.metadata.get("help", ""),
                 "choices": f.metadata.get("choices"),
+                "within": f.metadata.get("within"),
             }
         )
     return rows
@@ -77,7 +109,7 @@ def _coerce(name: str, value: Any, t: Any, choices: tuple[str, ...] | None) -> A
 
 
 def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "") -> Any:
-    """Instantiate ``config_cls`` from user params, validating keys, types and choices."""
+    """Instantiate ``config_cls`` from user params, validating keys, types, choices and ranges."""
     params = dict(params or {})
     hints = typing.get_type_hints(config_cls)
     known = {f.name: f for f in fields(config_cls)}
@@ -87,11 +119,10 @@ def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "
             f"unknown parameter '{unknown[0]}' for model '{model}': valid keys are {', '.join(known)} (see `tsgan models`)"
         )
     values = {k: _coerce(k, v, hints[k], known[k].metadata.get("choices")) for k, v in params.items()}
-    config = config_cls(**values)
-    check = getattr(config, "validate", None)
-    if check is not None:
-        check()
-    return config
+    for k, v in values.items():
+        if known[k].metadata.get("within") is not None:
+            _check_within(k, v, known[k].metadata["within"], known[k].default)
+    return config_cls(**values)
 
 
 def parse_key_values(pairs: list[str] | None, option: str = "--param") -> dict[str, str]:

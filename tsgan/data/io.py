@@ -1,4 +1,4 @@
-"""Reading and validating user tables (CSV, Parquet, DataFrame) into series.
+"""Reading and validating user tables (CSV, Parquet, DataFrame, array) into series.
 
 Wide format: rows are the time steps of one series. Long/panel format: an id
 column groups entities; windows never cross entities. A time/date column (named,
@@ -54,6 +54,63 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if len(df) == 0:
         raise TsganError(f"{where} has a header but no data rows: add data rows")
     return df
+
+
+ARRAY_ID = "sequence_id"
+
+
+def is_array(data: Any) -> bool:
+    """An array-like of numbers rather than a path, a built-in's name or a DataFrame:
+    a NumPy array, a torch tensor, or a list of sequences (each ``(time, features)``)."""
+    if isinstance(data, (str, Path, pd.DataFrame, pd.Series)):
+        return False
+    return hasattr(data, "__array__") or isinstance(data, (list, tuple))
+
+
+def frame_from_array(data: Any) -> tuple[pd.DataFrame, str | None]:
+    """A wide (one series) or long (one id per sequence) frame from an array, and its
+    id column: ``(time,)`` and ``(time, features)`` are one series; ``(sequences,
+    time, features)`` -- TimeGAN's ``ori_data`` -- and a list of ``(time, features)``
+    arrays (lengths may differ) are one sequence each. Features are named ``f0, f1, ...``."""
+    if hasattr(data, "detach"):  # a torch tensor, maybe on a GPU
+        data = data.detach().cpu().numpy()
+    if isinstance(data, (list, tuple)):
+        seqs = [np.asarray(s) for s in data]
+        if not seqs:
+            raise TsganError("the data list is empty: pass one (time, features) array per sequence")
+        if all(s.ndim == 0 for s in seqs):  # a plain list of numbers: one series
+            seqs = [np.asarray(data)]
+            data = seqs[0]
+        elif len({s.shape for s in seqs}) == 1 and seqs[0].ndim == 2:
+            data = np.stack(seqs)
+    if isinstance(data, (list, tuple)):
+        seqs = [s[:, None] if s.ndim == 1 else s for s in seqs]
+        if any(s.ndim != 2 for s in seqs) or len({s.shape[1] for s in seqs}) != 1:
+            shapes = sorted({s.shape for s in seqs}, key=str)[:3]
+            raise TsganError(f"every sequence in the list must be (time, features) with the same features; got shapes {shapes}")
+        lengths = [len(s) for s in seqs]
+        values = np.concatenate(seqs)
+    else:
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim == 2:
+            return _numeric_frame(arr), None
+        if arr.ndim != 3:
+            raise TsganError(f"a data array must be (time, features) or (sequences, time, features); got shape {arr.shape}")
+        lengths = [arr.shape[1]] * arr.shape[0]
+        values = arr.reshape(-1, arr.shape[2])
+    frame = _numeric_frame(values)
+    frame.insert(0, ARRAY_ID, np.repeat(np.arange(len(lengths)), lengths))
+    return frame, ARRAY_ID
+
+
+def _numeric_frame(values: np.ndarray) -> pd.DataFrame:
+    if values.size == 0:
+        raise TsganError(f"the data array is empty (shape {values.shape}): it needs at least one row")
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
+        raise TsganError(f"the data array holds {values.dtype} values, not numbers: convert it with .astype(float)")
+    return pd.DataFrame(values, columns=[f"f{k}" for k in range(values.shape[1])])
 
 
 @dataclass

@@ -27,15 +27,15 @@ class ObjectiveConfig:
     """Config fields every adversarial model shares (a model overrides ``objective``'s default)."""
 
     objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
-    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)")
-    clip: float = param(0.01, "critic weight clip (objective wgan)")
+    gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)", within="[0, inf)")
+    clip: float = param(0.01, "critic weight clip (objective wgan)", within="(0, inf)")
     objective_defaults: bool = param(
         True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's"
     )
-    info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)")
-    info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)")
-    info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)")
-    info_hidden: int = param(0, "InfoGAN: width of a hidden layer in the Q head (paper: 128; default 0, a linear head: it recovered digit classes better here)")
+    info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)", within="[0, inf)")
+    info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)", within="[0, inf)")
+    info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)", within="[0, inf)")
+    info_hidden: int = param(0, "InfoGAN: width of a hidden layer in the Q head (paper: 128; default 0, a linear head: it recovered digit classes better here)", within="[0, inf)")
     dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by --dp-epsilon / --dp-noise)")
 
 

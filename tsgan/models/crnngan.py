@@ -49,18 +49,18 @@ from .layers import Dropout
 
 @dataclass
 class CRNNGANConfig(ObjectiveConfig):
-    hidden: int = param(350, "LSTM units per layer in generator and discriminator (paper: 350)")
-    num_layers: int = param(2, "LSTM layers (paper: 2)")
-    batch_size: int = param(20, "windows per batch (paper: 20)")
-    lr: float = param(0.1, "learning rate, plain gradient descent (paper: 0.1)")
-    d_lr_factor: float = param(0.5, "the discriminator's learning rate is lr times this (code: 0.5)")
-    l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decayed every weight to zero on Sines here)")
-    max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)")
-    pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)")
-    freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)")
+    hidden: int = param(350, "LSTM units per layer in generator and discriminator (paper: 350)", within="[1, inf)")
+    num_layers: int = param(2, "LSTM layers (paper: 2)", within="[1, inf)")
+    batch_size: int = param(20, "windows per batch (paper: 20)", within="[1, inf)")
+    lr: float = param(0.1, "learning rate, plain gradient descent (paper: 0.1)", within="(0, inf)")
+    d_lr_factor: float = param(0.5, "the discriminator's learning rate is lr times this (code: 0.5)", within="(0, inf)")
+    l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decayed every weight to zero on Sines here)", within="[0, inf)")
+    max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)", within="[0, inf)")
+    pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)", within="[0, 1)")
+    freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)", within="[0, inf)")
     freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code's log message; off: at length D won outright and G got no gradient)")
-    dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)")
-    g_dropout: float = param(0.0, "dropout on each generator LSTM layer's output, in training and when sampling, its masks drawn from the sampling seed (code: keep 0.5, as its sampling runs the training graph)")
+    dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)", within="[0, 1)")
+    g_dropout: float = param(0.0, "dropout on each generator LSTM layer's output, in training and when sampling, its masks drawn from the sampling seed (code: keep 0.5, as its sampling runs the training graph)", within="[0, 1)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
     decision_init: str = param(
         "code", "the decision layer's weights: code (N(0, 1), as released; its per-step sigmoids saturate from the first step) or scaled (N(0, 1/fan_in))",
@@ -68,12 +68,6 @@ class CRNNGANConfig(ObjectiveConfig):
     )
     per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
-
-    def validate(self) -> None:
-        for name in ("dropout", "g_dropout"):
-            p = getattr(self, name)
-            if not 0.0 <= p < 1.0:
-                raise TsganError(f"parameter '{name}' is a probability of dropping: give a value in [0, 1) (got {p})")
 
 
 class Generator(nn.Module):

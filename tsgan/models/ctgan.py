@@ -35,13 +35,13 @@ from .layers import Dropout
 
 @dataclass
 class CTGANConfig(ObjectiveConfig):
-    latent_dim: int = param(128, "dimensions of z ~ N(0, 1) (code: 128)")
-    hidden: int = param(256, "width of the two generator residual blocks and critic layers (code: 256)")
-    pac: int = param(10, "rows per critic pack, PacGAN (code: 10); the batch must divide by it")
-    batch_size: int = param(500, "rows per batch (code: 500)")
-    lr: float = param(2e-4, "Adam learning rate of both networks (code: 2e-4)")
-    weight_decay: float = param(1e-6, "Adam weight decay of both networks (code: 1e-6)")
-    tau: float = param(0.2, "Gumbel-softmax temperature (code: 0.2)")
+    latent_dim: int = param(128, "dimensions of z ~ N(0, 1) (code: 128)", within="[1, inf)")
+    hidden: int = param(256, "width of the two generator residual blocks and critic layers (code: 256)", within="[1, inf)")
+    pac: int = param(10, "rows per critic pack, PacGAN (code: 10); the batch must divide by it", within="[1, inf)")
+    batch_size: int = param(500, "rows per batch (code: 500)", within="[1, inf)")
+    lr: float = param(2e-4, "Adam learning rate of both networks (code: 2e-4)", within="(0, inf)")
+    weight_decay: float = param(1e-6, "Adam weight decay of both networks (code: 1e-6)", within="[0, inf)")
+    tau: float = param(0.2, "Gumbel-softmax temperature (code: 0.2)", within="(0, inf)")
     objective: str = param("wgan-gp", "adversarial objective (paper: wgan-gp)", choices=tuple(OBJECTIVES))
     objective_defaults: bool = param(False, "use the objective's paper optimizer and n_critic instead of CTGAN's (code: False)")
 

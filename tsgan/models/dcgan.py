@@ -35,11 +35,11 @@ from .base import ObjectiveConfig, TwoPlayerGAN
 
 @dataclass
 class DCGANConfig(ObjectiveConfig):
-    latent_dim: int = param(100, "dimensions of z ~ U(-1, 1) (paper: 100)")
-    width: int = param(64, "feature maps of the generator's last and the critic's first layer, doubling per layer (paper: 128 at 64x64)")
-    batch_size: int = param(128, "images per batch (paper: 128)")
-    lr: float = param(2e-4, "Adam learning rate of both networks (paper: 0.0002)")
-    beta1: float = param(0.5, "Adam beta1 (paper: 0.5)")
+    latent_dim: int = param(100, "dimensions of z ~ U(-1, 1) (paper: 100)", within="[1, inf)")
+    width: int = param(64, "feature maps of the generator's last and the critic's first layer, doubling per layer (paper: 128 at 64x64)", within="[1, inf)")
+    batch_size: int = param(128, "images per batch (paper: 128)", within="[1, inf)")
+    lr: float = param(2e-4, "Adam learning rate of both networks (paper: 0.0002)", within="(0, inf)")
+    beta1: float = param(0.5, "Adam beta1 (paper: 0.5)", within="[0, 1)")
     critic_norm: str = param(
         "batch", "normalisation in the critic: batch (paper), layer or none; gradient-penalty objectives use layer (WGAN-GP, section 4)",
         choices=("batch", "layer", "none"),

@@ -24,16 +24,16 @@ from .layers import run_rnn
 
 @dataclass
 class RCGANConfig(ObjectiveConfig):
-    hidden_g: int = param(100, "generator RNN hidden units (paper: 100)")
-    hidden_d: int = param(100, "discriminator RNN hidden units (paper: 100)")
-    latent_dim: int = param(5, "noise dimensions fed to the generator at every step (paper: 5)")
-    num_layers: int = param(1, "stacked RNN layers in generator and discriminator (paper: 1)")
+    hidden_g: int = param(100, "generator RNN hidden units (paper: 100)", within="[1, inf)")
+    hidden_d: int = param(100, "discriminator RNN hidden units (paper: 100)", within="[1, inf)")
+    latent_dim: int = param(5, "noise dimensions fed to the generator at every step (paper: 5)", within="[1, inf)")
+    num_layers: int = param(1, "stacked RNN layers in generator and discriminator (paper: 1)", within="[1, inf)")
     cell: str = param("lstm", "recurrent cell (paper: lstm)", choices=("lstm", "gru"))
-    batch_size: int = param(28, "windows per batch (paper: 28)")
-    lr_g: float = param(1e-3, "generator learning rate, Adam (paper code: Adam default)")
-    lr_d: float = param(0.1, "discriminator learning rate, plain gradient descent (paper code: 0.1)")
-    d_rounds: int = param(5, "discriminator updates per step (paper: 5)")
-    g_rounds: int = param(1, "generator updates per step (paper: 1)")
+    batch_size: int = param(28, "windows per batch (paper: 28)", within="[1, inf)")
+    lr_g: float = param(1e-3, "generator learning rate, Adam (paper code: Adam default)", within="(0, inf)")
+    lr_d: float = param(0.1, "discriminator learning rate, plain gradient descent (paper code: 0.1)", within="(0, inf)")
+    d_rounds: int = param(5, "discriminator updates per step (paper: 5)", within="[1, inf)")
+    g_rounds: int = param(1, "generator updates per step (paper: 1)", within="[1, inf)")
     objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
 
 

@@ -59,15 +59,15 @@ from .layers import run_rnn
 
 @dataclass
 class TimeGANConfig(ObjectiveConfig):
-    hidden: int = param(24, "hidden units of every network, also the embedding size (paper: 24)")
-    num_layers: int = param(3, "RNN layers per network; the supervisor has one fewer (paper: 3)")
+    hidden: int = param(24, "hidden units of every network, also the embedding size (paper: 24)", within="[1, inf)")
+    num_layers: int = param(3, "RNN layers per network; the supervisor has one fewer (paper: 3)", within="[1, inf)")
     cell: str = param("gru", "recurrent cell (paper: gru)", choices=("gru", "lstm"))
-    z_dim: int = param(0, "noise dimension per step; 0 = the data's feature count (paper)")
-    batch_size: int = param(128, "windows per batch (paper: 128)")
-    lr: float = param(1e-3, "Adam learning rate of all five networks (code: Adam default)")
-    gamma: float = param(1.0, "weight of the adversarial terms on unsupervised E^ (paper: 1)")
-    eta: float = param(100.0, "weight of sqrt(supervised loss) and moments in the generator loss (code: 100)")
-    d_threshold: float = param(0.15, "update the discriminator only while its loss exceeds this (code: 0.15)")
+    z_dim: int = param(0, "noise dimension per step; 0 = the data's feature count (paper)", within="[0, inf)")
+    batch_size: int = param(128, "windows per batch (paper: 128)", within="[1, inf)")
+    lr: float = param(1e-3, "Adam learning rate of all five networks (code: Adam default)", within="(0, inf)")
+    gamma: float = param(1.0, "weight of the adversarial terms on unsupervised E^ (paper: 1)", within="[0, inf)")
+    eta: float = param(100.0, "weight of sqrt(supervised loss) and moments in the generator loss (code: 100)", within="[0, inf)")
+    d_threshold: float = param(0.15, "update the discriminator only while its loss exceeds this (code: 0.15)", within="[0, inf)")
     objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
 
 
