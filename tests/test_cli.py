@@ -154,3 +154,16 @@ def test_conditional_and_infogan_from_the_cli(tmp_path, monkeypatch, capsys):
     assert code == 0, err
     code, _, err = run_cli(["sample", info, "-n", "3", "--out", tmp_path / "d.csv", "--code", "7"], monkeypatch, capsys)
     assert code == 2 and "0..2" in err
+
+
+def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys):
+    from tsgan.data import sines_array
+
+    np.save(tmp_path / "ori.npy", sines_array(n=40, seq_len=6, dim=2))
+    code, out, err = run_cli(["fit", tmp_path / "ori.npy", "--seq-len", "6", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
+    assert code == 0, err
+    assert list(pd.read_csv(tmp_path / "r" / "synthetic.csv").columns) == ["sequence_id", "step", "f0", "f1"]
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    code, out, err = run_cli(["fit", tmp_path / "obj.npy", "--steps", "2", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
+    assert code == 2 and "could not read" in err and "numbers only" in err and "Traceback" not in err + out
+    assert not (tmp_path / "r2").exists()

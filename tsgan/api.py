@@ -20,7 +20,7 @@ import torch
 
 from . import __version__
 from .config import build_config, to_dict
-from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, frame_from_array, is_array, read_table, restore_dtypes, to_series
+from .data import BUILTINS, ConditionEncoder, MinMaxScaler, SeriesSpec, Windows, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
 from .data.builtin import is_builtin
 from .data.windows import holdout_split
 from .errors import TsganError
@@ -52,8 +52,8 @@ def load_data(
     condition_columns: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str | None, str | None, list[str] | None]:
     """A DataFrame from a path, a DataFrame, an array or a built-in dataset name, with its column roles."""
-    if is_array(data):
-        frame, array_id = frame_from_array(data)
+    if is_array(data) or is_npy(data):
+        frame, array_id = frame_from_array(read_npy(data) if is_npy(data) else data)
         return frame, time_column, id_column or array_id, condition_columns
     if is_builtin(data):
         ds = BUILTINS[data]

@@ -2,7 +2,7 @@
 
 from .builtin import BUILTINS, sines, sines_array
 from .conditions import ConditionEncoder
-from .io import Series, SeriesSpec, frame_from_array, is_array, read_table, restore_dtypes, to_series
+from .io import Series, SeriesSpec, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
 from .scaler import MinMaxScaler
 from .windows import Windows, WindowSampler, gather_windows, window_starts
 
@@ -17,6 +17,8 @@ __all__ = [
     "frame_from_array",
     "gather_windows",
     "is_array",
+    "is_npy",
+    "read_npy",
     "read_table",
     "restore_dtypes",
     "sines",

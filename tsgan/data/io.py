@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import TsganError
 
 TIME_NAMES = {"date", "time", "datetime", "timestamp", "ds"}
-READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}  # .npy: read_npy
 
 
 def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
             raise TsganError(f"{path} is a directory: pass a CSV or Parquet file")
         kind = READERS.get(path.suffix.lower())
         if kind is None:
-            raise TsganError(f"cannot read '{path.suffix}' files: pass a .csv, .tsv or .parquet file")
+            raise TsganError(f"cannot read '{path.suffix}' files: pass a .csv, .tsv, .parquet or .npy file")
         if path.stat().st_size == 0:
             raise TsganError(f"file is empty: {path}: it needs a header row and at least one data row")
         try:
@@ -65,6 +65,22 @@ def is_array(data: Any) -> bool:
     if isinstance(data, (str, Path, pd.DataFrame, pd.Series)):
         return False
     return hasattr(data, "__array__") or isinstance(data, (list, tuple))
+
+
+def is_npy(data: Any) -> bool:
+    return isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".npy"
+
+
+def read_npy(path: str | Path) -> np.ndarray:
+    """A ``.npy`` file saved by ``np.save`` (no pickled objects)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TsganError(f"file not found: {path}: check the path, or run `tsgan datasets` for built-in names")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TsganError(f"could not read {path}: {first} (save the array with np.save, numbers only)") from None
 
 
 def frame_from_array(data: Any) -> tuple[pd.DataFrame, str | None]:
