@@ -247,7 +247,7 @@ def datasets() -> None:
 @app.command()
 def evaluate(
     real: str = typer.Argument(..., help="the real data: CSV/Parquet or a built-in name"),
-    target: Path = typer.Argument(..., help="a run directory, or a synthetic CSV written by `tsgan sample`"),
+    target: Path = typer.Argument(..., help="a run directory, a synthetic CSV written by `tsgan sample`, or a .npy array (sequences, time, features)"),
     out_dir: Path = typer.Option(..., "--out", "-o", help="report directory (metrics.json, report.html)"),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated subset of: " + ", ".join(["discriminative", "predictive", "fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"])),
     reps: int = typer.Option(1, "--reps", help="repeats of the discriminative and predictive scores"),

@@ -65,6 +65,24 @@ def test_cli_evaluate_mismatch(tmp_path, monkeypatch, capsys, csv_path):
     assert code == 2 and "columns differ" in err
 
 
+def test_cli_evaluate_scores_numpy_arrays_from_other_tools(tmp_path, monkeypatch, capsys):
+    """Real and synthetic .npy arrays (sequences, time, features), e.g. TimeGAN's ori_data and generated_data."""
+    x = sines_array(n=200, seq_len=12, dim=3)
+    np.save(tmp_path / "ori.npy", x)
+    np.save(tmp_path / "copy.npy", x[::-1].copy())  # the same windows in another order
+    np.save(tmp_path / "noise.npy", np.random.default_rng(0).uniform(size=x.shape))
+    np.save(tmp_path / "two.npy", x[:, :, :2].copy())
+    scores = {}
+    for name in ("copy", "noise"):
+        code, _, err = run_cli(["evaluate", tmp_path / "ori.npy", tmp_path / f"{name}.npy", "--out", tmp_path / name, "--metrics", "marginal"], monkeypatch, capsys)
+        assert code == 0, err
+        scores[name] = json.loads((tmp_path / name / "metrics.json").read_text())
+    assert scores["copy"]["marginal_ks"] == 0.0 and scores["copy"]["n_synthetic"] == 200
+    assert scores["noise"]["marginal_ks"] > 0.3
+    code, _, err = run_cli(["evaluate", tmp_path / "ori.npy", tmp_path / "two.npy", "--out", tmp_path / "r"], monkeypatch, capsys)
+    assert code == 2 and "the synthetic array has 2 features, the real data 3" in err and not (tmp_path / "r").exists()
+
+
 @pytest.mark.slow
 def test_cli_fit_with_evaluate(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"

@@ -498,16 +498,23 @@ def load_pair(
 ) -> tuple[np.ndarray, np.ndarray, list[str], pd.DataFrame | None]:
     """Real and synthetic windows in the real data's min-max space, the columns, the run's history.
 
-    ``target`` is a run directory (samples are drawn from it) or a long synthetic
-    CSV/Parquet as ``tsgan sample`` writes. Condition columns (a conditional run's,
+    ``target`` is a run directory (samples are drawn from it), a long synthetic
+    CSV/Parquet as ``tsgan sample`` writes, or a ``.npy`` array ``(sequences, time,
+    features)`` in the real data's units (another tool's output, e.g. TimeGAN's
+    ``generated_data``). Condition columns (a conditional run's,
     or ``condition_columns``) are not scored as features.
     """
     from .api import META_FILE, load, load_data
-    from .data import MinMaxScaler, Windows, read_table, to_series
+    from .data import MinMaxScaler, Windows, is_npy, read_npy, read_table, to_series
 
     target = Path(target)
-    history = None
-    if target.is_dir():
+    history = synth_array = None
+    if is_npy(target):
+        synth_array = read_npy(target)
+        if synth_array.ndim != 3 or not np.issubdtype(synth_array.dtype, np.number):
+            raise TsganError(f"{target} holds {synth_array.dtype} of shape {synth_array.shape}: a synthetic array must be numbers, (sequences, time, features)")
+        seq_len, stride = synth_array.shape[1], 1
+    elif target.is_dir():
         syn = load(target)
         seq_len, stride = syn.spec_.seq_len, syn.spec_.stride
         time_column = time_column or syn.spec_.time_column
@@ -519,7 +526,7 @@ def load_pair(
     else:
         raise TsganError(f"{target} not found: pass a run directory (with {META_FILE}) or a synthetic CSV")
     frame, time_column, id_column, condition_columns = load_data(real_source, time_column, id_column, condition_columns)
-    if not target.is_dir():
+    if synth_array is None and not target.is_dir():
         steps = synth_frame.groupby("sequence_id").size() if "sequence_id" in synth_frame else None
         seq_len, stride = (int(steps.iloc[0]) if steps is not None and len(steps) else 2), 1
     spec, base, lengths, _ = to_series(frame, seq_len, stride, time_column, id_column, condition_columns)
@@ -531,6 +538,10 @@ def load_pair(
                 f"real and synthetic columns differ: the run models {syn.spec_.columns}, the real data has {spec.columns}"
             )
         synth = syn.sample(n or min(len(real), 10_000), seed=seed)
+    elif synth_array is not None:
+        if synth_array.shape[2] != len(spec.columns):
+            raise TsganError(f"the synthetic array has {synth_array.shape[2]} features, the real data {len(spec.columns)} ({', '.join(spec.columns)}): pass matching data")
+        synth = synth_array[:n] if n else synth_array
     else:
         synth = windows_from_long(synth_frame, spec.columns)
         if n:
