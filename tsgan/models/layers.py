@@ -16,6 +16,7 @@ penalties (which need double backward) run inside ``plain_rnns()``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -38,7 +39,8 @@ def fused_kernel():
     if os.environ.get("TSGAN_FUSED_RNN", "1") == "0":
         return None
     try:
-        from torch.utils.cpp_extension import _get_build_directory, load
+        with _quiet("torch.utils.cpp_extension"):  # CUDA builds of torch on a machine without CUDA log a warning at import
+            from torch.utils.cpp_extension import _get_build_directory, load
 
         name = "tsgan_fused_gru_" + _cpu_tag()  # -march=native: one build per kind of CPU, even in a shared cache
         if not any(Path(_get_build_directory(name, False)).glob(f"{name}*.so")):
@@ -48,6 +50,17 @@ def fused_kernel():
     except Exception as e:  # no compiler, no headers, ...: the plain nn.GRU gives the same results
         warnings.warn(f"tsgan: fused GRU unavailable ({type(e).__name__}: {e}); using nn.GRU (slower)", stacklevel=2)
         return None
+
+
+@contextmanager
+def _quiet(logger: str):
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _cpu_tag() -> str:
