@@ -174,7 +174,7 @@ def _write_table(frame, target: Path, force: bool) -> None:
 def sample(
     run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit`"),
     n: int = typer.Option(..., "-n", help="number of synthetic sequences"),
-    out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format); image runs: a .png grid, a .npy array or a folder of PNGs"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format) or .npy (sequences, time, features); image runs: a .png grid, a .npy array or a folder of PNGs"),
     seed: int = typer.Option(0, "--seed", help="random seed: same seed, same samples"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing output file"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto"),
@@ -194,21 +194,29 @@ def sample(
         raise TsganError(f"directory {out_file.parent} does not exist: create it or choose another --out")
     syn = tsgan.load(run_dir, device=device)
     cond = parse_key_values(condition, "--condition") if condition else None
+    suffix = out_file.suffix.lower()
+    writes = {"image": (".png", "", ".npy"), "table": (".csv", ".parquet", ".pq"), "sequence": (".csv", ".parquet", ".pq", ".npy")}[syn.kind]
+    if suffix not in writes:
+        kinds = {"image": "a .png grid, a .npy array or a folder", "table": "a .csv or .parquet file", "sequence": "a .csv or .parquet file (long format) or a .npy array"}
+        raise TsganError(f"{syn.kind} runs write {kinds[syn.kind]}: got '{out_file.suffix}' in --out")
     if syn.kind == "image":
         import numpy as np
 
         from tsgan.data.images import save_images
 
         x = syn.sample(n, seed=seed, condition=cond, codes=code)
-        if out_file.suffix.lower() == ".npy":
+        if suffix == ".npy":
             np.save(out_file, x)
-        elif out_file.suffix.lower() in (".png", ""):
-            save_images(x, out_file)
         else:
-            raise TsganError(f"image runs write a .png grid, a .npy array or a folder: got '{out_file.suffix}'")
+            save_images(x, out_file)
         out.print(f"wrote {n} images ({syn.spec_.channels} x {syn.spec_.size} x {syn.spec_.size}) to {out_file}")
         return
-    _write_table(syn.sample_frame(n, seed=seed, condition=cond, codes=code), out_file, force=True)
+    if suffix == ".npy":  # (sequences, time, features) in original units, as `tsgan fit` and `tsgan evaluate` read it
+        import numpy as np
+
+        np.save(out_file, syn.sample(n, seed=seed, condition=cond, codes=code))
+    else:
+        _write_table(syn.sample_frame(n, seed=seed, condition=cond, codes=code), out_file, force=True)
     if syn.kind == "table":
         out.print(f"wrote {n} rows x {len(syn.spec_.columns)} columns to {out_file}")
     else:

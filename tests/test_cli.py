@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsgan
+
 from conftest import run_cli
 
 
@@ -163,6 +165,12 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     code, out, err = run_cli(["fit", tmp_path / "ori.npy", "--seq-len", "6", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
     assert code == 0, err
     assert list(pd.read_csv(tmp_path / "r" / "synthetic.csv").columns) == ["sequence_id", "step", "f0", "f1"]
+    code, _, err = run_cli(["sample", tmp_path / "r", "-n", "7", "--seed", "3", "--out", tmp_path / "s.npy"], monkeypatch, capsys)
+    assert code == 0, err
+    np.testing.assert_allclose(np.load(tmp_path / "s.npy"), tsgan.load(tmp_path / "r").sample(7, seed=3))
+    code, _, err = run_cli(["sample", tmp_path / "r", "-n", "7", "--out", tmp_path / "s.txt"], monkeypatch, capsys)
+    assert code == 2 and "sequence runs write a .csv or .parquet file (long format) or a .npy array: got '.txt'" in err
+    assert not (tmp_path / "s.txt").exists()
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     code, out, err = run_cli(["fit", tmp_path / "obj.npy", "--steps", "2", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
     assert code == 2 and "could not read" in err and "numbers only" in err and "Traceback" not in err + out
