@@ -173,3 +173,11 @@ def test_bad_arrays_are_clear_errors(data, match):
 
     with pytest.raises(TsganError, match=match):
         frame_from_array(data)
+
+
+def test_a_series_is_one_column_and_other_objects_are_refused():
+    frame = read_table(pd.Series([1.0, 2.0, 3.0], name="v"))
+    assert list(frame.columns) == ["v"] and frame["v"].tolist() == [1.0, 2.0, 3.0]
+    for bad in (None, 3, {"a": 1}):
+        with pytest.raises(TsganError, match=f"cannot read data of type {type(bad).__name__}: pass a file path, a DataFrame, an array"):
+            read_table(bad)

@@ -22,9 +22,13 @@ READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", "
 
 def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file or accept a DataFrame; refuse empty input clearly."""
+    if isinstance(source, pd.Series):
+        source = source.to_frame()
     if isinstance(source, pd.DataFrame):
         df = source
         where = "the DataFrame"
+    elif not isinstance(source, (str, Path)):
+        raise TsganError(f"cannot read data of type {type(source).__name__}: pass a file path, a DataFrame, an array or a built-in name")
     else:
         path = Path(source)
         if not path.exists():
