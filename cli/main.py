@@ -105,7 +105,7 @@ def fit(
     out.print(
         f"trained {model} on {what} "
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
-        + (" (stopped by --max-minutes)" if info["stopped"] == "time" else "")
+        + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)"}.get(info["stopped"], "")
     )
     if info.get("dp"):
         d = info["dp"]

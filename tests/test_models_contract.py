@@ -137,6 +137,52 @@ def test_max_minutes_stops_training(small_frame):
     assert syn.train_info_["stopped"] == "time" and 0 < syn.train_info_["steps"] < 10_000_000
 
 
+class _Interrupted(torch.nn.Module):
+    """One parameter, one update per step; its loss sends Ctrl-C ``times`` times at step ``at``."""
+
+    def __init__(self, at, times=1):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(()))
+        self.at, self.times, self.calls = at, times, 0
+
+    def loss(self, batch):
+        import os
+        import signal
+
+        self.calls += 1
+        if self.calls == self.at:
+            for _ in range(self.times):
+                os.kill(os.getpid(), signal.SIGINT)
+        return (self.w - batch.x.mean()) ** 2
+
+    def optimizers(self):
+        return {"o": torch.optim.SGD(self.parameters(), lr=0.1)}
+
+    def schedule(self):
+        from tsgan.train import Phase, Update
+
+        return [Phase("p", [Update("a", "o", self.loss)])]
+
+
+def test_ctrl_c_ends_training_after_the_step_and_keeps_what_was_trained():
+    import signal
+
+    from tsgan.data import Windows
+    from tsgan.train import train
+
+    x = Windows.from_array(np.ones((20, 3, 1), dtype=np.float32))
+    before = signal.getsignal(signal.SIGINT)
+    model = _Interrupted(at=7)
+    result = train(model, x, steps=1000, batch_size=4, progress=False, device="cpu", monitors=[lambda phase, done, last: {"last": float(last)}])
+    assert result.stopped == "interrupted" and result.steps == 7 and model.calls == 7
+    assert result.history["last"].tolist() == [0.0] * 6 + [1.0]  # monitors (selection) see the stop as the last step
+    torch.testing.assert_close(model.w.detach(), torch.tensor(1 - 0.8**7))  # seven SGD steps towards 1 were kept
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+    with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts
+        train(_Interrupted(at=3, times=2), x, steps=1000, batch_size=4, progress=False, device="cpu")
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_same_batch_updates_see_the_batch_before_them():
     # TimeGAN's code trains g and then e on one X_mb; the loop's same_batch does that
     from torch import nn

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -63,7 +65,7 @@ class TrainResult:
     steps: int  # steps completed, all phases together
     seconds: float
     device: str
-    stopped: str  # "steps" or "time"
+    stopped: str  # "steps", "time" (max_minutes) or "interrupted" (Ctrl-C)
     phases: dict[str, int] = field(default_factory=dict)
 
 
@@ -206,6 +208,7 @@ def train(
     step = 0
     stopped = "steps"
     done: dict[str, int] = {}
+    interrupted, stop_catching = _catch_interrupt()
     try:
         for phase, n_steps in zip(phases, counts):
             done[phase.name] = 0
@@ -214,6 +217,9 @@ def train(
             for _ in range(n_steps):
                 if deadline is not None and time.perf_counter() > deadline:
                     stopped = "time"
+                    break
+                if interrupted.is_set():
+                    stopped = "interrupted"
                     break
                 logs: dict[str, Tensor] = {}
                 drawn = None
@@ -242,7 +248,7 @@ def train(
                 done[phase.name] += 1
                 checked = {}
                 if monitors:
-                    last = done[phase.name] == n_steps or (deadline is not None and time.perf_counter() > deadline)
+                    last = done[phase.name] == n_steps or (deadline is not None and time.perf_counter() > deadline) or interrupted.is_set()
                     for monitor in monitors:
                         checked.update(monitor(phase.name, done[phase.name], last) or {})
                     logs.update(checked)
@@ -252,15 +258,37 @@ def train(
                     flush()
                     if bar is not None:
                         bar.update(bar.task_ids[0], completed=step, description=_describe(phase.name, rows[-1]))
-            if stopped == "time":
+            if stopped != "steps":
                 break
         flush()
     finally:
+        stop_catching()
         if bar is not None:
             bar.stop()
     model.eval()
     history = pd.DataFrame(rows)
     return TrainResult(history, step, time.perf_counter() - start, str(dev), stopped, done)
+
+
+def _catch_interrupt() -> tuple[threading.Event, Callable[[], None]]:
+    """The first Ctrl-C (SIGINT) ends training after the step under way, as the clock
+    does: the run is kept, with its averaging and checkpoint selection. A second one
+    aborts as usual. Returns the event the loop checks and the function that puts the
+    previous handler back. Only the main thread can own the signal; elsewhere the event
+    is never set."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return interrupted, lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        print("\ntsgan: finishing this step, then keeping the run as trained so far (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGINT, handler)
+    return interrupted, lambda: signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _describe(phase: str, row: dict[str, Any]) -> str:
