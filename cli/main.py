@@ -20,8 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Time-series GANs: fit a generator on your series, sample synthetic ones.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes; the terminal wraps them
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _default_run_dir(data: str, model: str) -> Path:
@@ -111,7 +111,7 @@ def fit(
         d = info["dp"]
         out.print(
             f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
-            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)", soft_wrap=True,
+            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)",
         )
     if info.get("ema"):
         e = info["ema"]
@@ -120,14 +120,14 @@ def fit(
     if sel and "best_step" in sel:
         out.print(
             f"kept the checkpoint at step {sel['best_step']} of {sel['phase']} (discriminative score {sel['best_disc']:.3f} "
-            f"against training windows; {len(sel['scores'])} checkpoints scored)", soft_wrap=True,
+            f"against training windows; {len(sel['scores'])} checkpoints scored)",
         )
     elif sel:
         out.print(sel["note"])
     split = syn.split_
     if split.get("holdout"):
         how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
-        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`", soft_wrap=True)
+        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`")
     elif split.get("note"):
         out.print(split["note"])
     if getattr(syn.spec_, "skipped_entities", None):
@@ -227,15 +227,18 @@ def sample(
 def models() -> None:
     """List the models and their parameters (pass with --param key=value)."""
     from tsgan import MODELS
-    from tsgan.config import describe
+    from rich.markup import escape
+
+    from tsgan.config import describe, short_range
 
     for name, cls in MODELS.items():
         table = Table(title=f"{name}: {cls.paper}", title_justify="left", show_lines=False)
-        for col in ("parameter", "type", "default", "allowed", "help"):
+        for col in ("parameter", "type", "default", "help"):
             table.add_column(col)
         for row in describe(cls.config_cls):
-            allowed = "|".join(row["choices"]) if row["choices"] else row["within"] or ""
-            table.add_row(row["name"], row["type"], str(row["default"]), allowed, row["help"])
+            kind = row["type"] + (f" {short_range(row['within'])}" if row["within"] else "")
+            help_ = row["help"] + (f" [{' | '.join(row['choices'])}]" if row["choices"] else "")
+            table.add_row(row["name"], kind, str(row["default"]), escape(help_))  # "[a|b]" is not rich markup
         out.print(table)
 
 
@@ -321,7 +324,7 @@ def privacy(
     syn = tsgan.load(run_dir)
     p = syn.privacy(data, n=n, seed=seed)
     for line in summary_lines(p):
-        out.print(line, soft_wrap=True)
+        out.print(line)
     if out_dir is not None:
         from tsgan.evaluate import write_privacy_page
 
@@ -373,7 +376,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except TsganError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {e}", highlight=False)
         sys.exit(2)
     except typer.Abort:
         err.print("aborted")

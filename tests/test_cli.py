@@ -47,6 +47,8 @@ def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
 def test_models_and_datasets_list(monkeypatch, capsys):
     code, out, _ = run_cli(["models"], monkeypatch, capsys)
     assert code == 0 and "rcgan" in out and "hidden_g" in out and "latent_dim" in out
+    assert "wgan-gp" in out and "lstm | gru" in out  # the choices (once swallowed as rich markup)
+    assert "int >= 1" in out and "float > 0" in out  # the ranges
     code, out, _ = run_cli(["datasets"], monkeypatch, capsys)
     assert code == 0 and "sines" in out and "macrodata" in out
 

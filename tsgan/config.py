@@ -34,6 +34,16 @@ def _interval(within: str) -> tuple[float, float, bool, bool]:
     return float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"
 
 
+def short_range(within: str) -> str:
+    """``"[1, inf)"`` -> ``">= 1"``, ``"(0, inf)"`` -> ``"> 0"``; bounded ranges stay as written."""
+    low, high, low_closed, high_closed = _interval(within)
+    if math.isinf(high) and not math.isinf(low):
+        return f"{'>=' if low_closed else '>'} {low:g}"
+    if math.isinf(low) and not math.isinf(high):
+        return f"{'<=' if high_closed else '<'} {high:g}"
+    return within
+
+
 def _check_within(name: str, value: float, within: str, default: Any) -> None:
     low, high, low_closed, high_closed = _interval(within)
     if math.isnan(value):
