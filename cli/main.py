@@ -96,45 +96,7 @@ def fit(
     )
     syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
     syn.save(run_dir, force=force)
-    info = syn.train_info_
-    spec = syn.spec_
-    what = {
-        "image": lambda: f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})",
-        "table": lambda: f"{spec.n_rows} rows x {len(spec.columns)} columns",
-    }.get(syn.kind, lambda: f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})")()
-    out.print(
-        f"trained {model} on {what} "
-        f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
-        + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)"}.get(info["stopped"], "")
-    )
-    if info.get("dp"):
-        d = info["dp"]
-        out.print(
-            f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
-            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)",
-        )
-    if info.get("ema"):
-        e = info["ema"]
-        out.print(e.get("note") or f"weights: the moving average (decay {e['decay']}) over the {e['updates']} steps of {e['phase']}")
-    sel = info.get("selection")
-    if sel and "best_step" in sel:
-        out.print(
-            f"kept the checkpoint at step {sel['best_step']} of {sel['phase']} (discriminative score {sel['best_disc']:.3f} "
-            f"against training windows; {len(sel['scores'])} checkpoints scored)",
-        )
-    elif sel:
-        out.print(sel["note"])
-    split = syn.split_
-    if split.get("holdout"):
-        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
-        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`")
-    elif split.get("note"):
-        out.print(split["note"])
-    if getattr(syn.spec_, "skipped_entities", None):
-        out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
-    last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
-    out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
-    out.print(f"run saved to {run_dir}")
+    _report_fit(syn, run_dir)
     if sample_n and syn.kind == "image":
         from tsgan.data.images import save_images
 
@@ -168,6 +130,69 @@ def _write_table(frame, target: Path, force: bool) -> None:
         frame.to_csv(target, index=False)
     else:
         raise TsganError(f"cannot write '{target.suffix}' files: use a .csv or .parquet --out")
+
+
+def _report_fit(syn, run_dir: Path) -> None:
+    """What `tsgan fit` and `tsgan resume` print about the training just done."""
+    info = syn.train_info_
+    spec = syn.spec_
+    what = {
+        "image": lambda: f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})",
+        "table": lambda: f"{spec.n_rows} rows x {len(spec.columns)} columns",
+    }.get(syn.kind, lambda: f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})")()
+    out.print(
+        f"trained {syn.model} on {what} "
+        f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
+        + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)"}.get(info["stopped"], "")
+    )
+    if info.get("dp"):
+        d = info["dp"]
+        out.print(
+            f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
+            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)",
+        )
+    if info.get("ema"):
+        e = info["ema"]
+        out.print(e.get("note") or f"weights: the moving average (decay {e['decay']}) over the {e['updates']} steps of {e['phase']}")
+    sel = info.get("selection")
+    if sel and "best_step" in sel:
+        out.print(
+            f"kept the checkpoint at step {sel['best_step']} of {sel['phase']} (discriminative score {sel['best_disc']:.3f} "
+            f"against training windows; {len(sel['scores'])} checkpoints scored)",
+        )
+    elif sel:
+        out.print(sel["note"])
+    split = syn.split_
+    if split.get("holdout"):
+        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
+        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`")
+    elif split.get("note"):
+        out.print(split["note"])
+    if getattr(syn.spec_, "skipped_entities", None):
+        out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
+    last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
+    out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
+    out.print(f"run saved to {run_dir}")
+    if syn.train_info_["stopped"] != "steps" and getattr(syn, "resume_state_", None) is not None:
+        out.print(f"stopped early: `tsgan resume {run_dir}` trains the remaining {syn.steps - syn.train_info_['steps']} steps")
+
+
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="a run directory that `tsgan fit` stopped early (--max-minutes, Ctrl-C)"),
+    data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or an array, or the file moved"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop again after this many minutes (resume later)"),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda: the kind of device the run was trained on"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Train a stopped run's remaining steps, as if it had never stopped, and save it in place."""
+    import tsgan
+
+    syn = tsgan.load(run_dir, device=device)
+    syn.device, syn.progress = device, not quiet and sys.stderr.isatty()
+    syn.resume(data, max_minutes=max_minutes)
+    syn.save(run_dir, force=True)
+    _report_fit(syn, run_dir)
 
 
 @app.command()

@@ -33,6 +33,7 @@ FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
 WEIGHTS_FILE = "model.pt"
 HISTORY_FILE = "history.csv"
+RESUME_FILE = "resume.pt"  # a run stopped early: the loop's state, for Synthesizer.resume / `tsgan resume`
 CONDITIONS_FILE = "conditions.npy"  # conditions of up to BANK_SIZE training windows, drawn when sample() gets none
 BANK_SIZE = 2000
 DEFAULT_HOLDOUT = 0.2
@@ -136,6 +137,37 @@ class Synthesizer:
         numeric attributes, per sequence or per step) are inputs, not features, and
         ``sample(n, condition=...)`` asks for them.
         """
+        return self._fit(data, time_column, id_column, condition_columns)
+
+    def resume(self, data: str | Path | pd.DataFrame | np.ndarray | None = None, max_minutes: float | None = None) -> "Synthesizer":
+        """Go on training a run that stopped early (``max_minutes``, Ctrl-C) up to its
+        ``steps``, exactly as if it had never stopped: the weights as trained (not the
+        averaged or selected ones it samples from), optimizer moments, random
+        generators, averaging and checkpoint selection go on where they were.
+        ``data``: the training data again, needed when a loaded run was fitted on a
+        DataFrame or an array (else the data of this session's fit, or the recorded file
+        or built-in, is read again). Returns self."""
+        self._check_fitted()
+        state = getattr(self, "resume_state_", None)
+        if state is None:
+            if self.train_info_.get("dp"):
+                raise TsganError("a DP-SGD run cannot be resumed (its privacy accounting starts afresh): fit a new run")
+            raise TsganError(f"this run finished its {self.train_info_.get('steps', self.steps)} steps: nothing to resume; fit a new run with more --steps")
+        source = next((d for d in (data, getattr(self, "_data", None), self.source_) if d is not None), None)
+        if source is None:
+            raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan resume RUN --data FILE)")
+        if max_minutes is not None and max_minutes <= 0:
+            raise TsganError(f"--max-minutes must be positive (got {max_minutes})")
+        history, spec = self.history_, self.spec_.to_dict()
+        self.max_minutes = max_minutes
+        self._fit(source, **state["fit_args"], resume=state, expect=spec)
+        self.history_ = pd.concat([history, self.history_], ignore_index=True)
+        return self
+
+    def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None) -> "Synthesizer":
+        """:meth:`fit`, or with ``resume`` (a stopped run's loop state) its continuation;
+        ``expect``: the run's data spec, which the re-read data must reproduce."""
+        fit_args = {"time_column": time_column, "id_column": id_column, "condition_columns": condition_columns}
         if isinstance(condition_columns, str):
             condition_columns = [condition_columns]
         cls = get_model_class(self.model)
@@ -163,6 +195,11 @@ class Synthesizer:
             shape = (spec.n_features, spec.seq_len)
             cond_records = data_.cond_array() if encoder is not None else None
         windows = data_
+        if expect is not None:
+            got, want = ({k: v for k, v in d.items() if k != "source"} for d in (spec.to_dict(), expect))
+            if got != want:
+                diff = next(k for k in want if got.get(k) != want.get(k))
+                raise TsganError(f"the data differs from the run's ({diff}: {got.get(diff)!r}, the run has {want.get(diff)!r}): pass the training data")
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
@@ -197,6 +234,7 @@ class Synthesizer:
                 update_context=None if private is None else private.update_context,
                 precision=self.precision,
                 monitors=[m for m in (average, selector) if m is not None],  # average first: the selector scores the updated average
+                resume=resume,
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -207,12 +245,15 @@ class Synthesizer:
         self.conditions_ = encoder
         self.split_ = split
         self.source_ = _source_name(data)
+        self._data = data  # in this session, resume() reads it again (not saved)
         self._windows = (windows, holdout)
         self.condition_bank_ = None
         if cond_records is not None:  # conditions of training records, drawn when sample() gets none
             keep = np.random.default_rng(self.seed).permutation(len(cond_records))[:BANK_SIZE]
             self.condition_bank_ = cond_records[np.sort(keep)]
         self.history_ = result.history
+        # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
+        self.resume_state_ = None if result.state is None or private is not None else {**result.state, "fit_args": fit_args}
         self.train_info_ = {
             "steps": result.steps,
             "seconds": round(result.seconds, 3),
@@ -449,7 +490,8 @@ class Synthesizer:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, force: bool = False) -> Path:
-        """Write ``tsgan.json``, ``model.pt`` and ``history.csv`` into ``path``.
+        """Write ``tsgan.json``, ``model.pt`` and ``history.csv`` into ``path`` (and
+        ``resume.pt`` for a run stopped early, which :meth:`resume` goes on from).
 
         An existing directory needs ``force=True``; files other than these (and
         ``conditions.npy`` for conditional models) are left untouched.
@@ -470,7 +512,10 @@ class Synthesizer:
             "conditions": None if self.conditions_ is None else self.conditions_.to_dict(),
             "holdout": self.split_,
             "source": self.source_,
-            "synthesizer": {"seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps},
+            "synthesizer": {
+                "seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps, "precision": self.precision,
+                "ema": self.ema, "select_every": self.select_every, "image_size": self.image_size,
+            },
         }
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
@@ -478,8 +523,24 @@ class Synthesizer:
         _atomic_write(path / HISTORY_FILE, lambda f: self.history_.to_csv(f, index=False))
         if self.condition_bank_ is not None:
             _atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, self.condition_bank_, allow_pickle=False))
+        resume = getattr(self, "resume_state_", None)
+        if resume is not None:
+            _atomic_write(path / RESUME_FILE, lambda f: torch.save(_to_cpu(resume), f))
+        else:  # finished: an older stopped run's state in this directory no longer applies
+            (path / RESUME_FILE).unlink(missing_ok=True)
         _atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
         return path
+
+
+def _to_cpu(obj: Any) -> Any:
+    """A copy of nested dicts / lists / tuples with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
 
 
 def _source_name(data: Any) -> str | None:
@@ -541,6 +602,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn = Synthesizer(model=meta["model"], device=device, **meta["config"])
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", 24), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
+    syn.precision, syn.ema, syn.select_every, syn.image_size = s.get("precision", "32"), s.get("ema"), s.get("select_every"), s.get("image_size")
     if cls.kind == "table":
         syn.transformer_ = transformer
     syn._windows = None
@@ -566,4 +628,6 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     syn.holdout = syn.split_.get("holdout")
     hist = path / HISTORY_FILE
     syn.history_ = pd.read_csv(hist) if hist.exists() and hist.stat().st_size else pd.DataFrame()
+    resume = path / RESUME_FILE
+    syn.resume_state_ = torch.load(resume, map_location="cpu", weights_only=True) if resume.exists() else None
     return syn

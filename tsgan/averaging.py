@@ -60,6 +60,16 @@ class WeightAverage:
         self.updates += 1
         return None
 
+    def state_dict(self) -> dict:
+        """What a resumed run needs (tsgan.train's ``resume``)."""
+        return {"shadow": self.shadow, "updates": self.updates}
+
+    def load_state_dict(self, state: dict) -> None:
+        here = self.model.state_dict()
+        shadow = state["shadow"]
+        self.shadow = None if shadow is None else {k: v.to(here[k].device) for k, v in shadow.items()}
+        self.updates = state["updates"]
+
     @contextmanager
     def swapped(self) -> Iterator[None]:
         """The averaged weights in the model inside the block, the trained ones after."""

@@ -70,12 +70,14 @@ class CheckpointSelector:
         # {"step": steps into the phase, "disc": the score it counts with[, "classifiers": both scores of a candidate]}
         self.scores: list[dict[str, float]] = []
         self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+        self._before_closing: tuple[list, Any] | None = None  # the record before a check made only because training stopped
 
     def __call__(self, phase: str, done: int, last: bool) -> dict[str, float] | None:
         """Score at every ``every``-th step of the phase and at its last; the score is
         logged in the run's history as ``select/disc``."""
         if phase != self.phase or not (done % self.every == 0 or last):
             return None
+        self._before_closing = None if done % self.every == 0 else (list(self.scores), self.best)
         with self.average.swapped() if self.average is not None else nullcontext():
             return self.check(done)
 
@@ -92,6 +94,19 @@ class CheckpointSelector:
         if self.best is None or score < self.best[0]:
             self.best = (score, done, snapshot(self.model))
         return {"select/disc": score}
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs (tsgan.train's ``resume``): the scores so far and the
+        best copy, without the check made because training stopped early (a run that
+        had not stopped would not have made it)."""
+        scores, best = self._before_closing or (self.scores, self.best)
+        best = None if best is None else {"disc": best[0], "step": best[1], "state": best[2]}
+        return {"scores": scores, "best": best}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scores = list(state["scores"])
+        best = state["best"]
+        self.best = None if best is None else (best["disc"], best["step"], best["state"])
 
     @torch.no_grad()
     def samples(self) -> np.ndarray:

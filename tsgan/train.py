@@ -67,6 +67,9 @@ class TrainResult:
     device: str
     stopped: str  # "steps", "time" (max_minutes) or "interrupted" (Ctrl-C)
     phases: dict[str, int] = field(default_factory=dict)
+    # where the loop stopped, when it stopped early: train(..., resume=state) goes on
+    # from there as if never stopped (see :func:`loop_state`)
+    state: Optional[dict[str, Any]] = None
 
 
 def adam(params, **kw) -> torch.optim.Optimizer:
@@ -156,6 +159,7 @@ def train(
     update_context: Optional[Callable[[str], Any]] = None,
     precision: str = "32",
     monitors: Sequence[Callable[[str, int, bool], Optional[dict[str, float]]]] = (),
+    resume: Optional[dict[str, Any]] = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -172,6 +176,14 @@ def train(
     run's, when the clock stops it), e.g. :class:`tsgan.averaging.WeightAverage` and
     :class:`tsgan.selection.CheckpointSelector`; what one returns is logged in that
     step's history row; their time counts against the budget.
+
+    A run stopped early (``max_minutes``, Ctrl-C) returns its loop's state in
+    ``TrainResult.state``. Passing that as ``resume``, with a model of the same build
+    (its weights are loaded from the state), the same data, seed, ``steps`` and
+    monitors, runs the remaining steps so that the result equals the uninterrupted
+    run's: the weights, optimizer
+    moments, random generators, step counts, the monitors' and the model's own loop
+    state (a model may define ``loop_state()`` / ``load_loop_state(d)``) go on.
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -191,6 +203,11 @@ def train(
     phases = model.schedule()
     counts = split_steps(phases, steps)
     deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes
+    if len({p.name for p in phases}) != len(phases):
+        raise ValueError("phase names must be unique: the loop counts steps per phase name")
+    step, done, before = 0, {p.name: 0 for p in phases}, 0.0
+    if resume is not None:
+        step, done, before = _restore(resume, model, optimizers, rng, dev, monitors)
 
     rows: list[dict[str, Any]] = []
     pending: list[tuple[int, str, float, dict[str, Tensor]]] = []
@@ -203,18 +220,17 @@ def train(
             rows.append(row)
         pending.clear()
 
-    bar = _progress(progress, sum(counts))
-    start = time.perf_counter()
-    step = 0
+    bar = _progress(progress, sum(counts), step)
+    start = time.perf_counter() - before  # a resumed run's clock goes on from where it stopped
     stopped = "steps"
-    done: dict[str, int] = {}
     interrupted, stop_catching = _catch_interrupt()
     try:
         for phase, n_steps in zip(phases, counts):
-            done[phase.name] = 0
+            if done[phase.name] == n_steps:  # finished before a resume
+                continue
             if bar is not None:
                 bar.update(bar.task_ids[0], description=phase.name)
-            for _ in range(n_steps):
+            for _ in range(n_steps - done[phase.name]):
                 if deadline is not None and time.perf_counter() > deadline:
                     stopped = "time"
                     break
@@ -265,9 +281,53 @@ def train(
         stop_catching()
         if bar is not None:
             bar.stop()
+    seconds = time.perf_counter() - start
+    state = None if stopped == "steps" else loop_state(model, optimizers, rng, dev, monitors, step, done, seconds)
     model.eval()
     history = pd.DataFrame(rows)
-    return TrainResult(history, step, time.perf_counter() - start, str(dev), stopped, done)
+    return TrainResult(history, step, seconds, str(dev), stopped, done, state)
+
+
+def loop_state(model, optimizers, rng, dev, monitors, step, done, seconds) -> dict[str, Any]:
+    """Everything :func:`train` needs to go on: a copy of the weights as trained (before
+    any averaging or selection loads others), the optimizers' states, both random
+    generators, the step counts, the monitors' and the model's own loop state. Tensors,
+    numbers, strings, lists and dicts only: ``torch.load(..., weights_only=True)`` reads it."""
+    state = {
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "optimizers": {k: opt.state_dict() for k, opt in optimizers.items()},
+        "rng": rng.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "device_type": dev.type,
+        "step": step,
+        "done": dict(done),
+        "seconds": seconds,
+        "monitors": [m.state_dict() if hasattr(m, "state_dict") else None for m in monitors],
+        "model_loop": model.loop_state() if hasattr(model, "loop_state") else None,
+    }
+    if dev.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(dev)
+    return state
+
+
+def _restore(state, model, optimizers, rng, dev, monitors) -> tuple[int, dict[str, int], float]:
+    if state["device_type"] != dev.type:
+        from .errors import TsganError
+
+        raise TsganError(f"this run was trained on {state['device_type']}: resume it with --device {state['device_type']} (random streams differ by device)")
+    model.load_state_dict(state["model"])
+    for key, opt in optimizers.items():
+        opt.load_state_dict(state["optimizers"][key])
+    rng.set_state(state["rng"])
+    torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state:
+        torch.cuda.set_rng_state(state["cuda_rng"], dev)
+    for monitor, saved in zip(monitors, state["monitors"]):
+        if saved is not None:
+            monitor.load_state_dict(saved)
+    if state.get("model_loop") is not None:
+        model.load_loop_state(state["model_loop"])
+    return state["step"], dict(state["done"]), state["seconds"]
 
 
 def _catch_interrupt() -> tuple[threading.Event, Callable[[], None]]:
@@ -296,7 +356,7 @@ def _describe(phase: str, row: dict[str, Any]) -> str:
     return f"{phase} {losses}"
 
 
-def _progress(enabled: bool, total: int):
+def _progress(enabled: bool, total: int, completed: int = 0):
     if not enabled:
         return None
     from rich.console import Console
@@ -311,6 +371,6 @@ def _progress(enabled: bool, total: int):
         console=Console(stderr=True),  # stdout stays clean for the caller's output
         transient=False,
     )
-    bar.add_task("train", total=total)
+    bar.add_task("train", total=total, completed=completed)
     bar.start()
     return bar

@@ -145,6 +145,13 @@ class CRNNGAN(RecurrentGAN):
         self.last_g_loss: Tensor | None = None  # the players' latest losses, read by the freezing rules
         self.last_d_loss: Tensor | None = None
 
+    def loop_state(self) -> dict:
+        """The freezing rules' memory, for a resumed run (tsgan.train's ``resume``)."""
+        return {"last_g_loss": self.last_g_loss, "last_d_loss": self.last_d_loss}
+
+    def load_loop_state(self, state: dict) -> None:
+        self.last_g_loss, self.last_d_loss = state["last_g_loss"], state["last_d_loss"]
+
     @torch.no_grad()
     def init_weights(self) -> None:
         """The released code's initialisation: LSTM weights and biases U(-0.05, 0.05)
