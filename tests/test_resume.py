@@ -165,3 +165,13 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
     code, out, err = run_cli(["resume", tmp_path / "run"], monkeypatch, capsys)
     assert code == 2 and "nothing to resume" in err and "Traceback" not in err + out
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_stopped_dp_run_cannot_be_resumed(small_frame, tmp_path, stop_at):
+    stop_at(2)
+    syn = tsgan.Synthesizer(seq_len=12, steps=10, batch_size=8, dp_noise=1.0).fit(small_frame, id_column="sequence_id", time_column="step")
+    assert syn.train_info_["stopped"] == "interrupted" and syn.train_info_["dp"]["epsilon"] > 0
+    syn.save(tmp_path / "run")
+    assert not (tmp_path / "run" / "resume.pt").exists()
+    with pytest.raises(tsgan.TsganError, match="a DP-SGD run cannot be resumed"):
+        tsgan.load(tmp_path / "run").resume(small_frame)
