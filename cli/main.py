@@ -72,6 +72,9 @@ def fit(
     ema: Optional[float] = typer.Option(
         None, "--ema", help="sample from a moving average of the last phase's weights with this decay (e.g. 0.999)"
     ),
+    checkpoint_minutes: Optional[float] = typer.Option(
+        None, "--checkpoint-minutes", help="save the run, resumable, every this many minutes of training (`tsgan resume` after a crash)"
+    ),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic sequences to RUN_DIR/synthetic.csv"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
@@ -94,8 +97,12 @@ def fit(
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
         dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, **params,
     )
-    syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None)
-    syn.save(run_dir, force=force)
+    syn.fit(
+        data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
+        checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=checkpoint_minutes or 10.0, force=force,
+    )
+    if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
+        syn.save(run_dir, force=force)
     _report_fit(syn, run_dir)
     if sample_n and syn.kind == "image":
         from tsgan.data.images import save_images
@@ -183,6 +190,7 @@ def resume(
     data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or an array, or the file moved"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop again after this many minutes (resume later)"),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda: the kind of device the run was trained on"),
+    checkpoint_minutes: Optional[float] = typer.Option(None, "--checkpoint-minutes", help="save the run in place, resumable, every this many minutes"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Train a stopped run's remaining steps, as if it had never stopped, and save it in place."""
@@ -190,7 +198,7 @@ def resume(
 
     syn = tsgan.load(run_dir, device=device)
     syn.device, syn.progress = device, not quiet and sys.stderr.isatty()
-    syn.resume(data, max_minutes=max_minutes)
+    syn.resume(data, max_minutes=max_minutes, checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=checkpoint_minutes or 10.0)
     syn.save(run_dir, force=True)
     _report_fit(syn, run_dir)
 

@@ -164,6 +164,10 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
     np.testing.assert_array_equal(tsgan.load(tmp_path / "run").sample(3, seed=2), whole.sample(3, seed=2))
     code, out, err = run_cli(["resume", tmp_path / "run"], monkeypatch, capsys)
     assert code == 2 and "nothing to resume" in err and "Traceback" not in err + out
+    code, out, err = run_cli(["fit", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "ck", "-q", "--checkpoint-minutes", "1e-9"], monkeypatch, capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(tsgan.load(tmp_path / "ck").sample(3, seed=2), whole.sample(3, seed=2))
+    assert not (tmp_path / "ck" / "resume.pt").exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -175,3 +179,40 @@ def test_a_stopped_dp_run_cannot_be_resumed(small_frame, tmp_path, stop_at):
     assert not (tmp_path / "run" / "resume.pt").exists()
     with pytest.raises(tsgan.TsganError, match="a DP-SGD run cannot be resumed"):
         tsgan.load(tmp_path / "run").resume(small_frame)
+
+
+def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame, tmp_path, monkeypatch):
+    """A run killed after a checkpoint resumes from it: here every step is a checkpoint,
+    and the one after step 4 (of 12) stands in for the last before a crash."""
+    saved = {}
+    real_checkpoint = tsgan.Synthesizer._checkpoint
+
+    def keep_step_4(self, path, state, history, fit_args):
+        real_checkpoint(self, path, state, history, fit_args)
+        if state["step"] == 4:
+            saved.update({p.name: p.read_bytes() for p in path.iterdir()})
+
+    monkeypatch.setattr(tsgan.Synthesizer, "_checkpoint", keep_step_4)
+    kw = dict(model="timegan", seq_len=12, steps=12, batch_size=8, ema=0.9)
+    whole = tsgan.Synthesizer(**kw).fit(small_frame, id_column="sequence_id", time_column="step", checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
+    finished = tsgan.load(tmp_path / "run")  # the directory ends with the finished run
+    assert finished.train_info_["stopped"] == "steps" and not (tmp_path / "run" / "resume.pt").exists()
+    np.testing.assert_array_equal(finished.sample(6, seed=1), whole.sample(6, seed=1))
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name, content in saved.items():
+        (crashed / name).write_bytes(content)
+    run = tsgan.load(crashed)
+    assert run.train_info_["stopped"] == "checkpoint" and run.train_info_["steps"] == 4
+    assert len(run.sample(3, seed=0)) == 3  # a checkpoint samples (from the weights as trained then)
+    again = run.resume(small_frame)
+    np.testing.assert_array_equal(again.sample(6, seed=1), whole.sample(6, seed=1))
+    pd.testing.assert_frame_equal(again.history_.drop(columns="seconds"), whole.history_.drop(columns="seconds"))
+
+
+def test_checkpoint_dir_is_not_overwritten_without_force(small_frame, tmp_path):
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(tsgan.TsganError, match="already exists: pass --force"):
+        tsgan.Synthesizer(seq_len=12, steps=2).fit(small_frame, checkpoint_dir=tmp_path / "mine")
+    with pytest.raises(tsgan.TsganError, match="DP-SGD run cannot be checkpointed"):
+        tsgan.Synthesizer(seq_len=12, steps=2, dp_noise=1.0).fit(small_frame, checkpoint_dir=tmp_path / "new")

@@ -126,6 +126,9 @@ class Synthesizer:
         time_column: str | None = None,
         id_column: str | None = None,
         condition_columns: list[str] | str | None = None,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_minutes: float = 10.0,
+        force: bool = False,
     ) -> "Synthesizer":
         """Validate ``data`` (path, DataFrame, array or built-in name), window it, train. Returns self.
 
@@ -136,17 +139,34 @@ class Synthesizer:
         ``condition_columns`` makes a conditional GAN: those columns (labels or
         numeric attributes, per sequence or per step) are inputs, not features, and
         ``sample(n, condition=...)`` asks for them.
-        """
-        return self._fit(data, time_column, id_column, condition_columns)
 
-    def resume(self, data: str | Path | pd.DataFrame | np.ndarray | None = None, max_minutes: float | None = None) -> "Synthesizer":
+        ``checkpoint_dir``: every ``checkpoint_minutes`` of training, save the run there
+        as it stands, resumable (``tsgan.load(dir).resume()``) should the process die,
+        and the finished run at the end; an existing directory needs ``force=True``.
+        """
+        if checkpoint_dir is not None:
+            if self.dp is not None:
+                raise TsganError("a DP-SGD run cannot be checkpointed for resuming (its privacy accounting would start afresh): drop the checkpoint")
+            ensure_writable_dir(Path(checkpoint_dir), force)
+            if checkpoint_minutes <= 0:
+                raise TsganError(f"--checkpoint-minutes must be positive (got {checkpoint_minutes})")
+        return self._fit(data, time_column, id_column, condition_columns, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
+
+    def resume(
+        self,
+        data: str | Path | pd.DataFrame | np.ndarray | None = None,
+        max_minutes: float | None = None,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_minutes: float = 10.0,
+    ) -> "Synthesizer":
         """Go on training a run that stopped early (``max_minutes``, Ctrl-C) up to its
         ``steps``, exactly as if it had never stopped: the weights as trained (not the
         averaged or selected ones it samples from), optimizer moments, random
         generators, averaging and checkpoint selection go on where they were.
         ``data``: the training data again, needed when a loaded run was fitted on a
         DataFrame or an array (else the data of this session's fit, or the recorded file
-        or built-in, is read again). Returns self."""
+        or built-in, is read again). ``checkpoint_dir``: as in :meth:`fit` (the run's own
+        directory is fine). Returns self."""
         self._check_fitted()
         state = getattr(self, "resume_state_", None)
         if state is None:
@@ -158,15 +178,25 @@ class Synthesizer:
             raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan resume RUN --data FILE)")
         if max_minutes is not None and max_minutes <= 0:
             raise TsganError(f"--max-minutes must be positive (got {max_minutes})")
-        history, spec = self.history_, self.spec_.to_dict()
         self.max_minutes = max_minutes
-        self._fit(source, **state["fit_args"], resume=state, expect=spec)
-        self.history_ = pd.concat([history, self.history_], ignore_index=True)
-        return self
+        if checkpoint_minutes <= 0:
+            raise TsganError(f"--checkpoint-minutes must be positive (got {checkpoint_minutes})")
+        return self._fit(source, **state["fit_args"], resume=state, expect=self.spec_.to_dict(), prior=self.history_,
+                         checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
 
-    def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None) -> "Synthesizer":
+    def _checkpoint(self, path: Path, state: dict, history: pd.DataFrame, fit_args: dict) -> None:
+        """Save the run as it is mid-training (its weights as trained), resumable."""
+        self.history_, self.resume_state_ = history, {**state, "fit_args": fit_args}
+        self.train_info_ = {"steps": state["step"], "seconds": round(state["seconds"], 3), "device": state["device_type"],
+                            "precision": self.precision, "stopped": "checkpoint", "phases": state["done"], "seed": self.seed}
+        self.save(path, force=True)
+
+    def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None, prior=None,
+             checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
         """:meth:`fit`, or with ``resume`` (a stopped run's loop state) its continuation;
-        ``expect``: the run's data spec, which the re-read data must reproduce."""
+        ``expect``: the run's data spec, which the re-read data must reproduce; ``prior``:
+        the stopped run's history, which this part's continues;
+        ``checkpoint_dir``: save the run there, resumable, every ``checkpoint_minutes``."""
         fit_args = {"time_column": time_column, "id_column": id_column, "condition_columns": condition_columns}
         if isinstance(condition_columns, str):
             condition_columns = [condition_columns]
@@ -219,6 +249,29 @@ class Synthesizer:
             private = PrivateTraining(self.dp, module, len(windows), config.batch_size, self.steps, *(
                 (self.seq_len, self.stride) if cls.kind == "sequence" else (1, 1)))
             windows.poisson_rate = private.sample_rate
+
+        def publish() -> None:  # the fitted state that does not depend on training (at the end, or for a checkpoint)
+            self.config_ = config
+            self.spec_ = spec
+            self.scaler_ = scaler
+            self.module_ = module
+            self.conditions_ = encoder
+            self.split_ = split
+            self.source_ = _source_name(data)
+            self._data = data  # in this session, resume() reads it again (not saved)
+            self._windows = (windows, holdout)
+            self.condition_bank_ = None
+            if cond_records is not None:  # conditions of training records, drawn when sample() gets none
+                keep = np.random.default_rng(self.seed).permutation(len(cond_records))[:BANK_SIZE]
+                self.condition_bank_ = cond_records[np.sort(keep)]
+
+        checkpoint = None
+        if checkpoint_dir is not None:
+            def save_checkpoint(state: dict, history: pd.DataFrame) -> None:
+                publish()
+                self._checkpoint(Path(checkpoint_dir), state, pd.concat([prior, history], ignore_index=True), fit_args)
+
+            checkpoint = (checkpoint_minutes, save_checkpoint)
         try:
             warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus' hooks on frozen inputs
             result = train(
@@ -235,23 +288,12 @@ class Synthesizer:
                 precision=self.precision,
                 monitors=[m for m in (average, selector) if m is not None],  # average first: the selector scores the updated average
                 resume=resume,
+                checkpoint=checkpoint,
             )
         finally:
             dp_spent = None if private is None else private.close()
-        self.config_ = config
-        self.spec_ = spec
-        self.scaler_ = scaler
-        self.module_ = module
-        self.conditions_ = encoder
-        self.split_ = split
-        self.source_ = _source_name(data)
-        self._data = data  # in this session, resume() reads it again (not saved)
-        self._windows = (windows, holdout)
-        self.condition_bank_ = None
-        if cond_records is not None:  # conditions of training records, drawn when sample() gets none
-            keep = np.random.default_rng(self.seed).permutation(len(cond_records))[:BANK_SIZE]
-            self.condition_bank_ = cond_records[np.sort(keep)]
-        self.history_ = result.history
+        publish()
+        self.history_ = pd.concat([prior, result.history], ignore_index=True)  # prior None: just this run's
         # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
         self.resume_state_ = None if result.state is None or private is not None else {**result.state, "fit_args": fit_args}
         self.train_info_ = {
@@ -269,6 +311,8 @@ class Synthesizer:
             self.train_info_["selection"] = selector.restore()
         if average is not None:
             self.train_info_["ema"] = average.record() if selector is not None else average.apply()
+        if checkpoint_dir is not None:  # the checkpoints' directory ends with the run as trained
+            self.save(checkpoint_dir, force=True)
         return self
 
     @property

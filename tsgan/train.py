@@ -160,6 +160,7 @@ def train(
     precision: str = "32",
     monitors: Sequence[Callable[[str, int, bool], Optional[dict[str, float]]]] = (),
     resume: Optional[dict[str, Any]] = None,
+    checkpoint: Optional[tuple[float, Callable[[dict[str, Any], pd.DataFrame], None]]] = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -184,6 +185,9 @@ def train(
     run's: the weights, optimizer
     moments, random generators, step counts, the monitors' and the model's own loop
     state (a model may define ``loop_state()`` / ``load_loop_state(d)``) go on.
+    ``checkpoint=(minutes, save)`` calls ``save(state, history so far)`` every that many
+    minutes of training, with the state a stop at that step would return: a run killed
+    afterwards can be resumed from the last one.
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -220,9 +224,11 @@ def train(
             rows.append(row)
         pending.clear()
 
-    bar = _progress(progress, sum(counts), step)
+    total = sum(counts)
+    bar = _progress(progress, total, step)
     start = time.perf_counter() - before  # a resumed run's clock goes on from where it stopped
     stopped = "steps"
+    saved_at = time.perf_counter()
     interrupted, stop_catching = _catch_interrupt()
     try:
         for phase, n_steps in zip(phases, counts):
@@ -274,6 +280,11 @@ def train(
                     flush()
                     if bar is not None:
                         bar.update(bar.task_ids[0], completed=step, description=_describe(phase.name, rows[-1]))
+                if checkpoint is not None and step < total and time.perf_counter() - saved_at >= 60.0 * checkpoint[0]:
+                    flush()
+                    now = time.perf_counter() - start
+                    checkpoint[1](loop_state(model, optimizers, rng, dev, monitors, step, done, now), pd.DataFrame(rows))
+                    saved_at = time.perf_counter()
             if stopped != "steps":
                 break
         flush()
