@@ -99,7 +99,7 @@ def fit(
     )
     syn.fit(
         data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
-        checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=checkpoint_minutes or 10.0, force=force,
+        checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=force,
     )
     if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
         syn.save(run_dir, force=force)
@@ -198,7 +198,7 @@ def resume(
 
     syn = tsgan.load(run_dir, device=device)
     syn.device, syn.progress = device, not quiet and sys.stderr.isatty()
-    syn.resume(data, max_minutes=max_minutes, checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=checkpoint_minutes or 10.0)
+    syn.resume(data, max_minutes=max_minutes, checkpoint_dir=None if checkpoint_minutes is None else run_dir, checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes)
     syn.save(run_dir, force=True)
     _report_fit(syn, run_dir)
 

@@ -72,6 +72,7 @@ BAD_FIT = [
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=big"], "expects int"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=0"], "'hidden_g' must be at least 1 (got 0)"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "lr_d=-0.1"], "'lr_d' must be greater than 0 (got -0.1)"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--checkpoint-minutes", "0"], "--checkpoint-minutes must be positive (got 0"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g"], "expects key=value"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--id-column", "c"], "'c' is not a column"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--precision", "16"], "--precision must be one of 32, bf16"),
