@@ -216,7 +216,7 @@ def sample(
     ),
     code: Optional[int] = typer.Option(None, "--code", help="InfoGAN runs: the categorical code for every sequence"),
 ) -> None:
-    """Sample N synthetic sequences from a fitted run into a CSV (sequence_id, step, columns)."""
+    """Sample N synthetic sequences from a fitted run into a .csv or .parquet (sequence_id, step, columns) or a .npy."""
     import tsgan
     from tsgan.config import parse_key_values
     from tsgan.errors import TsganError
