@@ -297,7 +297,11 @@ class TwoPlayerGAN(nn.Module):
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if codes is None:
             codes = self.controls.draw_codes(n, rng)
-        return self.generator(self.controls.generator_input(self.noise(n, rng), cond, codes))
+        return self.decode(self.controls.generator_input(self.noise(n, rng), cond, codes), rng)
+
+    def decode(self, z: Tensor, rng: torch.Generator) -> Tensor:
+        """The generator's windows for its input ``z`` (noise with conditions and codes)."""
+        return self.generator(z)
 
     def fake(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         """Fakes under the batch's conditions, and the codes they were made with."""

@@ -176,12 +176,11 @@ class CRNNGAN(RecurrentGAN):
         # U(0, 1) noise with the data's dimension at every step (released code)
         return torch.rand(n, self.seq_len, self.n_features, generator=rng, device=rng.device).to(self.device)
 
-    def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
-        # the output layer is linear: samples (eval mode) are clamped to the data's scaled
-        # range [0, 1], i.e. its observed range in original units; training sees them raw
-        if codes is None:
-            codes = self.controls.draw_codes(n, rng)
-        x = self.generator(self.controls.generator_input(self.noise(n, rng), cond, codes), rng=rng)
+    def decode(self, z: Tensor, rng: torch.Generator) -> Tensor:
+        # the sampling generator draws the dropout masks (g_dropout). The output layer is
+        # linear: samples (eval mode) are clamped to the data's scaled range [0, 1], i.e.
+        # its observed range in original units; training sees them raw
+        x = self.generator(z, rng=rng)
         return x if self.training else x.clamp(0.0, 1.0)
 
     def pretrain_loss(self, batch: Batch):
