@@ -4,8 +4,9 @@ The discriminative score's post-hoc classifier varies a lot between repeats on o
 synthetic set (on Sines, .003 to .074), so a 10-repeat mean still moves by about .01.
 This draws ``--sets`` synthetic sets (sampling seeds 0, 1, ...; seed 0 is the set
 ``bench/reproduce.py`` scores), scores each ``--reps`` times and reports per-set means
-and the pooled mean and median. ``--classifier tf1`` scores with the released TimeGAN
-code's classifier cell (TF1's ``GRUCell`` and initialisers) instead of ``nn.GRU``.
+and the pooled mean and median. ``--pred N`` adds N predictive-score repeats per set.
+``--classifier tf1`` scores with the released TimeGAN code's classifier cell (TF1's
+``GRUCell`` and initialisers) instead of ``nn.GRU``.
 
     python bench/rescore.py bench/results/fitted/timegan-sines-paper-seed0 --data sines --sets 5 --reps 10 --threads 1
 
@@ -41,6 +42,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=5, help="synthetic sets (sampling seeds 0 .. sets-1)")
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--pred", type=int, default=0, help="also the predictive score, this many repeats per set (5,000 iterations each)")
     ap.add_argument("--classifier", choices=CLASSIFIERS, default="gru", help="post-hoc classifier: nn.GRU, or the released code's TF1 GRUCell")
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
@@ -53,7 +55,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     import tsgan
     from reproduce import load_real
-    from tsgan.metrics import discriminative_score
+    from tsgan.metrics import discriminative_score, predictive_score
 
     _, real, to_score_space, _ = load_real(args.data)
     from tsgan.errors import TsganError
@@ -68,22 +70,30 @@ def main() -> None:
         write(out, args.out or HERE / "results" / f"critic-{args.run.name}.json")
         return
     t0 = time.perf_counter()
-    sets = {}
+    sets, preds = {}, {}
     for s in range(args.sets):
         synth = to_score_space(syn.sample(len(real), seed=s)).astype(np.float32)
         sets[s] = [discriminative_score(real, synth, seed=r, classifier=args.classifier) for r in range(args.reps)]
         print(f"set {s}: disc mean {np.mean(sets[s]):.4f}, median {np.median(sets[s]):.4f}, repeats {np.round(sets[s], 3).tolist()}", flush=True)
+        if args.pred:
+            preds[s] = [predictive_score(real, synth, seed=r) for r in range(args.pred)]
+            print(f"set {s}: pred mean {np.mean(preds[s]):.4f}, repeats {np.round(preds[s], 4).tolist()}", flush=True)
     pooled = np.concatenate(list(sets.values()))
     out = {
         "command": "python bench/rescore.py " + " ".join([str(args.run), f"--data {args.data}", f"--sets {args.sets}", f"--reps {args.reps}"])
-        + (f" --classifier {args.classifier}" if args.classifier != "gru" else "") + (f" --out {args.out}" if args.out else ""),
+        + (f" --pred {args.pred}" if args.pred else "") + (f" --classifier {args.classifier}" if args.classifier != "gru" else "") + (f" --out {args.out}" if args.out else ""),
         "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
+    if preds:
+        pooled_pred = np.concatenate(list(preds.values()))
+        out.update(pred={str(k): v for k, v in preds.items()}, pred_mean=float(pooled_pred.mean()), pred_std=float(pooled_pred.std()))
     print(f"pooled over {len(pooled)}: mean {out['pooled_mean']:.4f} ± {out['pooled_std']:.4f}, median {out['pooled_median']:.4f}; "
           f"set means {np.round(out['set_means'], 4).tolist()}")
+    if preds:
+        print(f"pred pooled over {len(pooled_pred)}: mean {out['pred_mean']:.4f} ± {out['pred_std']:.4f}")
     write(out, args.out or HERE / "results" / f"rescore-{args.run.name}.json")
 
 
