@@ -47,6 +47,11 @@ def main() -> None:
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()
+    for name in ("sets", "reps"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"error: --{name} must be at least 1 (got {getattr(args, name)}): e.g. --{name} 5")
+    if args.pred < 0:
+        raise SystemExit(f"error: --pred must be 0 or more (got {args.pred}): e.g. --pred 2, or leave it out")
     if args.out is not None and args.out.is_dir():
         raise SystemExit(f"error: --out {args.out} is a folder: pass a file path such as {args.out / 'critic.json'}")
     import torch

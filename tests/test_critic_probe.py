@@ -70,3 +70,12 @@ def test_out_naming_a_folder_is_refused_before_any_work(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="is a folder: pass a file path"):
         rescore.main()
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [("--sets", "0", "--sets must be at least 1"), ("--reps", "0", "--reps must be at least 1"), ("--pred", "-1", "--pred must be 0 or more")])
+def test_counts_out_of_range_are_refused_before_any_work(tmp_path, monkeypatch, flag, value, message):
+    import rescore
+
+    monkeypatch.setattr(sys, "argv", ["rescore.py", str(tmp_path / "no-run"), "--data", "sines", flag, value])
+    with pytest.raises(SystemExit, match=message):
+        rescore.main()
