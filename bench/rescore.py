@@ -92,12 +92,11 @@ def main() -> None:
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    if preds:
-        pooled_pred = np.concatenate(list(preds.values()))
-        out.update(pred={str(k): v for k, v in preds.items()}, pred_mean=float(pooled_pred.mean()), pred_std=float(pooled_pred.std()))
     print(f"pooled over {len(pooled)}: mean {out['pooled_mean']:.4f} ± {out['pooled_std']:.4f}, median {out['pooled_median']:.4f}; "
           f"set means {np.round(out['set_means'], 4).tolist()}")
     if preds:
+        pooled_pred = np.concatenate(list(preds.values()))
+        out.update(pred={str(k): v for k, v in preds.items()}, pred_mean=float(pooled_pred.mean()), pred_std=float(pooled_pred.std()))
         print(f"pred pooled over {len(pooled_pred)}: mean {out['pred_mean']:.4f} ± {out['pred_std']:.4f}")
     write(out, args.out or HERE / "results" / f"rescore-{args.run.name}.json")
 
