@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -69,9 +71,10 @@ def main() -> None:
         syn = tsgan.load(args.run)
     except TsganError as e:
         raise SystemExit(f"error: {e}") from None
+    command = "python " + shlex.join(sys.argv)  # as typed, --threads included
     if args.critic:
         out = critic_probe(syn, original_windows(args.data))
-        out["command"] = f"python bench/rescore.py {args.run} --data {args.data} --critic" + (f" --out {args.out}" if args.out else "")
+        out["command"] = command
         write(out, args.out or HERE / "results" / f"critic-{args.run.name}.json")
         return
     t0 = time.perf_counter()
@@ -85,8 +88,7 @@ def main() -> None:
             print(f"set {s}: pred mean {np.mean(preds[s]):.4f}, repeats {np.round(preds[s], 4).tolist()}", flush=True)
     pooled = np.concatenate(list(sets.values()))
     out = {
-        "command": "python bench/rescore.py " + " ".join([str(args.run), f"--data {args.data}", f"--sets {args.sets}", f"--reps {args.reps}"])
-        + (f" --pred {args.pred}" if args.pred else "") + (f" --classifier {args.classifier}" if args.classifier != "gru" else "") + (f" --out {args.out}" if args.out else ""),
+        "command": command,
         "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
