@@ -77,7 +77,7 @@ def protocol_windows(x: np.ndarray, seq_len: int = 24) -> np.ndarray:
 
 def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: int, device: str, seed: int, precision: str = "32",
             params: dict | None = None, save_dir: Path | None = None, select_every: int | None = None,
-            ema: float | None = None) -> dict:
+            ema: float | None = None, lr_decay: float | None = None) -> dict:
     import torch
 
     import tsgan
@@ -91,7 +91,7 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
     else:
         syn = tsgan.Synthesizer(  # PROTOCOL: all data
             model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision,
-            select_every=select_every, ema=ema, **(params or {}),
+            select_every=select_every, ema=ema, lr_decay=lr_decay, **(params or {}),
         )
         syn.fit(frame, **roles)
         if save_dir is not None:  # the fitted run, to sample and rescore later (tsgan.load)
@@ -145,6 +145,7 @@ def main() -> None:
     p.add_argument("--select-every", type=int, default=None,
                    help="score the generator every N steps of its last phase and keep the best checkpoint (tsgan.selection)")
     p.add_argument("--ema", type=float, default=None, help="sample from a moving average of the last phase's weights (tsgan.averaging)")
+    p.add_argument("--lr-decay", type=float, default=None, help="decay every learning rate linearly over this share of the last phase")
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args()
 
@@ -158,7 +159,7 @@ def main() -> None:
         model, dataset, steps = a.single
         params = parse_key_values(a.param)
         print(json.dumps(run_one(model, dataset, int(steps), a.minutes, a.reps, a.device, a.seed, a.precision, params, a.save_runs,
-                                 a.select_every, a.ema)))
+                                 a.select_every, a.ema, a.lr_decay)))
         return
 
     minutes = a.minutes if a.minutes is not None else (20.0 if a.budget == "quick" else None)
@@ -181,6 +182,8 @@ def main() -> None:
             cmd += ["--select-every", str(a.select_every)]
         if a.ema:
             cmd += ["--ema", str(a.ema)]
+        if a.lr_decay:
+            cmd += ["--lr-decay", str(a.lr_decay)]
         print(f"running {model} on {dataset} ...", file=sys.stderr, flush=True)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:

@@ -72,6 +72,9 @@ def fit(
     ema: Optional[float] = typer.Option(
         None, "--ema", help="sample from a moving average of the last phase's weights with this decay (e.g. 0.999)"
     ),
+    lr_decay: Optional[float] = typer.Option(
+        None, "--lr-decay", help="decay every learning rate linearly towards zero over this share of the last phase (e.g. 0.5)"
+    ),
     checkpoint_minutes: Optional[float] = typer.Option(
         None, "--checkpoint-minutes", help="save the run, resumable, every this many minutes of training (`tsgan resume` after a crash)"
     ),
@@ -95,7 +98,7 @@ def fit(
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
-        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, **params,
+        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, lr_decay=lr_decay, **params,
     )
     syn.fit(
         data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
@@ -414,13 +417,25 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
+    except Exception as e:  # click usage errors (unknown option, missing argument)
+        if isinstance(e, _usage_errors()):
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def _usage_errors() -> tuple[type, ...]:
+    """Click's usage-error classes: typer >= 0.24 raises those of its own vendored copy
+    (``typer._click``), which are not click's."""
+    import importlib
+
+    found = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(name).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,32 @@ def test_the_loop_resumes_exactly_where_it_stopped(stop_at):
     assert joined["seconds"].is_monotonic_increasing  # the clock goes on
 
 
+class Recording(Noisy):
+    """Noisy, remembering the learning rate each update ran at."""
+
+    def optimizers(self):
+        self.opt, self.seen = torch.optim.Adam(self.parameters(), lr=0.01), []
+        return {"a": self.opt}
+
+    def loss(self, b):
+        self.seen.append(self.opt.param_groups[0]["lr"])
+        return super().loss(b)
+
+
+def test_lr_decay_falls_linearly_over_the_last_phase_and_resumes():
+    assert [tsgan.train.decay_factor(d, 10, 0.4) for d in (0, 5, 6, 7, 9)] == [1.0, 1.0, 1.0, 0.75, 0.25]
+    assert tsgan.train.decay_factor(0, 3, 0.1) == 1.0  # a window under one step never exceeds 1
+    x = Windows.from_array(np.random.default_rng(0).random((30, 2, 3)).astype(np.float32))
+    kw = dict(steps=20, batch_size=4, progress=False, device="cpu", seed=3, lr_decay=0.4)
+    m = Recording()
+    train(m, x, **kw)
+    # phase one (10 steps) at the full rate; phase two's last 4 steps at 4/4 .. 1/4, two updates a step
+    assert m.seen == pytest.approx([0.01] * 10 + [0.01] * 12 + [0.01 * f for f in (1, 1, .75, .75, .5, .5, .25, .25)])
+    assert m.opt.param_groups[0]["initial_lr"] == 0.01
+    with pytest.raises(tsgan.TsganError, match="between 0 and 1"):
+        train(Recording(), x, **{**kw, "lr_decay": 0})
+
+
 def test_a_finished_run_has_no_state_to_resume():
     x = Windows.from_array(np.zeros((10, 2, 3), dtype=np.float32))
     assert train(Noisy(), x, steps=3, batch_size=2, progress=False, device="cpu").state is None
@@ -96,7 +122,7 @@ def test_a_finished_run_has_no_state_to_resume():
 @pytest.mark.parametrize("name", models_of_kind("sequence"))
 def test_a_saved_stopped_run_resumes_to_the_uninterrupted_run(name, small_frame, tmp_path, stop_at):
     def fit():
-        syn = tsgan.Synthesizer(model=name, seq_len=12, steps=12, batch_size=8, ema=0.9)
+        syn = tsgan.Synthesizer(model=name, seq_len=12, steps=12, batch_size=8, ema=0.9, lr_decay=0.5)
         return syn.fit(small_frame, id_column="sequence_id", time_column="step")
 
     whole = fit()

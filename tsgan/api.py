@@ -27,7 +27,7 @@ from .errors import TsganError
 from .averaging import WeightAverage, check_decay
 from .models import MODELS
 from .selection import CheckpointSelector, check_every
-from .train import check_precision, resolve_device, train
+from .train import check_lr_decay, check_precision, resolve_device, train
 
 FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
@@ -89,6 +89,7 @@ class Synthesizer:
         image_size: int | None = None,
         select_every: int | None = None,
         ema: float | None = None,
+        lr_decay: float | None = None,
         **params: Any,
     ):
         self.model = model
@@ -106,6 +107,8 @@ class Synthesizer:
         self.select_every = None if select_every is None else check_every(select_every)
         # sample from this moving average of the last phase's weights (tsgan.averaging)
         self.ema = None if ema is None else check_decay(ema)
+        # decay every learning rate linearly over the last share of the last phase (tsgan.train)
+        self.lr_decay = None if lr_decay is None else check_lr_decay(lr_decay)
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
             from .dp import DPSettings
@@ -289,6 +292,7 @@ class Synthesizer:
                 monitors=[m for m in (average, selector) if m is not None],  # average first: the selector scores the updated average
                 resume=resume,
                 checkpoint=checkpoint,
+                lr_decay=self.lr_decay,
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -559,6 +563,7 @@ class Synthesizer:
             "synthesizer": {
                 "seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps, "precision": self.precision,
                 "ema": self.ema, "select_every": self.select_every, "image_size": self.image_size,
+                "lr_decay": self.lr_decay,
             },
         }
         path.mkdir(parents=True, exist_ok=True)
@@ -647,6 +652,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", 24), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
     syn.precision, syn.ema, syn.select_every, syn.image_size = s.get("precision", "32"), s.get("ema"), s.get("select_every"), s.get("image_size")
+    syn.lr_decay = s.get("lr_decay")
     if cls.kind == "table":
         syn.transformer_ = transformer
     syn._windows = None

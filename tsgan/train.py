@@ -144,6 +144,24 @@ def split_steps(phases: list[Phase], steps: int) -> list[int]:
     return counts
 
 
+def check_lr_decay(fraction: float) -> float:
+    if not 0.0 < fraction <= 1.0:
+        from .errors import TsganError
+
+        raise TsganError(f"--lr-decay is the share of the last phase to decay over: between 0 and 1, e.g. 0.5 (got {fraction})")
+    return fraction
+
+
+def decay_factor(done: int, n_steps: int, fraction: float) -> float:
+    """Learning-rate multiplier for the step after ``done`` of ``n_steps``: 1 until the
+    last ``fraction`` of the steps, then falling linearly so that the last step runs at
+    ``1 / window`` (the linear decay of the last half in CycleGAN and pix2pix). Averaged
+    or selected weights are then drawn from a generator that moves less and less,
+    instead of one still circling at full speed."""
+    window = max(1.0, fraction * n_steps)
+    return min(1.0, (n_steps - done) / window)
+
+
 def train(
     model: torch.nn.Module,
     data: Any,
@@ -161,6 +179,7 @@ def train(
     monitors: Sequence[Callable[[str, int, bool], Optional[dict[str, float]]]] = (),
     resume: Optional[dict[str, Any]] = None,
     checkpoint: Optional[tuple[float, Callable[[dict[str, Any], pd.DataFrame], None]]] = None,
+    lr_decay: float | None = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -188,6 +207,9 @@ def train(
     ``checkpoint=(minutes, save)`` calls ``save(state, history so far)`` every that many
     minutes of training, with the state a stop at that step would return: a run killed
     afterwards can be resumed from the last one.
+    ``lr_decay=f`` decays every optimizer's learning rate linearly towards zero over
+    the last ``f`` of the last phase's steps (see :func:`decay_factor`); the rates the
+    optimizers were built with are kept in their param groups as ``initial_lr``.
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -206,6 +228,11 @@ def train(
     trained = {k: [p for g in opt.param_groups for p in g["params"]] for k, opt in optimizers.items()}
     phases = model.schedule()
     counts = split_steps(phases, steps)
+    if lr_decay is not None:
+        check_lr_decay(lr_decay)
+        for opt in optimizers.values():
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
     deadline = None if max_minutes is None else time.perf_counter() + 60.0 * max_minutes
     if len({p.name for p in phases}) != len(phases):
         raise ValueError("phase names must be unique: the loop counts steps per phase name")
@@ -245,6 +272,11 @@ def train(
                     break
                 logs: dict[str, Tensor] = {}
                 drawn = None
+                if lr_decay is not None and phase is phases[-1]:
+                    factor = decay_factor(done[phase.name], n_steps, lr_decay)
+                    for opt in optimizers.values():
+                        for group in opt.param_groups:
+                            group["lr"] = group["initial_lr"] * factor
                 for upd in phase.updates:
                     opt = optimizers[upd.optimizer]
                     for _r in range(upd.repeat):
