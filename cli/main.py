@@ -37,7 +37,7 @@ def _default_run_dir(data: str, model: str) -> Path:
 
 @app.command()
 def fit(
-    data: str = typer.Argument(..., help="CSV/Parquet file, image folder or .npy (image models), or a built-in name (see `tsgan datasets`)"),
+    data: str = typer.Argument(..., metavar="DATA", help="CSV/Parquet file, image folder or .npy (image models), or a built-in name (see `tsgan datasets`)"),
     model: str = typer.Option("rcgan", "--model", "-m", help="model name (see `tsgan models`)"),
     objective: Optional[str] = typer.Option(None, "--objective", help="minimax, nonsaturating, wgan, wgan-gp or hinge (default: the model's paper)"),
     seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps"),
@@ -189,7 +189,7 @@ def _report_fit(syn, run_dir: Path) -> None:
 
 @app.command()
 def resume(
-    run_dir: Path = typer.Argument(..., help="a run directory that `tsgan fit` stopped early (--max-minutes, Ctrl-C)"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory that `tsgan fit` stopped early (--max-minutes, Ctrl-C)"),
     data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or an array, or the file moved"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop again after this many minutes (resume later)"),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda: the kind of device the run was trained on"),
@@ -208,7 +208,7 @@ def resume(
 
 @app.command()
 def sample(
-    run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit`"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `tsgan fit`"),
     n: int = typer.Option(..., "-n", help="number of synthetic sequences"),
     out_file: Path = typer.Option(..., "--out", "-o", help="output .csv or .parquet (long format) or .npy (sequences, time, features); image runs: a .png grid, a .npy array or a folder of PNGs"),
     seed: int = typer.Option(0, "--seed", help="random seed: same seed, same samples"),
@@ -293,8 +293,8 @@ def datasets() -> None:
 
 @app.command()
 def evaluate(
-    real: str = typer.Argument(..., help="the real data: CSV/Parquet or a built-in name"),
-    target: Path = typer.Argument(..., help="a run directory, a synthetic CSV written by `tsgan sample`, or a .npy array (sequences, time, features)"),
+    real: str = typer.Argument(..., metavar="REAL", help="the real data: CSV/Parquet or a built-in name"),
+    target: Path = typer.Argument(..., metavar="TARGET", help="a run directory, a synthetic CSV written by `tsgan sample`, or a .npy array (sequences, time, features)"),
     out_dir: Path = typer.Option(..., "--out", "-o", help="report directory (metrics.json, report.html)"),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated subset of: " + ", ".join(["discriminative", "predictive", "fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"])),
     reps: int = typer.Option(1, "--reps", help="repeats of the discriminative and predictive scores"),
@@ -341,7 +341,7 @@ def evaluate(
 
 @app.command()
 def privacy(
-    run_dir: Path = typer.Argument(..., help="a run directory written by `tsgan fit` (with a holdout split)"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `tsgan fit` (with a holdout split)"),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="also write privacy.json and privacy.html here"),
     data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or the file moved"),
     n: Optional[int] = typer.Option(None, "-n", help="synthetic windows to draw (default: as many as training windows, at most 10,000)"),
