@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from ..config import param
+from ..errors import TsganError
 from ..objectives import OBJECTIVES
 from ..train import adam
 from .base import ObjectiveConfig, RecurrentGAN, rnn
@@ -35,6 +36,12 @@ class RCGANConfig(ObjectiveConfig):
     d_rounds: int = param(5, "discriminator updates per step (paper: 5)", within="[1, inf)")
     g_rounds: int = param(1, "generator updates per step (paper: 1)", within="[1, inf)")
     objective: str = param("nonsaturating", "adversarial objective (paper: nonsaturating)", choices=tuple(OBJECTIVES))
+    init: str = param(
+        "torch",
+        "weight initialisation: torch (PyTorch's defaults) or code (the released code's: Glorot LSTM kernels, "
+        "G's LSTM biases 1, forget gates +1, read-out layers truncated N(0, 1))",
+        choices=("torch", "code"),
+    )
 
 
 class Generator(nn.Module):
@@ -71,6 +78,36 @@ class RCGAN(RecurrentGAN):
         self.generator = Generator(config, n_features, extra)
         self.discriminator = Discriminator(config, n_features + cond_dim)
         self.init_adversary(config.hidden_d)
+        if config.init == "code":
+            self.init_as_code()
+
+    @torch.no_grad()
+    def init_as_code(self) -> None:
+        """The released code's initialisation (model.py, TF1). Each LSTM's kernel over
+        [input, hidden] is Glorot-uniform as one matrix (TF's default initializer), its
+        forget gate gets TF's ``forget_bias`` 1 on top of its bias, and the generator's
+        cell starts every bias at 1 (the code's modified cell, ``bias_start=1.0``; the
+        discriminator's at 0). The read-out layers are truncated N(0, 1), doubled in G:
+        the code's tanh read-out on [-1, 1] data is this sigmoid on [0, 1] data with
+        twice the logits."""
+        for lstm, bias_start, scale in ((self.generator.rnn, 1.0, 2.0), (self.discriminator.rnn, 0.0, 1.0)):
+            if not isinstance(lstm, nn.LSTM):  # a GRU (--param cell=gru) or opacus' layers: the code has none
+                raise TsganError("init=code is the released code's LSTM initialisation: drop --param cell=gru or --dp-epsilon")
+            h = lstm.hidden_size
+            for layer in range(lstm.num_layers):
+                w_ih, w_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
+                limit = (6.0 / (w_ih.shape[1] + h + 4 * h)) ** 0.5
+                nn.init.uniform_(w_ih, -limit, limit)
+                nn.init.uniform_(w_hh, -limit, limit)
+                b_ih, b_hh = getattr(lstm, f"bias_ih_l{layer}"), getattr(lstm, f"bias_hh_l{layer}")
+                b_ih.fill_(bias_start)
+                b_ih[h : 2 * h] += 1.0  # gates i, f, g, o: TF's forget_bias
+                b_hh.zero_()
+            out = self.generator.out if lstm is self.generator.rnn else self.discriminator.out
+            nn.init.trunc_normal_(out.weight, 0.0, 1.0, -2.0, 2.0)
+            nn.init.trunc_normal_(out.bias, 0.0, 1.0, -2.0, 2.0)
+            out.weight.mul_(scale)
+            out.bias.mul_(scale)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # fresh N(0, 1) noise at every step (B, T, Z)
