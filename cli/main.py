@@ -164,6 +164,9 @@ def _report_fit(syn, run_dir: Path) -> None:
     if info.get("ema"):
         e = info["ema"]
         out.print(e.get("note") or f"weights: the moving average (decay {e['decay']}) over the {e['updates']} steps of {e['phase']}")
+    if info.get("lr_decay"):
+        d = info["lr_decay"]
+        out.print(f"learning rates decayed linearly over the last {d['steps']} steps of {d['phase']}")
     sel = info.get("selection")
     if sel and "best_step" in sel:
         out.print(

@@ -44,6 +44,15 @@ def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
     assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
 
 
+def test_fit_with_lr_decay_reports_and_records_it(tmp_path, monkeypatch, capsys):
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "8", "--seq-len", "12", "--lr-decay", "0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "learning rates decayed linearly over the last 4 steps of adversarial" in out
+    meta = json.loads((tmp_path / "r" / "tsgan.json").read_text())
+    assert meta["synthesizer"]["lr_decay"] == 0.5 and meta["train"]["lr_decay"] == {"fraction": 0.5, "phase": "adversarial", "steps": 4}
+    assert tsgan.load(tmp_path / "r").lr_decay == 0.5
+
+
 def test_models_and_datasets_list(monkeypatch, capsys):
     code, out, _ = run_cli(["models"], monkeypatch, capsys)
     assert code == 0 and "rcgan" in out and "hidden_g" in out and "latent_dim" in out
