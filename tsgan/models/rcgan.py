@@ -90,7 +90,8 @@ class RCGAN(RecurrentGAN):
         discriminator's at 0). The read-out layers are truncated N(0, 1), doubled in G:
         the code's tanh read-out on [-1, 1] data is this sigmoid on [0, 1] data with
         twice the logits."""
-        for lstm, bias_start, scale in ((self.generator.rnn, 1.0, 2.0), (self.discriminator.rnn, 0.0, 1.0)):
+        for net, bias_start, scale in ((self.generator, 1.0, 2.0), (self.discriminator, 0.0, 1.0)):
+            lstm, out = net.rnn, net.out
             if not isinstance(lstm, nn.LSTM):  # a GRU (--param cell=gru) or opacus' layers: the code has none
                 raise TsganError("init=code is the released code's LSTM initialisation: drop --param cell=gru or --dp-epsilon")
             h = lstm.hidden_size
@@ -103,7 +104,6 @@ class RCGAN(RecurrentGAN):
                 b_ih.fill_(bias_start)
                 b_ih[h : 2 * h] += 1.0  # gates i, f, g, o: TF's forget_bias
                 b_hh.zero_()
-            out = self.generator.out if lstm is self.generator.rnn else self.discriminator.out
             nn.init.trunc_normal_(out.weight, 0.0, 1.0, -2.0, 2.0)
             nn.init.trunc_normal_(out.bias, 0.0, 1.0, -2.0, 2.0)
             out.weight.mul_(scale)
