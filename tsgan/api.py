@@ -27,7 +27,7 @@ from .errors import TsganError
 from .averaging import WeightAverage, check_decay
 from .models import MODELS
 from .selection import CheckpointSelector, check_every
-from .train import check_lr_decay, check_precision, resolve_device, split_steps, train
+from .train import check_lr_decay, check_precision, decay_window, resolve_device, split_steps, train
 
 FORMAT_VERSION = 1
 META_FILE = "tsgan.json"
@@ -312,8 +312,8 @@ class Synthesizer:
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
         if self.lr_decay is not None:
-            n_last = split_steps(module.schedule(), self.steps)[-1]
-            self.train_info_["lr_decay"] = {"fraction": self.lr_decay, "phase": last_phase, "steps": round(self.lr_decay * n_last)}
+            window = decay_window(split_steps(module.schedule(), self.steps)[-1], self.lr_decay)
+            self.train_info_["lr_decay"] = {"fraction": self.lr_decay, "phase": last_phase, "steps": round(window)}
         if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
             self.train_info_["selection"] = selector.restore()
         if average is not None:

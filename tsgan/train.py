@@ -158,8 +158,12 @@ def decay_factor(done: int, n_steps: int, fraction: float) -> float:
     ``1 / window`` (the linear decay of the last half in CycleGAN and pix2pix). Averaged
     or selected weights are then drawn from a generator that moves less and less,
     instead of one still circling at full speed."""
-    window = max(1.0, fraction * n_steps)
-    return min(1.0, (n_steps - done) / window)
+    return min(1.0, (n_steps - done) / decay_window(n_steps, fraction))
+
+
+def decay_window(n_steps: int, fraction: float) -> float:
+    """How many of the last phase's ``n_steps`` the learning rates decay over (at least one)."""
+    return max(1.0, fraction * n_steps)
 
 
 def train(
