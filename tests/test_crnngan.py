@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tsgan.models.crnngan import CRNNGAN, ClippedSGD, CRNNGANConfig
+from tsgan.models.crnngan import CRNNGAN, ClippedAdam, ClippedSGD, CRNNGANConfig, MinibatchFeatures
 from tsgan.train import Batch
 
 
@@ -122,6 +122,23 @@ def test_clipped_sgd_clips_the_global_norm_then_decays():
     assert opts["d"].defaults["weight_decay"] == 0.0 and model(l2=0.1).optimizers()["g"].defaults["weight_decay"] == pytest.approx(0.1)
 
 
+def test_clipped_adam_clips_the_global_norm_before_adams_step():
+    p = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
+    opt = ClippedAdam([p], max_norm=1.0, lr=0.1)
+    p.grad = torch.tensor([3.0, 0.0])  # clipped to [1, 0]: Adam's first step moves each nonzero coordinate by lr
+    opt.step()
+    torch.testing.assert_close(p.detach(), torch.tensor([0.9, 1.0]))
+    assert opt.state[p]["exp_avg"][0].item() == pytest.approx(0.1)  # (1 - beta1) x the clipped gradient, not x 3
+
+
+@pytest.mark.parametrize("choice, d_kind, g_kind", [("sgd", ClippedSGD, ClippedSGD), ("adam_g", ClippedSGD, ClippedAdam), ("adam", ClippedAdam, ClippedAdam)])
+def test_optimizer_choice_sets_each_players_optimizer(choice, d_kind, g_kind):
+    # adam_g is the released code's --adam: only G's optimizer becomes Adam, D stays on gradient descent
+    opts = model(optimizer=choice, lr=0.001).optimizers()
+    assert type(opts["d"]) is d_kind and type(opts["g"]) is g_kind
+    assert opts["d"].defaults["lr"] == pytest.approx(0.0005) and opts["g"].defaults["lr"] == pytest.approx(0.001)
+
+
 def test_weights_start_as_the_released_code_does():
     m = model()
     cell = m.generator.cells[0]
@@ -177,3 +194,35 @@ def test_dropout_outside_zero_to_one_is_a_clear_error(key, value):
     with pytest.raises(TsganError, match=rf"parameter '{key}' must be in \[0, 1\) \(got {float(value):g}\): e.g. its default, --param {key}="):
         build_config(CRNNGANConfig, {key: value}, "crnngan")
     assert getattr(build_config(CRNNGANConfig, {key: "0.5"}, "crnngan"), key) == 0.5
+
+
+def test_minibatch_features_sum_exp_minus_l1_distance_over_the_batch_at_each_step():
+    mb = MinibatchFeatures(2, kernels=1, kernel_dim=2)
+    with torch.no_grad():
+        mb.linear.weight.copy_(torch.eye(2))
+        mb.linear.bias.zero_()
+    # three samples, two steps; at step 0 samples 0 and 1 coincide, at step 1 all differ
+    h = torch.tensor([[[0.0, 0.0], [1.0, -1.0]], [[0.0, 0.0], [0.0, 2.0]], [[3.0, 3.0], [0.0, 0.0]]])
+    out = mb(h)
+    assert out.shape == (3, 2, 3) and torch.equal(out[..., :2], h)  # the features pass through, one column per kernel added
+    a = torch.sigmoid(h)
+    for i in range(3):
+        for t in range(2):
+            want = sum(math.exp(-(a[i, t] - a[j, t]).abs().sum().item()) for j in range(3))  # itself included, as the code
+            assert out[i, t, 2].item() == pytest.approx(want, rel=1e-5)
+    assert out[0, 0, 2].item() == pytest.approx(2 + math.exp(-2 * (torch.sigmoid(torch.tensor(3.0)).item() - 0.5)))
+    # a collapsed batch (all samples equal) scores the batch size: D can tell it from a varied one
+    assert torch.allclose(mb(h[:1].expand(3, -1, -1))[..., 2], torch.full((3, 2), 3.0))
+
+
+def test_minibatch_discrimination_feeds_the_decision_and_refuses_dp():
+    from tsgan.errors import TsganError
+
+    m = model(minibatch_d=True)
+    assert m.discriminator.out.in_features == 2 * 8 + 25
+    x = torch.rand(4, 6, 2, generator=torch.Generator().manual_seed(3))
+    m.eval()
+    alone = m.critic(x[:1])
+    assert not torch.allclose(alone, m.critic(x)[:1])  # a window's decision depends on the rest of its batch
+    with pytest.raises(TsganError, match="minibatch_d=false"):
+        model(minibatch_d=True, dp_layers=True).dp_targets()

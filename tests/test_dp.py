@@ -90,6 +90,8 @@ def test_dp_refusals(frame):
         fit(frame, "timegan", dp_epsilon=1.0, objective="wgan-gp")
     with pytest.raises(TsganError, match="feature_matching=false"):
         fit(frame, "crnngan", dp_epsilon=1.0, feature_matching=True)
+    with pytest.raises(TsganError, match="minibatch_d=false"):
+        fit(frame, "crnngan", dp_epsilon=1.0, minibatch_d=True)
 
 
 def test_dp_from_the_cli(tmp_path, monkeypatch, capsys, frame):

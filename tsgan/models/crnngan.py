@@ -28,6 +28,9 @@ the code. The code's generator loss is the non-saturating one (the paper writes 
 minimax form, under which G's loss is negative and the freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
 gives no value, and the code's (0.1 * l2_loss, a weight decay of 0.1) decayed every
 weight to zero on Sines within 1,500 steps here (constant samples, D at chance).
+Two of the code's flags, off there and here: ``--adam`` trains G with Adam while D
+stays on gradient descent (``optimizer=adam_g``; ``adam`` moves D to Adam too), and
+``--minibatch_d`` adds minibatch discrimination before D's decision (``minibatch_d``).
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ class CRNNGANConfig(ObjectiveConfig):
     hidden: int = param(350, "LSTM units per layer in generator and discriminator (paper: 350)", within="[1, inf)")
     num_layers: int = param(2, "LSTM layers (paper: 2)", within="[1, inf)")
     batch_size: int = param(20, "windows per batch (paper: 20)", within="[1, inf)")
-    lr: float = param(0.1, "learning rate, plain gradient descent (paper: 0.1)", within="(0, inf)")
+    lr: float = param(0.1, "learning rate (paper: 0.1, plain gradient descent)", within="(0, inf)")
+    optimizer: str = param(
+        "sgd", "sgd (paper: plain gradient descent for both), adam_g (the code's --adam: Adam for G, D stays on SGD) or adam (both); "
+        "Adam wants a smaller lr, e.g. 0.001", choices=("sgd", "adam_g", "adam"),
+    )
     d_lr_factor: float = param(0.5, "the discriminator's learning rate is lr times this (code: 0.5)", within="(0, inf)")
     l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decayed every weight to zero on Sines here)", within="[0, inf)")
     max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)", within="[0, inf)")
@@ -66,6 +73,7 @@ class CRNNGANConfig(ObjectiveConfig):
         "code", "the decision layer's weights: code (N(0, 1), as released; its per-step sigmoids saturate from the first step) or scaled (N(0, 1/fan_in))",
         choices=("code", "scaled"),
     )
+    minibatch_d: bool = param(False, "minibatch discrimination before D's decision at every step (the code's --minibatch_d: 25 kernels of 10, after Salimans et al. 2016)")
     per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
 
@@ -102,6 +110,26 @@ class Generator(nn.Module):
         return torch.stack(outs, dim=1)
 
 
+class MinibatchFeatures(nn.Module):
+    """Minibatch discrimination at every step, as the released code's ``minibatch``
+    (after Salimans et al. 2016): each step's features ``h`` map to ``kernels`` rows
+    of ``kernel_dim`` values through a sigmoid, and each sample gets, per kernel, the
+    sum over the batch of ``exp(-L1 distance)`` to the other samples' rows at the
+    same step (itself included, as in the code). A generator that collapses onto a few
+    outputs makes these sums large, which D can see. ``(B, T, D) -> (B, T, D + kernels)``."""
+
+    def __init__(self, in_dim: int, kernels: int = 25, kernel_dim: int = 10):
+        super().__init__()
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.linear = nn.Linear(in_dim, kernels * kernel_dim)
+
+    def forward(self, h: Tensor) -> Tensor:
+        b, t, _ = h.shape
+        a = torch.sigmoid(self.linear(h)).reshape(b, t * self.kernels, self.kernel_dim).transpose(0, 1)  # (T*K, B, kd)
+        close = torch.exp(-torch.cdist(a, a, p=1.0)).sum(-1)  # (T*K, B): sum over the batch of exp(-||a_i - a_j||_1)
+        return torch.cat([h, close.transpose(0, 1).reshape(b, t, self.kernels)], dim=-1)
+
+
 class Discriminator(nn.Module):
     def __init__(self, c: CRNNGANConfig, n_inputs: int):
         super().__init__()
@@ -110,7 +138,8 @@ class Discriminator(nn.Module):
             "lstm", n_inputs, c.hidden, c.num_layers, bidirectional=True,
             dropout=c.dropout if c.num_layers > 1 else 0.0, dp=c.dp_layers,
         )
-        self.out = nn.Linear(2 * c.hidden, 1)
+        self.minibatch = MinibatchFeatures(2 * c.hidden) if c.minibatch_d else None
+        self.out = nn.Linear(2 * c.hidden + (self.minibatch.kernels if self.minibatch else 0), 1)
         self.per_step = c.per_step_loss
 
     def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, 2 * hidden)
@@ -122,7 +151,8 @@ class Discriminator(nn.Module):
         sigmoid(l_t) (section 4), returned as its logit log p - log(1 - p) so that every
         objective reads it; computed in log space for stability. With ``per_step_loss``
         the per-step logits themselves, which the objectives average over steps."""
-        logits = self.out(self.features(x)).squeeze(-1).float()
+        h = self.features(x)
+        logits = self.out(self.minibatch(h) if self.minibatch is not None else h).squeeze(-1).float()
         if self.per_step:
             return logits
         log_t = math.log(logits.shape[1])
@@ -168,9 +198,10 @@ class CRNNGAN(RecurrentGAN):
                         nn.init.uniform_(w, -0.05, 0.05)
                         if name.startswith("bias_ih"):
                             w[w.shape[0] // 4 : w.shape[0] // 2] += 1.0  # gates i, f, g, o: the forget gate
-        if self.config.decision_init == "scaled":  # the decision layer at unit output scale
-            out = self.discriminator.out.weight
-            nn.init.normal_(out, 0.0, out.shape[1] ** -0.5)
+        if self.config.decision_init == "scaled":  # D's read-outs (decision, minibatch kernels) at unit output scale
+            for layer in (self.discriminator.out, self.discriminator.minibatch and self.discriminator.minibatch.linear):
+                if layer:
+                    nn.init.normal_(layer.weight, 0.0, layer.weight.shape[1] ** -0.5)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
@@ -236,18 +267,23 @@ class CRNNGAN(RecurrentGAN):
     def dp_targets(self):
         if self.config.feature_matching:
             raise TsganError("feature matching reads real data in the generator's loss: pass --param feature_matching=false with DP")
+        if self.config.minibatch_d:
+            raise TsganError("minibatch discrimination mixes the samples of a batch, so DP-SGD cannot clip them one by one: pass --param minibatch_d=false with DP")
         return super().dp_targets()
 
     def model_optimizers(self, d_params, g_params):
         c = self.config
+        d_cls = ClippedAdam if c.optimizer == "adam" else ClippedSGD
+        g_cls = ClippedSGD if c.optimizer == "sgd" else ClippedAdam
         return {
-            "d": ClippedSGD(d_params, c.max_grad_norm, lr=c.lr * c.d_lr_factor, weight_decay=c.l2),
-            "g": ClippedSGD(g_params, c.max_grad_norm, lr=c.lr, weight_decay=c.l2),
+            "d": d_cls(d_params, c.max_grad_norm, lr=c.lr * c.d_lr_factor, weight_decay=c.l2),
+            "g": g_cls(g_params, c.max_grad_norm, lr=c.lr, weight_decay=c.l2),
         }
 
 
-class ClippedSGD(torch.optim.SGD):
-    """SGD on gradients first clipped to a global norm (the code's clip_by_global_norm)."""
+class _Clipped:
+    """An optimizer whose step first clips the gradients to a global norm (the code's
+    clip_by_global_norm, which it applies before either of its optimizers)."""
 
     def __init__(self, params, max_norm: float, **kw):
         super().__init__(params, **kw)
@@ -259,3 +295,11 @@ class ClippedSGD(torch.optim.SGD):
             grads = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
             torch.nn.utils.clip_grad_norm_(grads, self.max_norm, foreach=True)
         return super().step(closure)
+
+
+class ClippedSGD(_Clipped, torch.optim.SGD):
+    """Plain gradient descent on clipped gradients (the paper's optimizer)."""
+
+
+class ClippedAdam(_Clipped, torch.optim.Adam):
+    """Adam on clipped gradients (the released code's ``--adam``); L2 as Adam's weight decay."""
