@@ -278,6 +278,9 @@ def models() -> None:
             kind = row["type"] + (f" {short_range(row['within'])}" if row["within"] else "")
             help_ = row["help"] + (f" [{' | '.join(row['choices'])}]" if row["choices"] else "")
             table.add_row(row["name"], kind, str(row["default"]), escape(help_))  # "[a|b]" is not rich markup
+        for preset, spec in getattr(cls.config_cls, "presets", {}).items():
+            values = " ".join(f"{k}={v}" for k, v in spec["params"].items())
+            table.add_row("preset", "str", "", escape(f"preset={preset}: {spec['help']}; sets {values}"))
         out.print(table)
 
 

@@ -58,6 +58,7 @@ def test_models_and_datasets_list(monkeypatch, capsys):
     assert code == 0 and "rcgan" in out and "hidden_g" in out and "latent_dim" in out
     assert "wgan-gp" in out and "lstm | gru" in out  # the choices (once swallowed as rich markup)
     assert "int >= 1" in out and "float > 0" in out  # the ranges
+    assert "preset=adam_g" in out and "optimizer=adam_g" in out  # C-RNN-GAN's measured recipe and what it sets
     code, out, _ = run_cli(["datasets"], monkeypatch, capsys)
     assert code == 0 and "sines" in out and "macrodata" in out
 
@@ -86,6 +87,8 @@ BAD_FIT = [
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--id-column", "c"], "'c' is not a column"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--precision", "16"], "--precision must be one of 32, bf16"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--lr-decay", "2"], "--lr-decay is the share of the last phase"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--model", "crnngan", "-p", "preset=fast"], "unknown preset 'fast' for model 'crnngan': one of adam_g"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "-p", "preset=adam_g"], "unknown preset 'adam_g' for model 'rcgan': none"),
 ]
 
 
@@ -201,3 +204,16 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     code, out, err = run_cli(["fit", tmp_path / "obj.npy", "--steps", "2", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
     assert code == 2 and "could not read" in err and "numbers only" in err and "Traceback" not in err + out
     assert not (tmp_path / "r2").exists()
+
+
+def test_a_preset_expands_to_its_parameters_and_given_ones_override_it(tmp_path, monkeypatch, capsys):
+    from tsgan.models.crnngan import CRNNGANConfig
+
+    code, out, err = run_cli(["fit", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "r",
+                              "-p", "preset=adam_g", "-p", "hidden=8"], monkeypatch, capsys)
+    assert code == 0, err
+    config = json.loads((tmp_path / "r" / "tsgan.json").read_text())["config"]
+    want = {**CRNNGANConfig.presets["adam_g"]["params"], "hidden": 8}
+    assert {k: config[k] for k in want} == want and "preset" not in config  # the run records the values, not the name
+    run = tsgan.load(tmp_path / "r")
+    assert run.config_.optimizer == "adam_g" and type(run.module_.optimizers()["g"]).__name__ == "ClippedAdam"

@@ -119,8 +119,18 @@ def _coerce(name: str, value: Any, t: Any, choices: tuple[str, ...] | None) -> A
 
 
 def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "") -> Any:
-    """Instantiate ``config_cls`` from user params, validating keys, types, choices and ranges."""
+    """Instantiate ``config_cls`` from user params, validating keys, types, choices and ranges.
+
+    ``preset=NAME`` expands to the parameters of ``config_cls.presets[NAME]`` (a
+    model's measured recipes); parameters given next to it override the preset's."""
     params = dict(params or {})
+    if "preset" in params:
+        presets = getattr(config_cls, "presets", {})
+        name = params.pop("preset")
+        if name not in presets:
+            have = f"one of {', '.join(presets)}" if presets else "none: this model has no presets"
+            raise TsganError(f"unknown preset {name!r} for model '{model}': {have} (see `tsgan models`)")
+        params = {**presets[name]["params"], **params}
     hints = typing.get_type_hints(config_cls)
     known = {f.name: f for f in fields(config_cls)}
     unknown = sorted(set(params) - set(known))
