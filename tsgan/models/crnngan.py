@@ -151,7 +151,7 @@ class Discriminator(nn.Module):
             dropout=c.dropout if c.num_layers > 1 else 0.0, dp=c.dp_layers,
         )
         self.minibatch = MinibatchFeatures(2 * c.hidden) if c.minibatch_d else None
-        self.out = nn.Linear(2 * c.hidden + (self.minibatch.kernels if self.minibatch else 0), 1)
+        self.out = nn.Linear(2 * c.hidden + (self.minibatch.kernels if self.minibatch is not None else 0), 1)
         self.per_step = c.per_step_loss
 
     def features(self, x: Tensor) -> Tensor:  # (B, T, F + C) -> (B, T, 2 * hidden)
@@ -211,9 +211,9 @@ class CRNNGAN(RecurrentGAN):
                         if name.startswith("bias_ih"):
                             w[w.shape[0] // 4 : w.shape[0] // 2] += 1.0  # gates i, f, g, o: the forget gate
         if self.config.decision_init == "scaled":  # D's read-outs (decision, minibatch kernels) at unit output scale
-            for layer in (self.discriminator.out, self.discriminator.minibatch and self.discriminator.minibatch.linear):
-                if layer:
-                    nn.init.normal_(layer.weight, 0.0, layer.weight.shape[1] ** -0.5)
+            d = self.discriminator
+            for layer in [d.out] + ([d.minibatch.linear] if d.minibatch is not None else []):
+                nn.init.normal_(layer.weight, 0.0, layer.weight.shape[1] ** -0.5)
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # U(0, 1) noise with the data's dimension at every step (released code)
