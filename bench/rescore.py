@@ -61,7 +61,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     import tsgan
-    from reproduce import load_real
+    from reproduce import load_real, machine
     from tsgan.metrics import discriminative_score, predictive_score
 
     _, real, to_score_space, _ = load_real(args.data)
@@ -89,6 +89,8 @@ def main() -> None:
     pooled = np.concatenate(list(sets.values()))
     out = {
         "command": command,
+        "machine": machine(),
+        "trained": {k: syn.train_info_.get(k) for k in ("steps", "seed", "device", "torch")},  # torch: absent in runs before it was recorded
         "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),

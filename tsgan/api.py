@@ -191,7 +191,8 @@ class Synthesizer:
         """Save the run as it is mid-training (its weights as trained), resumable."""
         self.history_, self.resume_state_ = history, {**state, "fit_args": fit_args}
         self.train_info_ = {"steps": state["step"], "seconds": round(state["seconds"], 3), "device": state["device_type"],
-                            "precision": self.precision, "stopped": "checkpoint", "phases": state["done"], "seed": self.seed}
+                            "precision": self.precision, "stopped": "checkpoint", "phases": state["done"], "seed": self.seed,
+                            "torch": torch.__version__}
         self.save(path, force=True)
 
     def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None, prior=None,
@@ -308,6 +309,9 @@ class Synthesizer:
             "stopped": result.stopped,
             "phases": result.phases,
             "seed": self.seed,
+            # a seed repeats a run only on the same torch build: float reductions differ
+            # between builds, and a GAN's game amplifies the difference within steps
+            "torch": torch.__version__,
         }
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
