@@ -90,7 +90,7 @@ def main() -> None:
     out = {
         "command": command,
         "machine": machine(),
-        "trained": {k: syn.train_info_.get(k) for k in ("steps", "seed", "device", "torch")},  # torch: absent in runs before it was recorded
+        "trained": {k: syn.train_info_.get(k) for k in ("steps", "seed", "device", "torch", "threads")},  # torch: absent in runs before it was recorded
         "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),

@@ -223,7 +223,8 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
     whole = tsgan.Synthesizer(**kw).fit(small_frame, id_column="sequence_id", time_column="step", checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
     finished = tsgan.load(tmp_path / "run")  # the directory ends with the finished run
     assert finished.train_info_["stopped"] == "steps" and not (tmp_path / "run" / "resume.pt").exists()
-    assert finished.train_info_["torch"] == torch.__version__  # a seed repeats a run only on the same torch build
+    # a seed repeats a run only on the same torch build and thread count: both are recorded
+    assert (finished.train_info_["torch"], finished.train_info_["threads"]) == (torch.__version__, torch.get_num_threads())
     np.testing.assert_array_equal(finished.sample(6, seed=1), whole.sample(6, seed=1))
     crashed = tmp_path / "crashed"
     crashed.mkdir()
@@ -231,7 +232,7 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
         (crashed / name).write_bytes(content)
     run = tsgan.load(crashed)
     assert run.train_info_["stopped"] == "checkpoint" and run.train_info_["steps"] == 4
-    assert run.train_info_["torch"] == torch.__version__
+    assert (run.train_info_["torch"], run.train_info_["threads"]) == (torch.__version__, torch.get_num_threads())
     assert len(run.sample(3, seed=0)) == 3  # a checkpoint samples (from the weights as trained then)
     again = run.resume(small_frame)
     np.testing.assert_array_equal(again.sample(6, seed=1), whole.sample(6, seed=1))
