@@ -63,6 +63,14 @@ def load_data(
     return read_table(data), time_column, id_column, condition_columns
 
 
+
+def build_record() -> dict[str, Any]:
+    """What a run trained on, beside its seed: a seed repeats a run only on the same torch
+    build and number of CPU threads (float reductions differ between them, and a GAN's
+    game amplifies the difference within a few hundred steps)."""
+    return {"torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
 class Synthesizer:
     """Learn a generator of windows from time series and sample synthetic ones.
 
@@ -192,7 +200,7 @@ class Synthesizer:
         self.history_, self.resume_state_ = history, {**state, "fit_args": fit_args}
         self.train_info_ = {"steps": state["step"], "seconds": round(state["seconds"], 3), "device": state["device_type"],
                             "precision": self.precision, "stopped": "checkpoint", "phases": state["done"], "seed": self.seed,
-                            "torch": torch.__version__, "threads": torch.get_num_threads()}
+                            **build_record()}
         self.save(path, force=True)
 
     def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None, prior=None,
@@ -309,11 +317,7 @@ class Synthesizer:
             "stopped": result.stopped,
             "phases": result.phases,
             "seed": self.seed,
-            # a seed repeats a run only on the same torch build and number of CPU threads:
-            # float reductions differ between them, and a GAN's game amplifies the difference
-            # within a few hundred steps
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
+            **build_record(),
         }
         if dp_spent is not None:
             self.train_info_["dp"] = dp_spent
