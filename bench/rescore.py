@@ -13,7 +13,9 @@ and the pooled mean and median. ``--pred N`` adds N predictive-score repeats per
 With ``--critic`` it instead asks whether the run's discriminator still tells real
 from fake: for RCGAN and C-RNN-GAN (one logit per step) it prints the per-step logits'
 spread, the share saturated (|logit| > 5, where the sigmoid's gradient is below .007),
-and the decision on real windows and on fresh samples.
+the decision on real windows and on fresh samples, and the critic's sharpness there:
+the squared norm of the gradient of its summed logits with respect to each window (the
+quantity the R1 penalty, ``--param r1_weight``, holds down).
 
     python bench/rescore.py /tmp/cr/runs/crnngan-sines-seed0 --data sines --critic
 
@@ -130,6 +132,8 @@ def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
     ``n`` real windows (original units) and ``n`` fresh samples, in eval mode."""
     import torch
 
+    from tsgan.models.layers import plain_rnns
+
     if syn.model not in ("rcgan", "crnngan") or syn.conditions_ is not None:
         raise SystemExit(f"error: --critic reads unconditional rcgan and crnngan runs (one logit per step), not this {syn.model} run: drop --critic to rescore it")
     module = syn.module_
@@ -149,9 +153,18 @@ def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
                 "decision_mean": float(decision.mean()), "decision_std": float(decision.std()),
                 "called_real": float((decision > 0.5).float().mean()),
             }
-            r = out[name]
-            print(f"{name}: per-step logits {r['logit_mean']:+.2f} ± {r['logit_std']:.2f}, saturated {r['saturated']:.2f}; "
-                  f"decision {r['decision_mean']:.3f} ± {r['decision_std']:.3f}, called real {r['called_real']:.2f}")
+    for name, x in (("real", scaled), ("fake", fake)):
+        # the critic's sharpness: |grad_x sum_t logit_t|^2 per window, R1's quantity
+        # (a run whose critic's input gradients explode scores badly, README)
+        x = torch.as_tensor(x, device=module.device).requires_grad_(True)
+        with plain_rnns():
+            (grad,) = torch.autograd.grad(module.adversary.critic(x, None).float().sum(), x)
+        sq = grad.flatten(1).square().sum(1)
+        r = out[name]
+        r["grad_sq_median"], r["grad_sq_mean"] = float(sq.median()), float(sq.mean())
+        print(f"{name}: per-step logits {r['logit_mean']:+.2f} ± {r['logit_std']:.2f}, saturated {r['saturated']:.2f}; "
+              f"decision {r['decision_mean']:.3f} ± {r['decision_std']:.3f}, called real {r['called_real']:.2f}; "
+              f"|grad_x|^2 median {r['grad_sq_median']:.3g}, mean {r['grad_sq_mean']:.3g}")
     out["accuracy"] = (out["real"]["called_real"] + 1 - out["fake"]["called_real"]) / 2
     print(f"accuracy {out['accuracy']:.3f} (chance .5)")
     return out

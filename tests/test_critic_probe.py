@@ -38,6 +38,7 @@ def test_a_zeroed_decision_layer_reads_chance_and_no_saturation(fitted):
     for side in ("real", "fake"):
         assert out[side]["logit_std"] == 0 and out[side]["saturated"] == 0
         assert out[side]["decision_mean"] == pytest.approx(0.5) and out[side]["called_real"] == 0
+        assert out[side]["grad_sq_median"] == 0 and out[side]["grad_sq_mean"] == 0  # a constant critic
     assert out["accuracy"] == 0.5
 
 
@@ -53,6 +54,26 @@ def test_a_huge_decision_layer_reads_saturated(fitted):
         out_layer.load_state_dict(saved)
     assert out["real"]["saturated"] > 0.9 and out["fake"]["saturated"] > 0.9
     assert 0.0 <= out["accuracy"] <= 1.0
+
+
+def test_sharpness_scales_with_the_decision_layer_squared(fitted):
+    # the summed logits are linear in the decision layer's weights (its bias has no
+    # input gradient): scaling them by 10 scales |grad_x|^2 by 100
+    syn, real = fitted
+    if syn.model != "rcgan":
+        pytest.skip("C-RNN-GAN's decision averages per-step sigmoids: not linear in the decision layer")
+    out_layer = syn.module_.discriminator.out
+    saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
+    before = critic_probe(syn, real, n=16)
+    with torch.no_grad():
+        out_layer.weight.mul_(10)
+    try:
+        after = critic_probe(syn, real, n=16)
+    finally:
+        out_layer.load_state_dict(saved)
+    for side in ("real", "fake"):
+        assert before[side]["grad_sq_mean"] > 0
+        assert after[side]["grad_sq_mean"] == pytest.approx(100 * before[side]["grad_sq_mean"], rel=1e-4)
 
 
 def test_a_timegan_run_is_refused_with_a_one_line_error():

@@ -88,6 +88,8 @@ def test_dp_refusals(frame):
         fit(frame, dp_epsilon=1.0, objective="wgan-gp")
     with pytest.raises(TsganError, match="double backward"):
         fit(frame, "timegan", dp_epsilon=1.0, objective="wgan-gp")
+    with pytest.raises(TsganError, match="r1_weight=0"):
+        fit(frame, dp_epsilon=1.0, r1_weight=1.0)
     with pytest.raises(TsganError, match="feature_matching=false"):
         fit(frame, "crnngan", dp_epsilon=1.0, feature_matching=True)
     with pytest.raises(TsganError, match="minibatch_d=false"):

@@ -80,6 +80,25 @@ def test_gradient_penalty_backpropagates_to_critic():
     assert lin.weight.grad is not None and lin.weight.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("shape", [(16, 5), (8, 6, 3)])
+def test_r1_penalty_linear_critic_is_exact(shape):
+    # D(x) = <w, x>: grad D = w everywhere, so R1 = gamma / 2 |w|^2
+    g = torch.Generator().manual_seed(1)
+    w = torch.randn(shape[1:], generator=g)
+    critic = lambda x: (x * w).flatten(1).sum(1)
+    r1 = O.r1_penalty(critic, torch.randn(shape, generator=g), weight=3.0)
+    assert r1.item() == pytest.approx(1.5 * w.square().sum().item(), rel=1e-5)
+
+
+def test_r1_penalty_is_per_sample_on_real_data_and_trains_the_critic():
+    # D(x) = |x|^2 / 2 has gradient x: R1 = gamma / 2 * mean over samples of |x_i|^2
+    real = torch.tensor([[1.0, 0.0], [0.0, 3.0]])
+    assert O.r1_penalty(lambda x: 0.5 * x.square().sum(1), real, weight=2.0).item() == pytest.approx((1 + 9) / 2)
+    lin = torch.nn.Linear(3, 1)
+    O.r1_penalty(lambda x: lin(x).squeeze(-1), torch.randn(8, 3), weight=1.0).backward()
+    assert lin.weight.grad.abs().sum() > 0  # d/dw (|w|^2 / 2) = w
+
+
 def test_clip_weights():
     p = torch.nn.Parameter(torch.tensor([-1.0, 0.005, 2.0]))
     O.clip_weights([p], 0.01)

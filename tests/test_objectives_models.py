@@ -5,12 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import tsgan
 from tsgan import MODELS
 from tsgan.models import models_of_kind
 from tsgan.data import sines
-from tsgan.objectives import OBJECTIVES
+from tsgan.objectives import OBJECTIVES, r1_penalty
+from tsgan.train import Batch
 
 SMALL = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "timegan": {"hidden": 8}, "crnngan": {"hidden": 8}}
 
@@ -30,6 +32,35 @@ def test_objective_trains_without_nan(model, objective, frame):
     assert np.isfinite(syn.sample(4, seed=0)).all()
     if objective == "wgan-gp":
         assert syn.history_.filter(like="/gp").notna().any().any()
+
+
+@pytest.mark.parametrize("model", models_of_kind("sequence"))
+def test_r1_penalty_enters_the_critic_loss(model, frame):
+    # a fit with R1 logs the penalty; on one batch and one noise draw, the critic loss
+    # with R1 is the loss without it plus the logged (positive) penalty
+    syn = tsgan.Synthesizer(model=model, seq_len=8, steps=2, batch_size=8, r1_weight=5.0, **SMALL[model])
+    syn.fit(frame, id_column="sequence_id", time_column="step")
+    assert syn.history_.filter(like="/r1").notna().any().any()
+    m = syn.module_
+    critic = [u for p in m.schedule() for u in p.updates if u.optimizer in ("d", "discriminator")][-1]
+    x = torch.rand(8, 8, 2, generator=torch.Generator().manual_seed(1))
+    loss, logs = critic.loss(Batch(x, torch.Generator().manual_seed(0)))
+    m.adversary.r1_weight = 0.0
+    plain, plain_logs = critic.loss(Batch(x, torch.Generator().manual_seed(0)))
+    assert "r1" not in plain_logs and logs["r1"].item() > 0
+    assert loss.item() == pytest.approx(plain.item() + logs["r1"].item(), rel=1e-5)
+
+
+def test_lazy_r1_applies_one_update_in_k_at_k_times_the_weight(frame):
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=8, steps=1, batch_size=8, r1_weight=1.0, r1_every=4, **SMALL["rcgan"])
+    syn.fit(frame, id_column="sequence_id", time_column="step")
+    adv, rng = syn.module_.adversary, torch.Generator().manual_seed(0)
+    assert sum(adv.r1_due(rng) for _ in range(4000)) == pytest.approx(1000, rel=0.1)
+    x = torch.rand(8, 8, 2)
+    full = r1_penalty(lambda v: syn.module_.critic(v), x, 4.0)
+    adv.r1_due = lambda rng: True
+    _, logs = adv.add_penalty(torch.zeros(()), x, x, rng)
+    assert logs["r1"].item() == pytest.approx(full.item(), rel=1e-5)
 
 
 def test_wgan_uses_paper_optimizer_and_clips(frame):

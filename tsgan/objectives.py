@@ -8,7 +8,8 @@ Known answers (pinned in tests/test_objectives.py):
 
 * the minimax value ``E log D(x) + E log(1 - D(G(z)))`` is ``-log 4`` at ``D = 1/2``
   (Goodfellow et al. 2014, Theorem 1);
-* for a linear critic ``D(x) = <w, x>`` the gradient penalty is ``lambda (|w| - 1)^2``.
+* for a linear critic ``D(x) = <w, x>`` the gradient penalty is ``lambda (|w| - 1)^2``
+  and the R1 penalty ``gamma / 2 |w|^2``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ def gradient_penalty(
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     norm = grad.flatten(1).norm(2, dim=1)  # (B,)
     return weight * ((norm - 1) ** 2).mean()
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, weight: float) -> Tensor:
+    """R1 regularisation ``weight / 2 * E_real[|grad D(x)|^2]`` (Mescheder, Geiger &
+    Nowozin 2018, "Which training methods for GANs actually converge?", eq. 9).
+
+    It penalises the critic's gradient on real data only, which makes the
+    non-saturating game locally convergent where the unregularised one oscillates.
+    As in :func:`gradient_penalty`, ``critic`` may score every step; scores are
+    summed per sample and the squared norm is taken per sample over all non-batch
+    dimensions.
+    """
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return 0.5 * weight * grad.flatten(1).square().sum(1).mean()
 
 
 # --------------------------------------------------------------------------- hinge

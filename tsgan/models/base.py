@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..errors import TsganError
-from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss
+from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss, r1_penalty
 from ..train import Batch, Phase, Update, adam
 from .layers import plain_rnns
 
@@ -29,6 +29,13 @@ class ObjectiveConfig:
     objective: str = param("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
     gp_weight: float = param(10.0, "gradient-penalty weight lambda (objective wgan-gp)", within="[0, inf)")
     clip: float = param(0.01, "critic weight clip (objective wgan)", within="(0, inf)")
+    r1_weight: float = param(
+        0.0, "R1 penalty gamma on the critic's gradient at real data (Mescheder et al. 2018; 0 = off; any objective)", within="[0, inf)"
+    )
+    r1_every: int = param(
+        1, "lazy R1: apply the penalty to one critic update in this many on average, at this many times the weight "
+        "(Karras et al. 2020; drawn from the run's generator, so a resumed run repeats)", within="[1, inf)"
+    )
     objective_defaults: bool = param(
         True, "with wgan / wgan-gp, use that paper's optimizer and n_critic (RMSProp 5e-5 x5 / Adam 1e-4 (0, 0.9) x5) instead of the model's"
     )
@@ -193,12 +200,27 @@ class Adversary:
     interpolates ``x`` only, conditions held fixed.
     """
 
-    def __init__(self, objective: str, critic: Callable[[Tensor, Tensor | None], Tensor], critic_params, gp_weight: float, clip: float):
-        self.objective = OBJECTIVES[objective]
+    def __init__(self, config: ObjectiveConfig, critic: Callable[[Tensor, Tensor | None], Tensor], critic_params):
+        self.objective = OBJECTIVES[config.objective]
         self.critic = critic
         self.critic_params = list(critic_params)
-        self.gp_weight = gp_weight
-        self.clip = clip
+        self.gp_weight = config.gp_weight
+        self.clip = config.clip
+        self.r1_weight = config.r1_weight
+        self.r1_every = config.r1_every
+
+    @property
+    def double_backward(self) -> bool:
+        """Whether the critic loss differentiates a gradient (WGAN-GP's penalty, R1)."""
+        return self.objective.gradient_penalty or self.r1_weight > 0
+
+    def check_private(self) -> None:
+        """DP-SGD's per-sample gradients have no double backward: refuse the penalties."""
+        if self.double_backward:
+            raise TsganError(
+                "gradient penalties (wgan-gp, r1_weight) need double backward, which DP-SGD's per-sample gradients lack: "
+                "choose --objective nonsaturating, minimax, hinge or wgan and r1_weight=0 with --dp-epsilon"
+            )
 
     def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
@@ -210,12 +232,26 @@ class Adversary:
     def add_penalty(
         self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """``loss`` plus the objective's gradient penalty (if it has one), and the logs."""
-        if not self.objective.gradient_penalty:
-            return loss, {}
+        """``loss`` plus the objective's gradient penalty and the R1 penalty (if on), and the logs."""
+        logs = {}
+        if not self.double_backward:
+            return loss, logs
         with _double_backward_safe(real):
-            gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
-        return loss + gp, {"gp": gp.detach()}
+            if self.objective.gradient_penalty:
+                gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
+                loss, logs["gp"] = loss + gp, gp.detach()
+            if self.r1_weight > 0 and self.r1_due(rng):
+                r1 = r1_penalty(lambda v: self.critic(v, cond), real, self.r1_weight * self.r1_every)
+                loss, logs["r1"] = loss + r1, r1.detach()
+        return loss, logs
+
+    def r1_due(self, rng: torch.Generator) -> bool:
+        """Whether this critic update carries the (lazy) R1 penalty: always when
+        ``r1_every`` is 1, else with probability ``1 / r1_every`` (an unbiased
+        estimate of the penalty at a fraction of its double-backward cost)."""
+        if self.r1_every == 1:
+            return True
+        return torch.rand((), generator=rng, device=rng.device).item() * self.r1_every < 1.0
 
     def optimizer(self, params, fallback: Callable[[], torch.optim.Optimizer], use_paper: bool) -> torch.optim.Optimizer:
         """The objective's paper optimizer over ``params`` if it has one and ``use_paper``, else ``fallback()``."""
@@ -276,7 +312,7 @@ class TwoPlayerGAN(nn.Module):
     def init_adversary(self, feature_dim: int, rows_per_feature: int = 1) -> None:
         c = self.config
         self.controls = Controls(c, self.cond_dim, feature_dim, rows_per_feature)
-        self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
+        self.adversary = Adversary(c, self.critic, self.discriminator.parameters())
 
     def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
         return self.discriminator(self.controls.critic_input(x, cond))
@@ -287,11 +323,7 @@ class TwoPlayerGAN(nn.Module):
     def dp_targets(self) -> dict[str, list[nn.Module]]:
         """What DP-SGD must privatise: the discriminator (and Q) read real data; the
         generator learns only through them (post-processing)."""
-        if self.adversary.objective.gradient_penalty:
-            raise TsganError(
-                "the gradient penalty needs double backward, which DP-SGD's per-sample gradients lack: "
-                "choose --objective nonsaturating, minimax, hinge or wgan with --dp-epsilon"
-            )
+        self.adversary.check_private()
         return {"d": [self.discriminator, *([self.controls] if self.controls.q is not None else [])]}
 
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:

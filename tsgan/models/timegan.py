@@ -123,7 +123,7 @@ class TimeGAN(SequenceModel):
         self.generator = Net(c.cell, self.z_dim + self.controls.extra_dim, h, L, h)
         self.supervisor = Net(c.cell, h + cond_dim, h, max(1, L - 1), h, dp=dp)
         self.discriminator = Net(c.cell, h + cond_dim, h, L, 1, sigmoid=False, dp=dp)
-        self.adversary = Adversary(c.objective, self.critic, self.discriminator.parameters(), c.gp_weight, c.clip)
+        self.adversary = Adversary(c, self.critic, self.discriminator.parameters())
         self.objective = self.adversary.objective
 
     def critic(self, h: Tensor, cond: Tensor | None = None) -> Tensor:
@@ -256,11 +256,7 @@ class TimeGAN(SequenceModel):
     def dp_targets(self) -> dict[str, list[nn.Module]]:
         """The updates that read real data, with the networks whose per-sample gradients
         DP-SGD clips: e + r (embedding phase and joint), s (supervised phase), d (+ Q)."""
-        if self.adversary.objective.gradient_penalty:
-            raise TsganError(
-                "the gradient penalty needs double backward, which DP-SGD's per-sample gradients lack: "
-                "choose --objective nonsaturating, minimax, hinge or wgan with --dp-epsilon"
-            )
+        self.adversary.check_private()
         er = [self.embedder, self.recovery]
         return {
             "embedding": er, "supervised": [self.supervisor], "embedder": er,
