@@ -75,6 +75,11 @@ def fit(
     lr_decay: Optional[float] = typer.Option(
         None, "--lr-decay", help="decay every learning rate linearly towards zero over this share of the last phase (e.g. 0.5)"
     ),
+    n_init: int = typer.Option(
+        1, "--n-init", help="best of N initialisations: N candidates (seeds SEED..SEED+N-1) train --init-share of the checked phase; "
+        "the one with the best --select-every check goes on (needs --select-every)"
+    ),
+    init_share: float = typer.Option(0.5, "--init-share", help="with --n-init: the share of the checked phase each candidate trains"),
     checkpoint_minutes: Optional[float] = typer.Option(
         None, "--checkpoint-minutes", help="save the run, resumable, every this many minutes of training (`tsgan resume` after a crash)"
     ),
@@ -98,7 +103,8 @@ def fit(
     syn = Synthesizer(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
-        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, lr_decay=lr_decay, **params,
+        dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, lr_decay=lr_decay,
+        n_init=n_init, init_share=init_share, **params,
     )
     syn.fit(
         data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
@@ -167,6 +173,12 @@ def _report_fit(syn, run_dir: Path) -> None:
     if info.get("lr_decay"):
         d = info["lr_decay"]
         out.print(f"learning rates decayed linearly over the last {d['steps']} steps of {d['phase']}")
+    if info.get("n_init"):
+        n = info["n_init"]
+        out.print(
+            f"best of {n['n']} initialisations: seed {n['chosen_seed']} went on after {n['steps']} steps (best checks: "
+            + ", ".join(f"seed {c['seed']} {c['best_disc']:.3f}" for c in n["candidates"]) + ")"
+        )
     sel = info.get("selection")
     if sel and "best_step" in sel:
         out.print(

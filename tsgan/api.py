@@ -7,6 +7,7 @@ load across versions and a GPU-trained model loads on the CPU.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import warnings
@@ -98,6 +99,8 @@ class Synthesizer:
         select_every: int | None = None,
         ema: float | None = None,
         lr_decay: float | None = None,
+        n_init: int = 1,
+        init_share: float = 0.5,
         **params: Any,
     ):
         self.model = model
@@ -117,6 +120,18 @@ class Synthesizer:
         self.ema = None if ema is None else check_decay(ema)
         # decay every learning rate linearly over the last share of the last phase (tsgan.train)
         self.lr_decay = None if lr_decay is None else check_lr_decay(lr_decay)
+        # best of n initialisations: n candidate runs (seeds seed .. seed + n - 1) train the
+        # first init_share of the checked phase; the one with the best check goes on
+        if n_init < 1:
+            raise TsganError(f"--n-init must be at least 1 (got {n_init}): e.g. --n-init 2")
+        if not 0 < init_share < 1:
+            raise TsganError(f"--init-share must be between 0 and 1 (got {init_share}): e.g. --init-share 0.5")
+        if n_init > 1 and select_every is None:
+            raise TsganError("--n-init picks the candidate with the best selection check: add --select-every (e.g. 500)")
+        if n_init > 1 and max_minutes is not None:
+            raise TsganError("--n-init trains its candidates to a step, not a clock: drop --max-minutes (or --n-init)")
+        self.n_init, self.init_share = n_init, init_share
+        self.split_seed = None  # the holdout split's seed, when not ``seed`` (best-of-n: the first candidate's)
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
             from .dp import DPSettings
@@ -161,7 +176,37 @@ class Synthesizer:
             ensure_writable_dir(Path(checkpoint_dir), force)
             if checkpoint_minutes <= 0:
                 raise TsganError(f"--checkpoint-minutes must be positive (got {checkpoint_minutes})")
+        if self.n_init > 1:
+            return self._fit_best_of(data, time_column, id_column, condition_columns, checkpoint_dir, checkpoint_minutes)
         return self._fit(data, time_column, id_column, condition_columns, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
+
+    def _fit_best_of(self, data, time_column, id_column, condition_columns, checkpoint_dir, checkpoint_minutes) -> "Synthesizer":
+        """Best of ``n_init`` initialisations, as k-means' ``n_init`` (the GAN's outcome
+        varies a lot between seeds). Candidate k trains with seed ``seed + k`` (all on the
+        holdout split of ``seed``) and the full run's schedule, and pauses after
+        ``init_share`` of the checked (last) phase, on a check; the candidate whose best
+        check so far is lowest resumes to ``steps``. The result is exactly that seed's
+        uninterrupted run; ``seed`` becomes its seed, and ``train_info_["n_init"]``
+        records every candidate. Checkpoints (``checkpoint_dir``) cover the chosen
+        candidate's continuation only."""
+        candidates, paused_at = [], None
+        for k in range(self.n_init):
+            c = copy.copy(self)
+            c.seed, c.n_init = self.seed + k, 1
+            c.split_seed = self.seed if self.split_seed is None else self.split_seed  # one holdout for all
+            c._fit(data, time_column, id_column, condition_columns, pause_share=self.init_share)
+            sel, paused_at = c.train_info_["selection"], c.train_info_["steps"]
+            candidates.append(({"seed": c.seed, "best_step": sel["best_step"], "best_disc": sel["best_disc"]}, c))
+        _, best = min(candidates, key=lambda t: t[0]["best_disc"])  # ties: the first
+        best.resume(checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
+        record = {"n": self.n_init, "share": self.init_share, "steps": paused_at, "chosen_seed": best.seed,
+                  "candidates": [r for r, _ in candidates]}
+        vars(self).update(vars(best))
+        self.n_init, self.init_share = record["n"], record["share"]
+        self.train_info_["n_init"] = record
+        if checkpoint_dir is not None:  # the finished run, with its record
+            self.save(checkpoint_dir, force=True)
+        return self
 
     def resume(
         self,
@@ -204,11 +249,12 @@ class Synthesizer:
         self.save(path, force=True)
 
     def _fit(self, data, time_column=None, id_column=None, condition_columns=None, resume=None, expect=None, prior=None,
-             checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
+             checkpoint_dir=None, checkpoint_minutes=10.0, pause_share=None) -> "Synthesizer":
         """:meth:`fit`, or with ``resume`` (a stopped run's loop state) its continuation;
         ``expect``: the run's data spec, which the re-read data must reproduce; ``prior``:
         the stopped run's history, which this part's continues;
-        ``checkpoint_dir``: save the run there, resumable, every ``checkpoint_minutes``."""
+        ``checkpoint_dir``: save the run there, resumable, every ``checkpoint_minutes``;
+        ``pause_share``: pause, resumable, on the check after that share of the checked phase."""
         fit_args = {"time_column": time_column, "id_column": id_column, "condition_columns": condition_columns}
         if isinstance(condition_columns, str):
             condition_columns = [condition_columns]
@@ -254,6 +300,16 @@ class Synthesizer:
             if cls.kind != "sequence":
                 raise TsganError(f"--select-every scores sequences: {self.model} is a{'n' if cls.kind == 'image' else ''} {cls.kind} model, drop it")
             selector = CheckpointSelector(module, windows, self.select_every, last_phase, seed=self.seed, average=average)
+        stop_at = None
+        if pause_share is not None:  # a candidate of best-of-n: pause on a check
+            counts = split_steps(module.schedule(), self.steps)
+            into_last = int(pause_share * counts[-1]) // self.select_every * self.select_every
+            if into_last < self.select_every:
+                raise TsganError(
+                    f"--init-share {pause_share} of the {counts[-1]} checked steps holds no check every {self.select_every}: "
+                    "raise --init-share or --steps, or lower --select-every"
+                )
+            stop_at = sum(counts[:-1]) + into_last
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining
@@ -302,6 +358,7 @@ class Synthesizer:
                 resume=resume,
                 checkpoint=checkpoint,
                 lr_decay=self.lr_decay,
+                stop_at=stop_at,
             )
         finally:
             dp_spent = None if private is None else private.close()
@@ -364,6 +421,10 @@ class Synthesizer:
         self.transformer_ = transformer
         return TableData(transformer.transform(frame), transformer), (transformer.layout(), transformer.cond_width), spec
 
+    @property
+    def split_seed_(self) -> int:
+        return self.seed if self.split_seed is None else self.split_seed
+
     def _split(self, series, scaler, encoder, holdout: float | None):
         """Training and holdout :class:`Windows` (scaled) and the split's summary.
 
@@ -372,11 +433,11 @@ class Synthesizer:
         """
         fraction = DEFAULT_HOLDOUT if holdout is None else holdout
         try:
-            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, fraction, self.seed)
+            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, fraction, self.split_seed_)
         except TsganError as e:
             if holdout is not None:
                 raise
-            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, 0.0, self.seed)
+            ts, hs, tg, hg, split = holdout_split(series.lengths, self.seq_len, self.stride, 0.0, self.split_seed_)
             split["note"] = f"no holdout: {str(e).split(':')[0]}"
         base = scaler.transform(series.base)
         cond = None if encoder is None else encoder.transform(series.conditions)
@@ -576,7 +637,7 @@ class Synthesizer:
             "synthesizer": {
                 "seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps, "precision": self.precision,
                 "ema": self.ema, "select_every": self.select_every, "image_size": self.image_size,
-                "lr_decay": self.lr_decay,
+                "lr_decay": self.lr_decay, "split_seed": self.split_seed,
             },
         }
         path.mkdir(parents=True, exist_ok=True)
@@ -665,7 +726,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", 24), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
     syn.precision, syn.ema, syn.select_every, syn.image_size = s.get("precision", "32"), s.get("ema"), s.get("select_every"), s.get("image_size")
-    syn.lr_decay = s.get("lr_decay")
+    syn.lr_decay, syn.split_seed = s.get("lr_decay"), s.get("split_seed")
     if cls.kind == "table":
         syn.transformer_ = transformer
     syn._windows = None

@@ -184,6 +184,7 @@ def train(
     resume: Optional[dict[str, Any]] = None,
     checkpoint: Optional[tuple[float, Callable[[dict[str, Any], pd.DataFrame], None]]] = None,
     lr_decay: float | None = None,
+    stop_at: int | None = None,
 ) -> TrainResult:
     """Run ``model.schedule()`` for ``steps`` steps (or until ``max_minutes`` pass).
 
@@ -214,6 +215,10 @@ def train(
     ``lr_decay=f`` decays every optimizer's learning rate linearly towards zero over
     the last ``f`` of the last phase's steps (see :func:`decay_factor`); the rates the
     optimizers were built with are kept in their param groups as ``initial_lr``.
+    ``stop_at=k`` pauses the run after its k-th step (``stopped="paused"``), with the
+    state to resume from: the schedule (phases, decay) stays that of ``steps``, and
+    the monitors are not told it is the last step, so the resumed run equals the
+    uninterrupted one (best-of-n initialisations, :class:`tsgan.Synthesizer`).
     """
     dev = resolve_device(device)
     amp = autocast(dev, precision)
@@ -304,6 +309,7 @@ def train(
                         logs.update({f"{upd.name}/{k}": v.detach() for k, v in extra.items()})
                 step += 1
                 done[phase.name] += 1
+                paused = step == stop_at
                 checked = {}
                 if monitors:
                     last = done[phase.name] == n_steps or (deadline is not None and time.perf_counter() > deadline) or interrupted.is_set()
@@ -321,6 +327,9 @@ def train(
                     now = time.perf_counter() - start
                     checkpoint[1](loop_state(model, optimizers, rng, dev, monitors, step, done, now), pd.DataFrame(rows))
                     saved_at = time.perf_counter()
+                if paused:
+                    stopped = "paused"
+                    break
             if stopped != "steps":
                 break
         flush()

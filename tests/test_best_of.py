@@ -1,0 +1,86 @@
+"""Best of n initialisations (Synthesizer(n_init=...), `tsgan fit --n-init`): the candidate
+with the best selection check goes on, and the result is exactly that seed's run."""
+
+import numpy as np
+import pytest
+import torch
+
+import tsgan
+import tsgan.selection
+from conftest import run_cli
+from tsgan.data import sines_array
+from tsgan.errors import TsganError
+
+KW = dict(model="rcgan", seq_len=12, steps=20, batch_size=8, holdout=0, select_every=5, hidden_g=8, hidden_d=8)
+
+
+@pytest.fixture
+def quick_checks(monkeypatch):
+    """A short classifier: the choice's logic, not the classifier's accuracy, is tested."""
+    init = tsgan.selection.CheckpointSelector.__init__
+
+    def fewer(self, *args, **kwargs):
+        init(self, *args, **{**kwargs, "iterations": 10, "n": 40})
+
+    monkeypatch.setattr(tsgan.selection.CheckpointSelector, "__init__", fewer)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return sines_array(n=60, seq_len=12, dim=2)
+
+
+def test_the_best_candidate_goes_on_and_equals_its_uninterrupted_run(quick_checks, data):
+    best_of = tsgan.Synthesizer(n_init=3, init_share=0.5, seed=4, **KW).fit(data)
+    record = best_of.train_info_["n_init"]
+    assert record["n"] == 3 and record["steps"] == 10  # half of 20 steps, on the check at 10
+    assert [c["seed"] for c in record["candidates"]] == [4, 5, 6]
+    for c in record["candidates"]:  # each candidate's best is its best check up to step 10
+        alone = tsgan.Synthesizer(seed=c["seed"], **{**KW, "steps": 20}).fit(data)
+        up_to = [s["disc"] for s in alone.train_info_["selection"]["scores"] if s["step"] <= 10]
+        assert c["best_disc"] == min(up_to)
+    chosen = min(record["candidates"], key=lambda c: c["best_disc"])["seed"]
+    assert record["chosen_seed"] == chosen == best_of.seed == best_of.train_info_["seed"]
+    whole = tsgan.Synthesizer(seed=chosen, **KW).fit(data)
+    assert best_of.train_info_["steps"] == 20 and best_of.train_info_["stopped"] == "steps"
+    assert best_of.train_info_["selection"] == whole.train_info_["selection"]
+    for a, b in zip(best_of.module_.state_dict().values(), whole.module_.state_dict().values()):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(best_of.sample(5, seed=0), whole.sample(5, seed=0))
+    assert len(best_of.history_) == len(whole.history_)  # the chosen candidate's history, continued
+
+
+def test_candidates_share_one_holdout_and_the_saved_run_records_them(quick_checks, tmp_path):
+    frame = tsgan.data.sines(n=30, seq_len=12, dim=2, seed=0)
+    kw = {**KW, "holdout": 0.2}
+    best_of = tsgan.Synthesizer(n_init=2, seed=1, **kw).fit(frame, id_column="sequence_id", time_column="step", checkpoint_dir=tmp_path / "run")
+    alone = tsgan.Synthesizer(seed=1, **kw).fit(frame, id_column="sequence_id", time_column="step")
+    assert best_of.split_ == alone.split_  # the first candidate's split, whichever goes on
+    loaded = tsgan.load(tmp_path / "run")
+    assert loaded.train_info_["n_init"] == best_of.train_info_["n_init"]
+    assert loaded.split_seed == 1 and loaded.seed == best_of.seed
+
+
+def test_best_of_bad_settings(data):
+    with pytest.raises(TsganError, match="add --select-every"):
+        tsgan.Synthesizer(n_init=2)
+    with pytest.raises(TsganError, match="--n-init must be at least 1"):
+        tsgan.Synthesizer(n_init=0)
+    for share in (0, 1, 1.5):
+        with pytest.raises(TsganError, match="--init-share must be between 0 and 1"):
+            tsgan.Synthesizer(init_share=share)
+    with pytest.raises(TsganError, match="drop --max-minutes"):
+        tsgan.Synthesizer(n_init=2, select_every=5, max_minutes=1)
+    with pytest.raises(TsganError, match="holds no check every 15"):  # half of 20 steps is before the first check
+        tsgan.Synthesizer(n_init=2, **{**KW, "select_every": 15}).fit(data)
+
+
+def test_cli_n_init(quick_checks, tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / "run"
+    args = ["fit", csv_path, "--seq-len", "5", "--steps", "8", "--select-every", "2", "--holdout", "0", "--out", run, "-q"]
+    code, out, err = run_cli([*args, "--n-init", "2"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "best of 2 initialisations: seed" in out and "went on after 4 steps" in out.replace("\n", " ")
+    code, out, err = run_cli([*args[:-3], "--out", tmp_path / "r2", "-q", "--n-init", "2", "--init-share", "2"], monkeypatch, capsys)
+    assert code == 2 and "--init-share must be between 0 and 1" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r2").exists()
