@@ -84,3 +84,35 @@ def test_cli_n_init(quick_checks, tmp_path, monkeypatch, capsys, csv_path):
     code, out, err = run_cli([*args[:-3], "--out", tmp_path / "r2", "-q", "--n-init", "2", "--init-share", "2"], monkeypatch, capsys)
     assert code == 2 and "--init-share must be between 0 and 1" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r2").exists()
+
+
+def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
+    # three seeds; checks every 10 of 40 steps; share .5 pauses on the check at 20
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from best_of import best_of, seed_record
+
+    runs = {  # seed: (checks at 10, 20, 30, 40; fresh score)
+        0: ([0.30, 0.20, 0.01, 0.01], 0.05),  # best late: looks worse at the pause
+        1: ([0.25, 0.10, 0.20, 0.20], 0.09),
+        2: ([0.40, 0.15, 0.30, 0.30], 0.02),
+    }
+    records = []
+    for seed, (checks, score) in runs.items():
+        run = tmp_path / f"s{seed}"
+        run.mkdir()
+        scores = [{"step": 10 * (i + 1), "disc": d} for i, d in enumerate(checks)]
+        train = {"seed": seed, "stopped": "steps", "phases": {"adversarial": 40},
+                 "selection": {"every": 10, "phase": "adversarial", "scores": scores}}
+        (run / "tsgan.json").write_text(json.dumps({"train": train}))
+        (tmp_path / f"r{seed}.json").write_text(json.dumps({"disc": {"0": [score, score], "1": [score, 9.0]}}))
+        records.append(seed_record(run, tmp_path / f"r{seed}.json", sets=1, reps=2))
+    assert [r["score"] for r in records] == [0.05, 0.09, 0.02]  # the first set only
+    two = best_of(records, 2, 0.5)
+    # {0, 1} -> 1 (.10 < .20); {0, 2} -> 2 (.15 < .20); {1, 2} -> 1 (.10 < .15)
+    assert two["subsets"] == 3 and two["mean"] == pytest.approx((0.09 + 0.02 + 0.09) / 3)
+    assert best_of(records, 2, 0.8)["mean"] == pytest.approx((0.05 + 0.05 + 0.09) / 3)  # pause at 30: seed 0's .01 counts
+    assert best_of(records, 3, 0.5)["mean"] == pytest.approx(0.09) and two["cost_runs"] == pytest.approx(1.5)

@@ -27,7 +27,7 @@ from .data.windows import holdout_split
 from .errors import TsganError
 from .averaging import WeightAverage, check_decay
 from .models import MODELS
-from .selection import CheckpointSelector, check_every
+from .selection import CheckpointSelector, check_every, pause_point
 from .train import check_lr_decay, check_precision, decay_window, resolve_device, split_steps, train
 
 FORMAT_VERSION = 1
@@ -303,13 +303,7 @@ class Synthesizer:
         stop_at = None
         if pause_share is not None:  # a candidate of best-of-n: pause on a check
             counts = split_steps(module.schedule(), self.steps)
-            into_last = int(pause_share * counts[-1]) // self.select_every * self.select_every
-            if into_last < self.select_every:
-                raise TsganError(
-                    f"--init-share {pause_share} of the {counts[-1]} checked steps holds no check every {self.select_every}: "
-                    "raise --init-share or --steps, or lower --select-every"
-                )
-            stop_at = sum(counts[:-1]) + into_last
+            stop_at = sum(counts[:-1]) + pause_point(counts[-1], pause_share, self.select_every)
         private = None
         if self.dp is not None:
             from .dp import PrivateTraining

@@ -35,6 +35,18 @@ SELECT_WINDOWS = 2000  # real windows (and as many samples) each check scores
 SEED_OFFSET = 1_000_003  # the checks' noise and classifier seeds: apart from a benchmark's scoring seeds (seed + repeat)
 
 
+def pause_point(checked_steps: int, share: float, every: int) -> int:
+    """Where a best-of-n candidate pauses (steps into the checked phase): the last check
+    at or before ``share`` of that phase's ``checked_steps``."""
+    into = int(share * checked_steps) // every * every
+    if into < every:
+        raise TsganError(
+            f"--init-share {share} of the {checked_steps} checked steps holds no check every {every}: "
+            "raise --init-share or --steps, or lower --select-every"
+        )
+    return into
+
+
 def check_every(every: int) -> int:
     if every < 1:
         raise TsganError(f"--select-every must be a positive number of steps (got {every})")

@@ -1,0 +1,105 @@
+"""What best of K initialisations (``--n-init K``) scores, computed exactly from full runs.
+
+A best-of-K run pauses K candidate seeds on the check at ``--init-share`` of the checked
+phase, keeps the one whose best check so far is lowest, and resumes it; the result is
+exactly that seed's uninterrupted run (tests/test_best_of.py). So, given full runs of
+seeds s_1 .. s_m with checkpoint selection (their ``tsgan.json`` records every check)
+and a fresh score of each (``bench/rescore.py``), the score of best-of-K over any K of
+those seeds is the fresh score of the seed it would pick: no training needed. This
+prints, for each K and share, the mean over every K-subset of the seeds (each subset is
+one best-of-K run, with its seeds in any order; ties go to the first seed), next to
+the plain mean over seeds, and the training it costs (``K x share + 1 - share`` runs).
+
+    python bench/best_of.py --run /tmp/b13/s1/run /tmp/b13/rescore-s1.json --run ... --k 2,3 --share 0.5
+
+``--sets`` / ``--reps`` score every seed on the first sets and repeats of its rescore
+only, so rescores of different sizes compare like for like.
+Results: printed, and the file given by ``--out`` (default bench/results/best-of.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def seed_record(run: Path, rescore: Path, sets: int | None, reps: int | None) -> dict:
+    """A full run's seed, checks and checked-phase length, with its fresh score."""
+    try:
+        train = json.loads((run / "tsgan.json").read_text())["train"]
+        scored = json.loads(rescore.read_text())
+    except (OSError, json.JSONDecodeError, KeyError) as e:
+        raise SystemExit(f"error: cannot read the run {run} or its rescore {rescore} ({e}): pass a fitted run folder and its rescore.py JSON")
+    sel = train.get("selection") or {}
+    if train.get("stopped") != "steps" or not sel.get("scores"):
+        raise SystemExit(f"error: {run} is not a finished run with checkpoint selection: fit it to its --steps with --select-every")
+    disc = [v[:reps] for _, v in sorted(scored["disc"].items(), key=lambda kv: int(kv[0]))][:sets]
+    return {
+        "seed": train["seed"], "every": sel["every"], "checked_steps": train["phases"][sel["phase"]],
+        "checks": {c["step"]: c["disc"] for c in sel["scores"]},
+        "score": float(np.mean(np.concatenate(disc))), "repeats": int(sum(map(len, disc))),
+        "pred": scored.get("pred_mean"),
+    }
+
+
+def best_of(records: list[dict], k: int, share: float) -> dict:
+    """The mean fresh score of best-of-k over every k-subset of ``records``."""
+    from tsgan.selection import pause_point
+
+    pause = {id(r): pause_point(r["checked_steps"], share, r["every"]) for r in records}
+    best = {id(r): min(v for step, v in r["checks"].items() if step <= pause[id(r)]) for r in records}
+    picked = [min(group, key=lambda r: best[id(r)])["score"] for group in itertools.combinations(records, k)]
+    return {"k": k, "share": share, "subsets": len(picked), "mean": float(np.mean(picked)), "median": float(np.median(picked)),
+            "share_at_or_under_022": float(np.mean(np.array(picked) <= 0.022)), "cost_runs": k * share + 1 - share,
+            "best_check_at_pause": {str(r["seed"]): best[id(r)] for r in records}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--run", nargs=2, action="append", metavar=("RUN_DIR", "RESCORE_JSON"), required=True,
+                    help="a full run with --select-every and its bench/rescore.py result (repeat per seed)")
+    ap.add_argument("--k", default="2,3", help="candidates per run, comma-separated (e.g. 2,3)")
+    ap.add_argument("--share", default="0.5", help="--init-share values, comma-separated (e.g. 0.3,0.5)")
+    ap.add_argument("--sets", type=int, default=None, help="score on each rescore's first N sample sets only")
+    ap.add_argument("--reps", type=int, default=None, help="score on each set's first N repeats only")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "best-of.json")
+    args = ap.parse_args()
+    try:
+        ks = [int(v) for v in args.k.split(",")]
+        shares = [float(v) for v in args.share.split(",")]
+    except ValueError:
+        raise SystemExit(f"error: --k and --share take comma-separated numbers (got {args.k!r}, {args.share!r}): e.g. --k 2,3 --share 0.5") from None
+    records = [seed_record(Path(r), Path(s), args.sets, args.reps) for r, s in args.run]
+    if len({r["seed"] for r in records}) != len(records):
+        raise SystemExit("error: two runs have the same seed: pass each seed's run once")
+    if any(not 1 <= k <= len(records) for k in ks) or any(not 0 < s < 1 for s in shares):
+        raise SystemExit(f"error: --k must lie in 1..{len(records)} (the runs given) and --share between 0 and 1")
+    scores = np.array([r["score"] for r in records])
+    print("seed  score  " + "  ".join(f"best check to {s:.0%}" for s in shares))
+    rows = [best_of(records, k, s) for k in ks for s in shares]
+    for r in records:
+        print(f"{r['seed']:>4}  {r['score']:.3f}  " + "  ".join(f"{best_of([r], 1, s)['best_check_at_pause'][str(r['seed'])]:>17.3f}" for s in shares))
+    print(f"one seed each: mean {scores.mean():.4f}, median {np.median(scores):.4f}, {np.mean(scores <= 0.022):.0%} at or under .022 "
+          f"({len(records)} seeds, {records[0]['repeats']} scoring repeats each)")
+    for row in rows:
+        print(f"best of {row['k']} at share {row['share']}: mean {row['mean']:.4f}, median {row['median']:.4f}, "
+              f"{row['share_at_or_under_022']:.0%} at or under .022 over {row['subsets']} subsets; costs {row['cost_runs']:.2f} runs")
+    out = {"command": "python " + shlex.join(sys.argv), "seeds": records, "one_seed_mean": float(scores.mean()),
+           "one_seed_median": float(np.median(scores)), "best_of": rows}
+    for r in out["seeds"]:
+        r["checks"] = {str(k): v for k, v in r["checks"].items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2))
+    print(f"results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
