@@ -56,8 +56,15 @@ def best_of(records: list[dict], k: int, share: float) -> dict:
 
     pause = {id(r): pause_point(r["checked_steps"], share, r["every"]) for r in records}
     best = {id(r): min(v for step, v in r["checks"].items() if step <= pause[id(r)]) for r in records}
+    def mean_over_subsets(rs):
+        return float(np.mean([min(group, key=lambda r: best[id(r)])["score"] for group in itertools.combinations(rs, k)]))
+
     picked = [min(group, key=lambda r: best[id(r)])["score"] for group in itertools.combinations(records, k)]
-    return {"k": k, "share": share, "subsets": len(picked), "mean": float(np.mean(picked)), "median": float(np.median(picked)),
+    # the mean's uncertainty over which seeds were drawn: the jackknife, leaving one seed out
+    m = len(records)
+    drop_one = [mean_over_subsets(records[:i] + records[i + 1:]) for i in range(m)] if m > k else []
+    se = float(np.sqrt((m - 1) / m * np.sum((np.array(drop_one) - np.mean(drop_one)) ** 2))) if drop_one else None
+    return {"k": k, "share": share, "subsets": len(picked), "mean": float(np.mean(picked)), "jackknife_se": se, "median": float(np.median(picked)),
             "share_at_or_under_022": float(np.mean(np.array(picked) <= 0.022)), "cost_runs": k * share + 1 - share,
             "best_check_at_pause": {str(r["seed"]): best[id(r)] for r in records}}
 
@@ -83,16 +90,18 @@ def main() -> None:
     if any(not 1 <= k <= len(records) for k in ks) or any(not 0 < s < 1 for s in shares):
         raise SystemExit(f"error: --k must lie in 1..{len(records)} (the runs given) and --share between 0 and 1")
     scores = np.array([r["score"] for r in records])
+    one_se = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
     print("seed  score  " + "  ".join(f"best check to {s:.0%}" for s in shares))
     rows = [best_of(records, k, s) for k in ks for s in shares]
     for r in records:
         print(f"{r['seed']:>4}  {r['score']:.3f}  " + "  ".join(f"{best_of([r], 1, s)['best_check_at_pause'][str(r['seed'])]:>17.3f}" for s in shares))
-    print(f"one seed each: mean {scores.mean():.4f}, median {np.median(scores):.4f}, {np.mean(scores <= 0.022):.0%} at or under .022 "
+    print(f"one seed each: mean {scores.mean():.4f}" + ("" if one_se is None else f" ± {one_se:.4f}") + f", median {np.median(scores):.4f}, {np.mean(scores <= 0.022):.0%} at or under .022 "
           f"({len(records)} seeds, {records[0]['repeats']} scoring repeats each)")
     for row in rows:
-        print(f"best of {row['k']} at share {row['share']}: mean {row['mean']:.4f}, median {row['median']:.4f}, "
+        se = "" if row["jackknife_se"] is None else f" ± {row['jackknife_se']:.4f} (jackknife over seeds)"
+        print(f"best of {row['k']} at share {row['share']}: mean {row['mean']:.4f}{se}, median {row['median']:.4f}, "
               f"{row['share_at_or_under_022']:.0%} at or under .022 over {row['subsets']} subsets; costs {row['cost_runs']:.2f} runs")
-    out = {"command": "python " + shlex.join(sys.argv), "seeds": records, "one_seed_mean": float(scores.mean()),
+    out = {"command": "python " + shlex.join(sys.argv), "seeds": records, "one_seed_mean": float(scores.mean()), "one_seed_se": one_se,
            "one_seed_median": float(np.median(scores)), "best_of": rows}
     for r in out["seeds"]:
         r["checks"] = {str(k): v for k, v in r["checks"].items()}
