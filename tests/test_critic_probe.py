@@ -24,17 +24,22 @@ def fitted(request):
     return syn, real
 
 
-def test_a_zeroed_decision_layer_reads_chance_and_no_saturation(fitted):
-    syn, real = fitted
+def probe_scaled(syn, real, weight: float, bias: float = 1.0) -> dict:
+    """The probe with the decision layer's weight and bias scaled, restored after."""
     out_layer = syn.module_.discriminator.out
     saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
     with torch.no_grad():
-        out_layer.weight.zero_()
-        out_layer.bias.zero_()
+        out_layer.weight.mul_(weight)
+        out_layer.bias.mul_(bias)
     try:
-        out = critic_probe(syn, real, n=16)
+        return critic_probe(syn, real, n=16)
     finally:
         out_layer.load_state_dict(saved)
+
+
+def test_a_zeroed_decision_layer_reads_chance_and_no_saturation(fitted):
+    syn, real = fitted
+    out = probe_scaled(syn, real, 0.0, 0.0)
     for side in ("real", "fake"):
         assert out[side]["logit_std"] == 0 and out[side]["saturated"] == 0
         assert out[side]["decision_mean"] == pytest.approx(0.5) and out[side]["called_real"] == 0
@@ -44,14 +49,7 @@ def test_a_zeroed_decision_layer_reads_chance_and_no_saturation(fitted):
 
 def test_a_huge_decision_layer_reads_saturated(fitted):
     syn, real = fitted
-    out_layer = syn.module_.discriminator.out
-    saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
-    with torch.no_grad():
-        out_layer.weight.mul_(1e4)
-    try:
-        out = critic_probe(syn, real, n=16)
-    finally:
-        out_layer.load_state_dict(saved)
+    out = probe_scaled(syn, real, 1e4)
     assert out["real"]["saturated"] > 0.9 and out["fake"]["saturated"] > 0.9
     assert 0.0 <= out["accuracy"] <= 1.0
 
@@ -62,15 +60,8 @@ def test_sharpness_scales_with_the_decision_layer_squared(fitted):
     syn, real = fitted
     if syn.model != "rcgan":
         pytest.skip("C-RNN-GAN's decision averages per-step sigmoids: not linear in the decision layer")
-    out_layer = syn.module_.discriminator.out
-    saved = {k: v.clone() for k, v in out_layer.state_dict().items()}
     before = critic_probe(syn, real, n=16)
-    with torch.no_grad():
-        out_layer.weight.mul_(10)
-    try:
-        after = critic_probe(syn, real, n=16)
-    finally:
-        out_layer.load_state_dict(saved)
+    after = probe_scaled(syn, real, 10.0)
     for side in ("real", "fake"):
         assert before[side]["grad_sq_mean"] > 0
         assert after[side]["grad_sq_mean"] == pytest.approx(100 * before[side]["grad_sq_mean"], rel=1e-4)

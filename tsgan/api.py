@@ -193,7 +193,7 @@ class Synthesizer:
         for k in range(self.n_init):
             c = copy.copy(self)
             c.seed, c.n_init = self.seed + k, 1
-            c.split_seed = self.seed if self.split_seed is None else self.split_seed  # one holdout for all
+            c.split_seed = self.split_seed_  # one holdout for all
             c._fit(data, time_column, id_column, condition_columns, pause_share=self.init_share)
             sel, paused_at = c.train_info_["selection"], c.train_info_["steps"]
             candidates.append(({"seed": c.seed, "best_step": sel["best_step"], "best_disc": sel["best_disc"]}, c))

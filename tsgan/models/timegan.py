@@ -50,7 +50,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import param
-from ..errors import TsganError
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse, sqrt_mse_per_window
 from ..train import Batch, Phase, Update, adam
 from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
