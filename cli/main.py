@@ -80,6 +80,10 @@ def fit(
         "the one with the best --select-every check goes on (needs --select-every)"
     ),
     init_share: float = typer.Option(0.5, "--init-share", help="with --n-init: the share of the checked phase each candidate trains"),
+    init_gate: Optional[float] = typer.Option(
+        None, "--init-gate", help="with --n-init: pass over candidates whose critic loss is below this share of the highest "
+        "candidate's (a critic winning its game; e.g. 0.6)"
+    ),
     checkpoint_minutes: Optional[float] = typer.Option(
         None, "--checkpoint-minutes", help="save the run, resumable, every this many minutes of training (`tsgan resume` after a crash)"
     ),
@@ -104,7 +108,7 @@ def fit(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
         dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, lr_decay=lr_decay,
-        n_init=n_init, init_share=init_share, **params,
+        n_init=n_init, init_share=init_share, init_gate=init_gate, **params,
     )
     syn.fit(
         data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
@@ -178,6 +182,8 @@ def _report_fit(syn, run_dir: Path) -> None:
         out.print(
             f"best of {n['n']} initialisations: seed {n['chosen_seed']} went on after {n['steps']} steps (best checks: "
             + ", ".join(f"seed {c['seed']} {c['best_disc']:.3f}" for c in n["candidates"]) + ")"
+            + ("" if n.get("gate") is None else "; critic levels (gate " + f"{n['gate']} x the highest): "
+               + ", ".join(f"seed {c['seed']} {c['critic_level']:.3f}" for c in n["candidates"] if c.get("critic_level") is not None))
         )
     sel = info.get("selection")
     if sel and "best_step" in sel:

@@ -81,6 +81,9 @@ def test_cli_n_init(quick_checks, tmp_path, monkeypatch, capsys, csv_path):
     code, out, err = run_cli([*args, "--n-init", "2"], monkeypatch, capsys)
     assert code == 0, err
     assert "best of 2 initialisations: seed" in out and "went on after 4 steps" in out.replace("\n", " ")
+    code, out, err = run_cli([*args[:-3], "--out", tmp_path / "gated", "-q", "--n-init", "2", "--init-gate", "0.6"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "critic levels (gate 0.6 x the highest): seed 0" in " ".join(out.split())
     code, out, err = run_cli([*args[:-3], "--out", tmp_path / "r2", "-q", "--n-init", "2", "--init-share", "2"], monkeypatch, capsys)
     assert code == 2 and "--init-share must be between 0 and 1" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r2").exists()
@@ -116,3 +119,59 @@ def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
     assert two["subsets"] == 3 and two["mean"] == pytest.approx((0.09 + 0.02 + 0.09) / 3)
     assert best_of(records, 2, 0.8)["mean"] == pytest.approx((0.05 + 0.05 + 0.09) / 3)  # pause at 30: seed 0's .01 counts
     assert best_of(records, 3, 0.5)["mean"] == pytest.approx(0.09) and two["cost_runs"] == pytest.approx(1.5)
+
+
+
+def test_critic_level_is_the_median_critic_loss_over_the_last_tenth_before_the_pause():
+    import pandas as pd
+
+    from tsgan.selection import critic_level
+
+    tail = [0.1, 0.2, 0.3, 0.4, 5.0, 0.6, 0.7, 0.8, 0.9, 9.9]
+    history = pd.DataFrame({"phase": ["embedding"] * 5 + ["adversarial"] * 40, "d/loss": [9.0] * 5 + [1.0] * 30 + tail})
+    assert critic_level(history, "adversarial") == pytest.approx(0.85)  # the last 4 of 40: .7 .8 .9 9.9
+    assert critic_level(history, "adversarial", steps=36) == pytest.approx(0.5)  # 4 of the first 36: .3 .4 5.0 .6
+    assert critic_level(history, "adversarial", steps=30) == 1.0  # the embedding phase never counts
+    assert np.isnan(critic_level(history.drop(columns="d/loss"), "adversarial"))
+
+
+def test_the_gate_passes_over_a_critic_far_ahead_of_its_rivals():
+    from tsgan.selection import choose_candidate
+
+    checks, levels = [0.05, 0.10, 0.08], [0.50, 1.30, 1.00]  # the best check has a winning critic (.50 < .6 x 1.30)
+    assert choose_candidate(checks, levels, None) == 0
+    assert choose_candidate(checks, levels, 0.6) == 2  # .78 is the bar: candidates 1 and 2 compete on their checks
+    assert choose_candidate(checks, levels, 0.3) == 0  # a low bar passes everyone
+    assert choose_candidate(checks, levels, 1.0) == 1  # only the highest level
+    assert choose_candidate(checks, [float("nan"), 1.30, 1.00], 0.9) == 0  # an unread level is not held against it
+    assert choose_candidate([0.2, 0.2], [1.0, 1.0], 0.6) == 0  # ties: the first
+
+
+def test_gated_best_of_records_each_candidates_critic_level(quick_checks, data):
+    from tsgan.selection import critic_level
+
+    kw = {**KW, "steps": 30, "select_every": 5}
+    gated = tsgan.Synthesizer(n_init=2, init_share=0.5, init_gate=1.0, seed=4, **kw).fit(data)
+    record = gated.train_info_["n_init"]
+    assert record["gate"] == 1.0 and record["steps"] == 15
+    for c in record["candidates"]:  # as read from the candidate's uninterrupted run, up to the pause
+        alone = tsgan.Synthesizer(seed=c["seed"], **kw).fit(data)
+        assert c["critic_level"] == pytest.approx(critic_level(alone.history_, "adversarial", steps=15))
+    levels = [c["critic_level"] for c in record["candidates"]]
+    assert levels[0] != levels[1]
+    assert record["chosen_seed"] == gated.seed == record["candidates"][int(np.argmax(levels))]["seed"]  # gate 1: the highest level only
+
+
+def test_gate_bad_settings(tmp_path, monkeypatch, capsys, csv_path):
+    with pytest.raises(TsganError, match="add --n-init"):
+        tsgan.Synthesizer(init_gate=0.6, select_every=5)
+    for gate in (0, 1.5, -0.2):
+        with pytest.raises(TsganError, match=r"--init-gate must be in \(0, 1\]"):
+            tsgan.Synthesizer(n_init=2, init_gate=gate, select_every=5)
+    with pytest.raises(TsganError, match="leaves unbounded"):  # before any training
+        tsgan.Synthesizer(n_init=2, init_gate=0.6, objective="wgan-gp", **KW).fit(np.zeros((3, 12, 2)))
+    run = tmp_path / "run"
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "8", "--select-every", "2", "--n-init", "2",
+                              "--objective", "wgan", "--init-gate", "0.6", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 2 and "leaves unbounded" in err and len(err.strip().splitlines()) == 1
+    assert not run.exists()

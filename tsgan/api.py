@@ -27,7 +27,7 @@ from .data.windows import holdout_split
 from .errors import TsganError
 from .averaging import WeightAverage, check_decay
 from .models import MODELS
-from .selection import CheckpointSelector, check_every, pause_point
+from .selection import CheckpointSelector, check_every, check_gate, choose_candidate, critic_level, pause_point
 from .train import check_lr_decay, check_precision, decay_window, resolve_device, split_steps, train
 
 FORMAT_VERSION = 1
@@ -101,6 +101,7 @@ class Synthesizer:
         lr_decay: float | None = None,
         n_init: int = 1,
         init_share: float = 0.5,
+        init_gate: float | None = None,
         **params: Any,
     ):
         self.model = model
@@ -122,6 +123,7 @@ class Synthesizer:
         self.lr_decay = None if lr_decay is None else check_lr_decay(lr_decay)
         # best of n initialisations: n candidate runs (seeds seed .. seed + n - 1) train the
         # first init_share of the checked phase; the one with the best check goes on
+        # (with init_gate, among those whose critic is not far ahead of its rivals')
         if n_init < 1:
             raise TsganError(f"--n-init must be at least 1 (got {n_init}): e.g. --n-init 2")
         if not 0 < init_share < 1:
@@ -130,7 +132,9 @@ class Synthesizer:
             raise TsganError("--n-init picks the candidate with the best selection check: add --select-every (e.g. 500)")
         if n_init > 1 and max_minutes is not None:
             raise TsganError("--n-init trains its candidates to a step, not a clock: drop --max-minutes (or --n-init)")
-        self.n_init, self.init_share = n_init, init_share
+        if init_gate is not None and n_init < 2:
+            raise TsganError("--init-gate chooses between the candidates of --n-init: add --n-init (e.g. 3) or drop --init-gate")
+        self.n_init, self.init_share, self.init_gate = n_init, init_share, check_gate(init_gate)
         self.split_seed = None  # the holdout split's seed, when not ``seed`` (best-of-n: the first candidate's)
         self.dp = None
         if dp_epsilon is not None or dp_noise is not None:
@@ -185,10 +189,21 @@ class Synthesizer:
         varies a lot between seeds). Candidate k trains with seed ``seed + k`` (all on the
         holdout split of ``seed``) and the full run's schedule, and pauses after
         ``init_share`` of the checked (last) phase, on a check; the candidate whose best
-        check so far is lowest resumes to ``steps``. The result is exactly that seed's
+        check so far is lowest resumes to ``steps``. With ``init_gate`` G, a candidate
+        whose critic level (:func:`tsgan.selection.critic_level`: its median critic loss
+        over the last tenth of its stretch) is below G times the highest candidate's is
+        passed over: its critic is winning the game, a run that has gone wrong (RCGAN on
+        Sines: README, "Benchmarks"). The result is exactly the chosen seed's
         uninterrupted run; ``seed`` becomes its seed, and ``train_info_["n_init"]``
         records every candidate. Checkpoints (``checkpoint_dir``) cover the chosen
         candidate's continuation only."""
+        if self.init_gate is not None:  # fail before training
+            from .objectives import OBJECTIVES
+
+            objective = getattr(build_config(get_model_class(self.model).config_cls, self.params, self.model), "objective", None)
+            if objective is None or not OBJECTIVES[objective].bounded:
+                raise TsganError(f"--init-gate compares critic losses, which the {objective} objective leaves unbounded: "
+                                 "drop --init-gate or train with a cross-entropy or hinge objective")
         candidates, paused_at = [], None
         for k in range(self.n_init):
             c = copy.copy(self)
@@ -196,13 +211,16 @@ class Synthesizer:
             c.split_seed = self.split_seed_  # one holdout for all
             c._fit(data, time_column, id_column, condition_columns, pause_share=self.init_share)
             sel, paused_at = c.train_info_["selection"], c.train_info_["steps"]
-            candidates.append(({"seed": c.seed, "best_step": sel["best_step"], "best_disc": sel["best_disc"]}, c))
-        _, best = min(candidates, key=lambda t: t[0]["best_disc"])  # ties: the first
+            level = critic_level(c.history_, sel["phase"])
+            candidates.append(({"seed": c.seed, "best_step": sel["best_step"], "best_disc": sel["best_disc"],
+                                "critic_level": None if np.isnan(level) else level}, c))
+        levels = [float("nan") if r["critic_level"] is None else r["critic_level"] for r, _ in candidates]
+        _, best = candidates[choose_candidate([r["best_disc"] for r, _ in candidates], levels, self.init_gate)]
         best.resume(checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
-        record = {"n": self.n_init, "share": self.init_share, "steps": paused_at, "chosen_seed": best.seed,
+        record = {"n": self.n_init, "share": self.init_share, "gate": self.init_gate, "steps": paused_at, "chosen_seed": best.seed,
                   "candidates": [r for r, _ in candidates]}
         vars(self).update(vars(best))
-        self.n_init, self.init_share = record["n"], record["share"]
+        self.n_init, self.init_share, self.init_gate = record["n"], record["share"], record["gate"]
         self.train_info_["n_init"] = record
         if checkpoint_dir is not None:  # the finished run, with its record
             self.save(checkpoint_dir, force=True)

@@ -47,6 +47,41 @@ def pause_point(checked_steps: int, share: float, every: int) -> int:
     return into
 
 
+CRITIC_TAIL = 0.1  # the gate of best-of-n reads a candidate's critic over the last tenth of its checked steps
+
+
+def critic_level(history: Any, phase: str, steps: int | None = None) -> float:
+    """A best-of-n candidate's critic level: the median critic loss (``d/loss``) over the
+    last ``CRITIC_TAIL`` of the first ``steps`` steps it trained in ``phase`` (all of
+    them by default). A critic far below its rivals' level is winning its game. NaN
+    where the history logs no critic loss."""
+    rows = history[history["phase"] == phase]
+    if steps is not None:
+        rows = rows.iloc[:steps]
+    if "d/loss" not in rows or rows.empty:
+        return float("nan")
+    tail = rows["d/loss"].iloc[-max(1, int(round(CRITIC_TAIL * len(rows)))):]
+    return float(tail.median())
+
+
+def choose_candidate(best_checks: list[float], critic_levels: list[float], gate: float | None) -> int:
+    """Which best-of-n candidate goes on: the lowest best check, among the candidates
+    whose critic level is at least ``gate`` times the highest (with no gate, or a level
+    that could not be read, every candidate). Ties go to the first."""
+    eligible = list(range(len(best_checks)))
+    known = [v for v in critic_levels if not np.isnan(v)]
+    if gate is not None and known:
+        top = max(known)
+        eligible = [i for i in eligible if np.isnan(critic_levels[i]) or critic_levels[i] >= gate * top]
+    return min(eligible, key=lambda i: best_checks[i])
+
+
+def check_gate(gate: float | None) -> float | None:
+    if gate is not None and not 0 < gate <= 1:
+        raise TsganError(f"--init-gate must be in (0, 1] (got {gate}): e.g. --init-gate 0.6")
+    return gate
+
+
 def check_every(every: int) -> int:
     if every < 1:
         raise TsganError(f"--select-every must be a positive number of steps (got {every})")
