@@ -192,8 +192,8 @@ class Synthesizer:
         check so far is lowest resumes to ``steps``. With ``init_gate`` G, a candidate
         whose critic level (:func:`tsgan.selection.critic_level`: its median critic loss
         over the last tenth of its stretch) is below G times the highest candidate's is
-        passed over: its critic is winning the game, a run that has gone wrong (RCGAN on
-        Sines: README, "Benchmarks"). The result is exactly the chosen seed's
+        passed over: its critic is winning the game, which marked most failed RCGAN runs
+        on Sines (README, "Benchmarks"). The result is exactly the chosen seed's
         uninterrupted run; ``seed`` becomes its seed, and ``train_info_["n_init"]``
         records every candidate. Checkpoints (``checkpoint_dir``) cover the chosen
         candidate's continuation only."""
