@@ -103,6 +103,8 @@ def main() -> None:
     except ValueError:
         raise SystemExit(f"error: --k, --share and --gate take comma-separated numbers (got {args.k!r}, {args.share!r}, {args.gate!r}): "
                          "e.g. --k 2,3 --share 0.5 --gate none,0.6") from None
+    if any(g is not None and not 0 < g <= 1 for g in gates):
+        raise SystemExit(f"error: --gate values must lie in (0, 1] (got {args.gate}): e.g. --gate none,0.6")
     records = [seed_record(Path(r), Path(s), args.sets, args.reps) for r, s in args.run]
     if len({r["seed"] for r in records}) != len(records):
         raise SystemExit("error: two runs have the same seed: pass each seed's run once")
@@ -111,8 +113,6 @@ def main() -> None:
     scores = np.array([r["score"] for r in records])
     one_se = float(scores.std(ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
     print("seed  score  " + "  ".join(f"best check to {s:.0%}" for s in shares))
-    if any(g is not None and not 0 < g <= 1 for g in gates):
-        raise SystemExit(f"error: --gate values must lie in (0, 1] (got {args.gate})")
     rows = [best_of(records, k, s, g) for k in ks for s in shares for g in gates]
     for r in records:
         print(f"{r['seed']:>4}  {r['score']:.3f}  " + "  ".join(f"{best_of([r], 1, s)['best_check_at_pause'][str(r['seed'])]:>17.3f}" for s in shares))

@@ -111,6 +111,9 @@ def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
         train = {"seed": seed, "stopped": "steps", "phases": {"adversarial": 40},
                  "selection": {"every": 10, "phase": "adversarial", "scores": scores}}
         (run / "tsgan.json").write_text(json.dumps({"train": train}))
+        level = 0.3 if seed == 1 else 1.0  # seed 1's critic has won by the pause (its last 2 of 20 steps)
+        loss = [1.0] * 18 + [level] * 2 + [1.0] * 20
+        (run / "history.csv").write_text("step,phase,d/loss\n" + "".join(f"{i + 1},adversarial,{v}\n" for i, v in enumerate(loss)))
         (tmp_path / f"r{seed}.json").write_text(json.dumps({"disc": {"0": [score, score], "1": [score, 9.0]}}))
         records.append(seed_record(run, tmp_path / f"r{seed}.json", sets=1, reps=2))
     assert [r["score"] for r in records] == [0.05, 0.09, 0.02]  # the first set only
@@ -119,6 +122,9 @@ def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
     assert two["subsets"] == 3 and two["mean"] == pytest.approx((0.09 + 0.02 + 0.09) / 3)
     assert best_of(records, 2, 0.8)["mean"] == pytest.approx((0.05 + 0.05 + 0.09) / 3)  # pause at 30: seed 0's .01 counts
     assert best_of(records, 3, 0.5)["mean"] == pytest.approx(0.09) and two["cost_runs"] == pytest.approx(1.5)
+    gated = best_of(records, 2, 0.5, gate=0.6)  # seed 1 (.3 < .6 x 1.0) is passed over: {0, 1} -> 0, {0, 2} -> 2, {1, 2} -> 2
+    assert gated["mean"] == pytest.approx((0.05 + 0.02 + 0.02) / 3) and gated["critic_level_at_pause"]["1"] == pytest.approx(0.3)
+    assert best_of(records, 2, 0.8, gate=0.6)["mean"] == pytest.approx((0.05 + 0.05 + 0.09) / 3)  # at 30 every level is 1.0
 
 
 

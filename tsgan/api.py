@@ -204,17 +204,16 @@ class Synthesizer:
             if objective is None or not OBJECTIVES[objective].bounded:
                 raise TsganError(f"--init-gate compares critic losses, which the {objective} objective leaves unbounded: "
                                  "drop --init-gate or train with a cross-entropy or hinge objective")
-        candidates, paused_at = [], None
+        candidates, levels, paused_at = [], [], None
         for k in range(self.n_init):
             c = copy.copy(self)
             c.seed, c.n_init = self.seed + k, 1
             c.split_seed = self.split_seed_  # one holdout for all
             c._fit(data, time_column, id_column, condition_columns, pause_share=self.init_share)
             sel, paused_at = c.train_info_["selection"], c.train_info_["steps"]
-            level = critic_level(c.history_, sel["phase"])
+            levels.append(critic_level(c.history_, sel["phase"]))  # NaN: no critic loss logged
             candidates.append(({"seed": c.seed, "best_step": sel["best_step"], "best_disc": sel["best_disc"],
-                                "critic_level": None if np.isnan(level) else level}, c))
-        levels = [float("nan") if r["critic_level"] is None else r["critic_level"] for r, _ in candidates]
+                                "critic_level": None if np.isnan(levels[-1]) else levels[-1]}, c))
         _, best = candidates[choose_candidate([r["best_disc"] for r, _ in candidates], levels, self.init_gate)]
         best.resume(checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
         record = {"n": self.n_init, "share": self.init_share, "gate": self.init_gate, "steps": paused_at, "chosen_seed": best.seed,
