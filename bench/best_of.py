@@ -32,11 +32,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tsgan.errors import TsganError
+from tsgan.selection import check_gate, choose_candidate, critic_level, pause_point
+
 HERE = Path(__file__).resolve().parent
 
 
-def seed_record(run: Path, rescore: Path, sets: int | None, reps: int | None) -> dict:
-    """A full run's seed, checks and checked-phase length, with its fresh score."""
+def seed_record(run: Path, rescore: Path, sets: int | None, reps: int | None, history: bool = False) -> dict:
+    """A full run's seed, checks and checked-phase length, with its fresh score (and,
+    with ``history``, its per-step history, which the gate reads)."""
     try:
         train = json.loads((run / "tsgan.json").read_text())["train"]
         scored = json.loads(rescore.read_text())
@@ -46,9 +50,8 @@ def seed_record(run: Path, rescore: Path, sets: int | None, reps: int | None) ->
     if train.get("stopped") != "steps" or not sel.get("scores"):
         raise SystemExit(f"error: {run} is not a finished run with checkpoint selection: fit it to its --steps with --select-every")
     disc = [v[:reps] for _, v in sorted(scored["disc"].items(), key=lambda kv: int(kv[0]))][:sets]
-    history = pd.read_csv(run / "history.csv") if (run / "history.csv").exists() else None
     return {
-        "history": history, "phase": sel["phase"],
+        "history": pd.read_csv(run / "history.csv") if history and (run / "history.csv").exists() else None, "phase": sel["phase"],
         "seed": train["seed"], "every": sel["every"], "checked_steps": train["phases"][sel["phase"]],
         "checks": {c["step"]: c["disc"] for c in sel["scores"]},
         "score": float(np.mean(np.concatenate(disc))), "repeats": int(sum(map(len, disc))),
@@ -58,8 +61,6 @@ def seed_record(run: Path, rescore: Path, sets: int | None, reps: int | None) ->
 
 def best_of(records: list[dict], k: int, share: float, gate: float | None = None) -> dict:
     """The mean fresh score of best-of-k over every k-subset of ``records``."""
-    from tsgan.selection import choose_candidate, critic_level, pause_point
-
     pause = {id(r): pause_point(r["checked_steps"], share, r["every"]) for r in records}
     best = {id(r): min(v for step, v in r["checks"].items() if step <= pause[id(r)]) for r in records}
     level = {}
@@ -103,9 +104,13 @@ def main() -> None:
     except ValueError:
         raise SystemExit(f"error: --k, --share and --gate take comma-separated numbers (got {args.k!r}, {args.share!r}, {args.gate!r}): "
                          "e.g. --k 2,3 --share 0.5 --gate none,0.6") from None
-    if any(g is not None and not 0 < g <= 1 for g in gates):
-        raise SystemExit(f"error: --gate values must lie in (0, 1] (got {args.gate}): e.g. --gate none,0.6")
-    records = [seed_record(Path(r), Path(s), args.sets, args.reps) for r, s in args.run]
+    try:
+        for g in gates:
+            check_gate(g)
+    except TsganError as e:
+        raise SystemExit(f"error: {e}") from None
+    gated = any(g is not None for g in gates)
+    records = [seed_record(Path(r), Path(s), args.sets, args.reps, history=gated) for r, s in args.run]
     if len({r["seed"] for r in records}) != len(records):
         raise SystemExit("error: two runs have the same seed: pass each seed's run once")
     if any(not 1 <= k <= len(records) for k in ks) or any(not 0 < s < 1 for s in shares):

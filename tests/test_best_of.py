@@ -115,7 +115,7 @@ def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
         loss = [1.0] * 18 + [level] * 2 + [1.0] * 20
         (run / "history.csv").write_text("step,phase,d/loss\n" + "".join(f"{i + 1},adversarial,{v}\n" for i, v in enumerate(loss)))
         (tmp_path / f"r{seed}.json").write_text(json.dumps({"disc": {"0": [score, score], "1": [score, 9.0]}}))
-        records.append(seed_record(run, tmp_path / f"r{seed}.json", sets=1, reps=2))
+        records.append(seed_record(run, tmp_path / f"r{seed}.json", sets=1, reps=2, history=True))
     assert [r["score"] for r in records] == [0.05, 0.09, 0.02]  # the first set only
     two = best_of(records, 2, 0.5)
     # {0, 1} -> 1 (.10 < .20); {0, 2} -> 2 (.15 < .20); {1, 2} -> 1 (.10 < .15)
@@ -125,7 +125,6 @@ def test_bench_best_of_picks_by_the_checks_up_to_the_pause(tmp_path):
     gated = best_of(records, 2, 0.5, gate=0.6)  # seed 1 (.3 < .6 x 1.0) is passed over: {0, 1} -> 0, {0, 2} -> 2, {1, 2} -> 2
     assert gated["mean"] == pytest.approx((0.05 + 0.02 + 0.02) / 3) and gated["critic_level_at_pause"]["1"] == pytest.approx(0.3)
     assert best_of(records, 2, 0.8, gate=0.6)["mean"] == pytest.approx((0.05 + 0.05 + 0.09) / 3)  # at 30 every level is 1.0
-
 
 
 def test_critic_level_is_the_median_critic_loss_over_the_last_tenth_before_the_pause():
