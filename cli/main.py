@@ -69,6 +69,9 @@ def fit(
     select_every: Optional[int] = typer.Option(
         None, "--select-every", help="sequence models: score the generator every N steps of its last phase, keep the best checkpoint"
     ),
+    select_ensemble: Optional[int] = typer.Option(
+        None, "--select-ensemble", help="with --select-every: sample from an equal mixture of the N best-checked checkpoints (e.g. 5)"
+    ),
     ema: Optional[float] = typer.Option(
         None, "--ema", help="sample from a moving average of the last phase's weights with this decay (e.g. 0.999)"
     ),
@@ -108,7 +111,7 @@ def fit(
         model=model, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
         device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, image_size=image_size,
         dp_epsilon=dp_epsilon, dp_delta=dp_delta, dp_noise=dp_noise, dp_max_grad_norm=dp_max_grad_norm, select_every=select_every, ema=ema, lr_decay=lr_decay,
-        n_init=n_init, init_share=init_share, init_gate=init_gate, **params,
+        select_ensemble=select_ensemble, n_init=n_init, init_share=init_share, init_gate=init_gate, **params,
     )
     syn.fit(
         data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
@@ -191,6 +194,9 @@ def _report_fit(syn, run_dir: Path) -> None:
             f"kept the checkpoint at step {sel['best_step']} of {sel['phase']} (discriminative score {sel['best_disc']:.3f} "
             f"against training windows; {len(sel['scores'])} checkpoints scored)",
         )
+        if len(sel.get("kept", [])) > 1:
+            out.print(f"samples from an equal mixture of the {len(sel['kept'])} best-checked checkpoints (steps "
+                      + ", ".join(f"{k['step']} {k['disc']:.3f}" for k in sel["kept"]) + ")")
     elif sel:
         out.print(sel["note"])
     split = syn.split_

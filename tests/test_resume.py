@@ -142,7 +142,8 @@ def test_a_saved_stopped_run_resumes_to_the_uninterrupted_run(name, small_frame,
         tsgan.load(tmp_path / "run").resume(small_frame)
 
 
-def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeypatch, stop_at):
+@pytest.mark.parametrize("ensemble", [None, 3])
+def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeypatch, stop_at, ensemble):
     import tsgan.selection
 
     quick = tsgan.selection.CheckpointSelector.__init__
@@ -154,7 +155,7 @@ def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeyp
     data = sines_array(n=60, seq_len=12, dim=2)
 
     def fit():
-        return tsgan.Synthesizer(model="rcgan", seq_len=12, steps=20, batch_size=8, select_every=5).fit(data)
+        return tsgan.Synthesizer(model="rcgan", seq_len=12, steps=20, batch_size=8, select_every=5, select_ensemble=ensemble).fit(data)
 
     whole = fit()
     stop_at(7 * 6)  # RCGAN draws 6 batches a step (5 for D, 1 for G): stop in step 7, between checks
@@ -162,6 +163,10 @@ def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeyp
     assert cut.train_info_["steps"] == 7 and [r["step"] for r in cut.train_info_["selection"]["scores"]] == [5, 7]
     again = cut.resume()
     assert again.train_info_["selection"] == whole.train_info_["selection"]  # checks at 5, 10, 15, 20 only
+    if ensemble:  # the kept checkpoints too (the one at the stop not among them): the same mixture
+        assert [k["step"] for k in whole.train_info_["selection"]["kept"]] == [
+            r["step"] for r in sorted(whole.train_info_["selection"]["scores"], key=lambda r: (r["disc"], r["step"]))[:3]]
+        assert len(again.ensemble_) == 2
     np.testing.assert_array_equal(again.sample(4, seed=0), whole.sample(4, seed=0))
 
 

@@ -9,7 +9,7 @@ import tsgan
 from tsgan.data.windows import Windows
 from tsgan.errors import TsganError
 from tsgan.evaluate import loss_figure
-from tsgan.selection import CheckpointSelector
+from tsgan.selection import SEED_OFFSET, CheckpointSelector
 
 from conftest import run_cli
 
@@ -66,6 +66,53 @@ def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
     assert sel.restore()["best_step"] == 4 and model.shift.item() == pytest.approx(0.1)
 
 
+def test_selector_keeps_the_lowest_checks_for_an_ensemble(monkeypatch):
+    """With keep=K the weights of the K lowest checks are kept, the best first (ties:
+    the earlier check), as the checks counted them (a lucky check included)."""
+    import tsgan.selection as selection
+
+    def scorer(r, synth, iterations, seed):  # the shift, except both classifiers on shift .2, which read .05
+        shift = float(synth.mean() - 0.25)
+        return 0.05 if abs(shift - 0.2) < 0.05 else shift
+
+    monkeypatch.setattr(selection, "discriminative_score", scorer)
+    model = Shifted()
+    sel = CheckpointSelector(model, Windows.from_array(np.full((50, 6, 2), 0.25, np.float32)), every=1, phase="p", keep=3)
+    for done, shift in [(1, 0.3), (2, 0.1), (3, 0.4), (4, 0.2), (5, 0.1)]:
+        model.shift.data.fill_(shift)
+        sel("p", done, last=done == 5)
+    record = sel.restore()
+    assert record["best_step"] == 4 and model.shift.item() == pytest.approx(0.2)
+    assert [k["step"] for k in record["kept"]] == [4, 2, 5]  # .05 (lucky), .1, .1 later; .3 and .4 dropped
+    assert [k["disc"] for k in record["kept"]] == pytest.approx([0.05, 0.1, 0.1], abs=0.02)
+    assert [w["shift"].item() for w in sel.kept_states()] == pytest.approx([0.2, 0.1, 0.1])
+
+
+def test_ensemble_samples_an_equal_mixture_of_its_best_checkpoints(tmp_path):
+    kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8, select_every=10)
+    data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)
+    single = tsgan.Synthesizer(**kw).fit(data)
+    mixed = tsgan.Synthesizer(select_ensemble=2, **kw).fit(data)
+    sel = mixed.train_info_["selection"]
+    # the same run and checks; the mixture holds the two lowest
+    assert sel["scores"] == single.train_info_["selection"]["scores"] and sel["best_step"] == single.train_info_["selection"]["best_step"]
+    assert [k["step"] for k in sel["kept"]] == [r["step"] for r in sorted(sel["scores"], key=lambda r: (r["disc"], r["step"]))[:2]]
+    assert len(mixed.ensemble_) == 1 and single.ensemble_ is None
+    x = mixed.sample(40, seed=1)
+    assert not np.allclose(x, single.sample(40, seed=1)) and np.array_equal(x, mixed.sample(40, seed=1))
+    mixed.save(tmp_path / "run")
+    assert np.array_equal(tsgan.load(tmp_path / "run").sample(40, seed=1), x)  # saved with its members
+    single.save(tmp_path / "run", force=True)
+    assert not (tmp_path / "run" / "ensemble.pt").exists() and tsgan.load(tmp_path / "run").ensemble_ is None
+    # each member draws half the samples, in places that depend on the seed
+    t, f = x.shape[1:]
+    mixed.module_.generate = lambda m, rng, c=None, k=None: torch.zeros(m, t, f)
+    mixed.ensemble_[0].generate = lambda m, rng, c=None, k=None: torch.ones(m, t, f)
+    a, b = (mixed.sample_scaled(10, seed=s) for s in (0, 1))
+    assert sorted(a.mean(axis=(1, 2))) == [0.0] * 5 + [1.0] * 5 and {0.0, 1.0} == set(np.unique(a))
+    assert not np.array_equal(a, b) and np.array_equal(a, mixed.sample_scaled(10, seed=0))
+
+
 def test_selector_that_never_ran_keeps_the_last_weights():
     model = Shifted()
     model.shift.data.fill_(0.2)
@@ -100,6 +147,10 @@ def test_selection_bad_settings():
         tsgan.Synthesizer(select_every=0)
     with pytest.raises(TsganError, match="drop --select-every"):
         tsgan.Synthesizer(select_every=10, dp_noise=1.0)
+    with pytest.raises(TsganError, match="add --select-every"):
+        tsgan.Synthesizer(select_ensemble=5)
+    with pytest.raises(TsganError, match="--select-ensemble must be at least 2"):
+        tsgan.Synthesizer(select_every=10, select_ensemble=1)
     with pytest.raises(TsganError, match="--select-every scores sequences"):
         tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
 
@@ -113,4 +164,18 @@ def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path):
     code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "0", "--out", tmp_path / "r2", "-q"],
                              monkeypatch, capsys)
     assert code == 2 and "--select-every must be a positive" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r2").exists()
+
+
+def test_cli_select_ensemble(tmp_path, monkeypatch, capsys, csv_path):
+    run = tmp_path / "run"
+    args = ["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "2", "--select-ensemble", "2", "--out", run, "-q"]
+    code, out, err = run_cli(args, monkeypatch, capsys)
+    assert code == 0, err
+    assert "samples from an equal mixture of the 2 best-checked checkpoints" in out.replace("\n", " ")
+    loaded = tsgan.load(run)
+    assert loaded.select_ensemble == 2 and len(loaded.ensemble_) == 1 and (run / "ensemble.pt").exists()
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-ensemble", "3", "--out", tmp_path / "r2", "-q"],
+                             monkeypatch, capsys)
+    assert code == 2 and "add --select-every" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r2").exists()

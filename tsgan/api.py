@@ -27,7 +27,7 @@ from .data.windows import holdout_split
 from .errors import TsganError
 from .averaging import WeightAverage, check_decay
 from .models import MODELS
-from .selection import CheckpointSelector, check_every, check_gate, choose_candidate, critic_level, pause_point
+from .selection import CheckpointSelector, check_ensemble, check_every, check_gate, choose_candidate, critic_level, pause_point
 from .train import check_lr_decay, check_precision, decay_window, resolve_device, split_steps, train
 
 FORMAT_VERSION = 1
@@ -35,6 +35,7 @@ META_FILE = "tsgan.json"
 WEIGHTS_FILE = "model.pt"
 HISTORY_FILE = "history.csv"
 RESUME_FILE = "resume.pt"  # a run stopped early: the loop's state, for Synthesizer.resume / `tsgan resume`
+ENSEMBLE_FILE = "ensemble.pt"  # --select-ensemble: the weights of the mixture's other checkpoints (model.pt holds the best)
 CONDITIONS_FILE = "conditions.npy"  # conditions of up to BANK_SIZE training windows, drawn when sample() gets none
 BANK_SIZE = 2000
 DEFAULT_HOLDOUT = 0.2
@@ -97,6 +98,7 @@ class Synthesizer:
         dp_max_grad_norm: float = 1.0,
         image_size: int | None = None,
         select_every: int | None = None,
+        select_ensemble: int | None = None,
         ema: float | None = None,
         lr_decay: float | None = None,
         n_init: int = 1,
@@ -117,6 +119,10 @@ class Synthesizer:
         self.holdout = holdout  # share kept out of training for privacy checks; None: 0.2 when the data allows
         # keep the best of the checkpoints scored every N steps of the last phase (tsgan.selection)
         self.select_every = None if select_every is None else check_every(select_every)
+        # sample from an equal mixture of the select_ensemble best-checked checkpoints
+        if select_ensemble is not None and select_every is None:
+            raise TsganError("--select-ensemble mixes the best checkpoints of --select-every: add --select-every (e.g. 500)")
+        self.select_ensemble = check_ensemble(select_ensemble)
         # sample from this moving average of the last phase's weights (tsgan.averaging)
         self.ema = None if ema is None else check_decay(ema)
         # decay every learning rate linearly over the last share of the last phase (tsgan.train)
@@ -260,6 +266,7 @@ class Synthesizer:
     def _checkpoint(self, path: Path, state: dict, history: pd.DataFrame, fit_args: dict) -> None:
         """Save the run as it is mid-training (its weights as trained), resumable."""
         self.history_, self.resume_state_ = history, {**state, "fit_args": fit_args}
+        self.ensemble_ = None  # the weights as trained, not a mixture
         self.train_info_ = {"steps": state["step"], "seconds": round(state["seconds"], 3), "device": state["device_type"],
                             "precision": self.precision, "stopped": "checkpoint", "phases": state["done"], "seed": self.seed,
                             **build_record()}
@@ -316,7 +323,8 @@ class Synthesizer:
         if self.select_every is not None:
             if cls.kind != "sequence":
                 raise TsganError(f"--select-every scores sequences: {self.model} is a{'n' if cls.kind == 'image' else ''} {cls.kind} model, drop it")
-            selector = CheckpointSelector(module, windows, self.select_every, last_phase, seed=self.seed, average=average)
+            selector = CheckpointSelector(module, windows, self.select_every, last_phase, seed=self.seed, average=average,
+                                          keep=self.select_ensemble)
         stop_at = None
         if pause_share is not None:  # a candidate of best-of-n: pause on a check
             counts = split_steps(module.schedule(), self.steps)
@@ -392,8 +400,11 @@ class Synthesizer:
         if self.lr_decay is not None:
             window = decay_window(split_steps(module.schedule(), self.steps)[-1], self.lr_decay)
             self.train_info_["lr_decay"] = {"fraction": self.lr_decay, "phase": last_phase, "steps": round(window)}
+        self.ensemble_ = None
         if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
             self.train_info_["selection"] = selector.restore()
+            if self.select_ensemble:  # and the mixture's other members
+                self.ensemble_ = _members(module, selector.kept_states()[1:])
         if average is not None:
             self.train_info_["ema"] = average.record() if selector is not None else average.apply()
         if checkpoint_dir is not None:  # the checkpoints' directory ends with the run as trained
@@ -528,14 +539,22 @@ class Synthesizer:
         else:
             cond = self._condition_array(n, condition, rng)
         code = self._codes(n, codes, rng)
-        self.module_.eval()
-        parts = []
-        for i in range(0, n, chunk):
-            m = min(chunk, n - i)
-            c = None if cond is None else torch.as_tensor(cond[i : i + m], device=dev)
-            k = None if code is None else code[i : i + m]
-            parts.append(self.module_.generate(m, rng, c, k).float().cpu())
-        return torch.cat(parts).numpy(), cond
+        members = [self.module_, *(getattr(self, "ensemble_", None) or [])]
+        # an ensemble's sample i comes from member which[i]: each member draws n / len(members) of them, in random places
+        which = np.zeros(n, dtype=np.int64) if len(members) == 1 else (torch.randperm(n, generator=rng) % len(members)).numpy()
+        out = None
+        for j, member in enumerate(members):
+            member.eval()
+            index = np.flatnonzero(which == j)
+            for i in range(0, len(index), chunk):
+                at = index[i : i + chunk]
+                c = None if cond is None else torch.as_tensor(cond[at], device=dev)
+                k = None if code is None else code[torch.as_tensor(at, device=code.device)]
+                x = member.generate(len(at), rng, c, k).float().cpu()
+                if out is None:
+                    out = torch.empty((n, *x.shape[1:]))
+                out[at] = x
+        return out.numpy(), cond
 
     def _condition_array(self, n: int, condition: Any, rng: torch.Generator) -> np.ndarray | None:
         encoder = getattr(self, "conditions_", None)
@@ -647,7 +666,7 @@ class Synthesizer:
             "source": self.source_,
             "synthesizer": {
                 "seq_len": self.seq_len, "stride": self.stride, "seed": self.seed, "steps": self.steps, "precision": self.precision,
-                "ema": self.ema, "select_every": self.select_every, "image_size": self.image_size,
+                "ema": self.ema, "select_every": self.select_every, "select_ensemble": self.select_ensemble, "image_size": self.image_size,
                 "lr_decay": self.lr_decay, "split_seed": self.split_seed,
             },
         }
@@ -657,6 +676,12 @@ class Synthesizer:
         _atomic_write(path / HISTORY_FILE, lambda f: self.history_.to_csv(f, index=False))
         if self.condition_bank_ is not None:
             _atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, self.condition_bank_, allow_pickle=False))
+        ensemble = getattr(self, "ensemble_", None)
+        if ensemble:
+            states = [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in ensemble]
+            _atomic_write(path / ENSEMBLE_FILE, lambda f: torch.save(states, f))
+        else:  # a run without one: an older run's mixture in this directory no longer applies
+            (path / ENSEMBLE_FILE).unlink(missing_ok=True)
         resume = getattr(self, "resume_state_", None)
         if resume is not None:
             _atomic_write(path / RESUME_FILE, lambda f: torch.save(_to_cpu(resume), f))
@@ -664,6 +689,17 @@ class Synthesizer:
             (path / RESUME_FILE).unlink(missing_ok=True)
         _atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
         return path
+
+
+def _members(module: torch.nn.Module, states: list[dict[str, torch.Tensor]]) -> list[torch.nn.Module]:
+    """Copies of ``module`` (on its device, in eval mode) holding each of ``states``: an
+    ensemble's members besides ``module`` itself."""
+    members = []
+    for state in states:
+        member = copy.deepcopy(module)
+        member.load_state_dict(state)
+        members.append(member.eval())
+    return members
 
 
 def _to_cpu(obj: Any) -> Any:
@@ -737,7 +773,7 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     s = meta.get("synthesizer", {})
     syn.seq_len, syn.stride, syn.seed, syn.steps = s.get("seq_len", 24), s.get("stride", 1), s.get("seed", 0), s.get("steps", 0)
     syn.precision, syn.ema, syn.select_every, syn.image_size = s.get("precision", "32"), s.get("ema"), s.get("select_every"), s.get("image_size")
-    syn.lr_decay, syn.split_seed = s.get("lr_decay"), s.get("split_seed")
+    syn.lr_decay, syn.split_seed, syn.select_ensemble = s.get("lr_decay"), s.get("split_seed"), s.get("select_ensemble")
     if cls.kind == "table":
         syn.transformer_ = transformer
     syn._windows = None
@@ -756,6 +792,8 @@ def load(path: str | Path, device: str = "cpu") -> Synthesizer:
     module.to(resolve_device(device))
     module.eval()
     syn.config_, syn.spec_, syn.module_ = config, spec, module
+    ensemble = path / ENSEMBLE_FILE
+    syn.ensemble_ = _members(module, torch.load(ensemble, map_location="cpu", weights_only=True)) if ensemble.exists() else None
     syn.scaler_ = MinMaxScaler.from_dict(meta["scaler"]) if meta.get("scaler") else None
     syn.train_info_ = meta.get("train", {})
     syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}

@@ -16,6 +16,14 @@ counts with the larger of the two scores.
 The score used to select is optimistic for the checkpoint it picks (the lowest of
 several noisy estimates); score the restored model afresh (new samples, new
 classifier seeds) to report it, as ``bench/reproduce.py`` does.
+
+With ``keep=K`` the selector also keeps the weights of the K checkpoints with the
+lowest checks (the best first), from which ``Synthesizer(select_ensemble=K)`` samples
+an equal mixture: the self-ensemble of GAN checkpoints of Wang et al. ("Ensembles of
+Generative Adversarial Networks", NIPS 2016 workshop). One check is a noisy estimate
+(two classifiers on the same RCGAN samples of Sines read .073 and .133), so the
+lowest check alone is partly luck, and checkpoints of one run miss the data in
+somewhat different ways, which a mixture evens out.
 """
 
 from __future__ import annotations
@@ -88,13 +96,20 @@ def check_every(every: int) -> int:
     return every
 
 
+def check_ensemble(k: int | None) -> int | None:
+    if k is not None and k < 2:
+        raise TsganError(f"--select-ensemble must be at least 2 checkpoints (got {k}): e.g. --select-ensemble 5")
+    return k
+
+
 class CheckpointSelector:
     """``train(..., monitors=[selector])``; then ``selector.restore()``.
 
     ``windows``: the scaled training windows, of which ``n`` are scored (with their
     per-step conditions for a conditional model: samples are drawn with them);
     ``phase``: the phase whose steps are checked (the schedule's last);
-    ``average``: with weight averaging, the averaged weights are scored and kept.
+    ``average``: with weight averaging, the averaged weights are scored and kept;
+    ``keep``: also keep the weights of the ``keep`` lowest checks (:meth:`kept_states`).
     """
 
     def __init__(
@@ -107,24 +122,26 @@ class CheckpointSelector:
         n: int = SELECT_WINDOWS,
         iterations: int = 2000,
         average: WeightAverage | None = None,
+        keep: int | None = None,
     ):
         check_every(every)
-        keep = np.sort(np.random.default_rng(seed).permutation(len(windows))[:n])
-        chosen = windows.subset(keep)
+        chosen = windows.subset(np.sort(np.random.default_rng(seed).permutation(len(windows))[:n]))
         self.real, self.cond = chosen.array(), chosen.cond_array()
         self.model, self.every, self.phase, self.seed, self.iterations = model, every, phase, seed, iterations
-        self.average = average
+        self.average, self.keep = average, check_ensemble(keep)
         # {"step": steps into the phase, "disc": the score it counts with[, "classifiers": both scores of a candidate]}
         self.scores: list[dict[str, float]] = []
         self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
-        self._before_closing: tuple[list, Any] | None = None  # the record before a check made only because training stopped
+        # with keep: the `keep` lowest checks as (score, step, weights), lowest first (ties: the earlier check)
+        self.kept: list[tuple[float, int, dict[str, torch.Tensor]]] = []
+        self._before_closing: tuple[list, Any, list] | None = None  # the record before a check made only because training stopped
 
     def __call__(self, phase: str, done: int, last: bool) -> dict[str, float] | None:
         """Score at every ``every``-th step of the phase and at its last; the score is
         logged in the run's history as ``select/disc``."""
         if phase != self.phase or not (done % self.every == 0 or last):
             return None
-        self._before_closing = None if done % self.every == 0 else (list(self.scores), self.best)
+        self._before_closing = None if done % self.every == 0 else (list(self.scores), self.best, list(self.kept))
         with self.average.swapped() if self.average is not None else nullcontext():
             return self.check(done)
 
@@ -140,20 +157,24 @@ class CheckpointSelector:
         self.scores.append(record)
         if self.best is None or score < self.best[0]:
             self.best = (score, done, snapshot(self.model))
+        if self.keep and (len(self.kept) < self.keep or score < self.kept[-1][0]):
+            state = self.best[2] if self.best[1] == done else snapshot(self.model)
+            self.kept = sorted([*self.kept, (score, done, state)], key=lambda k: (k[0], k[1]))[: self.keep]
         return {"select/disc": score}
 
     def state_dict(self) -> dict:
         """What a resumed run needs (tsgan.train's ``resume``): the scores so far and the
         best copy, without the check made because training stopped early (a run that
         had not stopped would not have made it)."""
-        scores, best = self._before_closing or (self.scores, self.best)
+        scores, best, kept = self._before_closing or (self.scores, self.best, self.kept)
         best = None if best is None else {"disc": best[0], "step": best[1], "state": best[2]}
-        return {"scores": scores, "best": best}
+        return {"scores": scores, "best": best, "kept": [{"disc": d, "step": k, "state": w} for d, k, w in kept]}
 
     def load_state_dict(self, state: dict) -> None:
         self.scores = list(state["scores"])
         best = state["best"]
         self.best = None if best is None else (best["disc"], best["step"], best["state"])
+        self.kept = [(k["disc"], k["step"], k["state"]) for k in state.get("kept", [])]
 
     @torch.no_grad()
     def samples(self) -> np.ndarray:
@@ -186,4 +207,11 @@ class CheckpointSelector:
                     "note": f"never checked: training stopped before its '{self.phase}' phase; the last weights are kept"}
         score, done, state = self.best
         self.model.load_state_dict(state)
-        return {"every": self.every, "phase": self.phase, "best_step": done, "best_disc": round(score, 4), "scores": self.scores}
+        record = {"every": self.every, "phase": self.phase, "best_step": done, "best_disc": round(score, 4), "scores": self.scores}
+        if self.keep:
+            record["kept"] = [{"step": k, "disc": round(d, 4)} for d, k, _ in self.kept]
+        return record
+
+    def kept_states(self) -> list[dict[str, torch.Tensor]]:
+        """The weights of the ``keep`` lowest checks, the best (:meth:`restore`'s) first."""
+        return [w for _, _, w in self.kept]
