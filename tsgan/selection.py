@@ -22,8 +22,8 @@ lowest checks (the best first), from which ``Synthesizer(select_ensemble=K)`` sa
 an equal mixture: the self-ensemble of GAN checkpoints of Wang et al. ("Ensembles of
 Generative Adversarial Networks", NIPS 2016 workshop). One check is a noisy estimate
 (two classifiers on the same RCGAN samples of Sines read .073 and .133), so the
-lowest check alone is partly luck. On RCGAN Sines a mixture of five lowered the mean
-score of eight runs from .024 to .019 (README, "Benchmarks").
+lowest check alone is partly luck. On RCGAN Sines a mixture of five scored better on
+six of ten runs, and worse on one by much: the mean did not move (README, "Benchmarks").
 """
 
 from __future__ import annotations
