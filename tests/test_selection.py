@@ -88,6 +88,16 @@ def test_selector_keeps_the_lowest_checks_for_an_ensemble(monkeypatch):
     assert [w["shift"].item() for w in sel.kept_states()] == pytest.approx([0.2, 0.1, 0.1])
 
 
+def test_a_checkpoint_saved_with_only_its_best_copy_resumes_with_it():
+    """A stopped run's checkpoint from before ensembles holds "best" and no "kept"."""
+    model = Shifted()
+    sel = CheckpointSelector(model, Windows.from_array(np.full((50, 6, 2), 0.25, np.float32)), every=1, phase="p")
+    sel.load_state_dict({"scores": [{"step": 3, "disc": 0.1}], "best": {"disc": 0.1, "step": 3, "state": {"shift": torch.tensor(0.4)}}})
+    assert sel.restore()["best_step"] == 3 and model.shift.item() == pytest.approx(0.4)
+    (kept,) = sel.state_dict()["kept"]  # saved again in the one format
+    assert (kept["disc"], kept["step"], kept["state"]["shift"].item()) == (0.1, 3, pytest.approx(0.4))
+
+
 def test_ensemble_samples_an_equal_mixture_of_its_best_checkpoints(tmp_path):
     kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8, select_every=10)
     data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)

@@ -131,17 +131,21 @@ class CheckpointSelector:
         self.average, self.keep = average, check_ensemble(keep)
         # {"step": steps into the phase, "disc": the score it counts with[, "classifiers": both scores of a candidate]}
         self.scores: list[dict[str, float]] = []
-        self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
-        # with keep: the `keep` lowest checks as (score, step, weights), lowest first (ties: the earlier check)
+        # the `keep` (without keep: 1) lowest checks as (score, step, weights), lowest first (ties: the earlier check)
         self.kept: list[tuple[float, int, dict[str, torch.Tensor]]] = []
-        self._before_closing: tuple[list, Any, list] | None = None  # the record before a check made only because training stopped
+        self._before_closing: tuple[list, list] | None = None  # the record before a check made only because training stopped
+
+    @property
+    def best(self) -> tuple[float, int, dict[str, torch.Tensor]] | None:
+        """The lowest check so far as (score, step, weights); None before the first."""
+        return self.kept[0] if self.kept else None
 
     def __call__(self, phase: str, done: int, last: bool) -> dict[str, float] | None:
         """Score at every ``every``-th step of the phase and at its last; the score is
         logged in the run's history as ``select/disc``."""
         if phase != self.phase or not (done % self.every == 0 or last):
             return None
-        self._before_closing = None if done % self.every == 0 else (list(self.scores), self.best, list(self.kept))
+        self._before_closing = None if done % self.every == 0 else (list(self.scores), list(self.kept))
         with self.average.swapped() if self.average is not None else nullcontext():
             return self.check(done)
 
@@ -155,26 +159,22 @@ class CheckpointSelector:
             score = max(both)
         record["disc"] = round(score, 4)
         self.scores.append(record)
-        if self.best is None or score < self.best[0]:
-            self.best = (score, done, snapshot(self.model))
-        if self.keep and (len(self.kept) < self.keep or score < self.kept[-1][0]):
-            state = self.best[2] if self.best[1] == done else snapshot(self.model)
-            self.kept = sorted([*self.kept, (score, done, state)], key=lambda k: (k[0], k[1]))[: self.keep]
+        keep = self.keep or 1
+        if len(self.kept) < keep or score < self.kept[-1][0]:
+            self.kept = sorted([*self.kept, (score, done, snapshot(self.model))], key=lambda k: (k[0], k[1]))[:keep]
         return {"select/disc": score}
 
     def state_dict(self) -> dict:
         """What a resumed run needs (tsgan.train's ``resume``): the scores so far and the
-        best copy, without the check made because training stopped early (a run that
+        kept copies, without the check made because training stopped early (a run that
         had not stopped would not have made it)."""
-        scores, best, kept = self._before_closing or (self.scores, self.best, self.kept)
-        best = None if best is None else {"disc": best[0], "step": best[1], "state": best[2]}
-        return {"scores": scores, "best": best, "kept": [{"disc": d, "step": k, "state": w} for d, k, w in kept]}
+        scores, kept = self._before_closing or (self.scores, self.kept)
+        return {"scores": scores, "kept": [{"disc": d, "step": k, "state": w} for d, k, w in kept]}
 
     def load_state_dict(self, state: dict) -> None:
         self.scores = list(state["scores"])
-        best = state["best"]
-        self.best = None if best is None else (best["disc"], best["step"], best["state"])
-        self.kept = [(k["disc"], k["step"], k["state"]) for k in state.get("kept", [])]
+        kept = state.get("kept") or ([state["best"]] if state.get("best") else [])  # "best" alone: a checkpoint from before keep
+        self.kept = [(k["disc"], k["step"], k["state"]) for k in kept]
 
     @torch.no_grad()
     def samples(self) -> np.ndarray:
