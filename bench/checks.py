@@ -75,13 +75,13 @@ def build(run: Path, checks: Path, out: Path, step: int | None = None, mixture: 
     if not all(torch.equal(a, syn.module_.state_dict()[k]) for k, a in _check_weights(checks, sel["best_step"]).items()):
         raise TsganError(f"the best check's weights in {checks} are not {run}'s model.pt: pass the checks saved with this run")
     ranked = sorted(sel["scores"], key=lambda r: (r["disc"], r["step"]))  # the selector's order: ties to the earlier check
-    members = [step] if step is not None else [r["step"] for r in ranked[:mixture]] if mixture else None
     if window is not None:
         near = [r["step"] for r in sel["scores"] if abs(r["step"] - sel["best_step"]) <= window]
         states = [_check_weights(checks, s) for s in near]
         weights = {k: torch.stack([s[k].float() for s in states]).mean(0).to(v.dtype) if v.is_floating_point() else v for k, v in states[0].items()}
         built = {"window": window, "averaged_steps": near}
     else:
+        members = [step] if step is not None else [r["step"] for r in ranked[:mixture]]
         states = [_check_weights(checks, s) for s in members]
         weights = states[0]
         built = {"steps": members}
