@@ -671,14 +671,14 @@ class Synthesizer:
             },
         }
         path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        state = _to_cpu(self.module_.state_dict())
         _atomic_write(path / WEIGHTS_FILE, lambda f: torch.save(state, f))
         _atomic_write(path / HISTORY_FILE, lambda f: self.history_.to_csv(f, index=False))
         if self.condition_bank_ is not None:
             _atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, self.condition_bank_, allow_pickle=False))
         ensemble = getattr(self, "ensemble_", None)
         if ensemble:
-            states = [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in ensemble]
+            states = [_to_cpu(m.state_dict()) for m in ensemble]
             _atomic_write(path / ENSEMBLE_FILE, lambda f: torch.save(states, f))
         else:  # a run without one: an older run's mixture in this directory no longer applies
             (path / ENSEMBLE_FILE).unlink(missing_ok=True)
