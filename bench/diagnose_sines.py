@@ -51,6 +51,13 @@ def coupling(x: np.ndarray) -> float:
     return float((np.abs(c) - np.eye(d)).sum() / (d * (d - 1)))
 
 
+def numbers(text: str, flag: str, example: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v]
+    except ValueError:
+        raise SystemExit(f"error: {flag} takes comma-separated numbers (got {text!r}): e.g. {flag} {example}") from None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--noise", default="", help="comma-separated sigmas")
@@ -63,21 +70,26 @@ def main() -> None:
     import torch
 
     import tsgan
+    from tsgan.errors import TsganError
     from tsgan.metrics import discriminative_score
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    sigmas, rhos = numbers(args.noise, "--noise", "0.0008,0.002"), numbers(args.copula, "--copula", "0.15,0.4")
+    if any(s < 0 for s in sigmas) or any(not 0 <= r < 1 for r in rhos):
+        raise SystemExit("error: --noise takes sigmas >= 0 and --copula correlations in [0, 1): e.g. --noise 0.002 --copula 0.15")
     real = sines_array()
     other = sines_array(seed=1)
     cases = {"floor": other}
-    for s in filter(None, args.noise.split(",")):
-        cases[f"noise {s}"] = (other + np.random.default_rng(0).normal(0, float(s), other.shape)).astype(np.float32)
-    for r in filter(None, args.copula.split(",")):
-        if not 0 <= float(r) < 1:
-            raise SystemExit(f"error: --copula {r} is not in [0, 1): e.g. --copula 0.15")
-        cases[f"copula {r}"] = copula_sines(float(r))
+    for s in sigmas:
+        cases[f"noise {s}"] = (other + np.random.default_rng(0).normal(0, s, other.shape)).astype(np.float32)
+    for r in rhos:
+        cases[f"copula {r}"] = copula_sines(r)
     for run in args.runs:
-        cases[f"run {run}"] = tsgan.load(run).sample(len(real), seed=0).astype(np.float32)
+        try:
+            cases[f"run {run}"] = tsgan.load(run).sample(len(real), seed=0).astype(np.float32)
+        except TsganError as e:
+            raise SystemExit(f"error: {e}") from None
     out = {"command": "python " + shlex.join(sys.argv), "real": {"roughness": roughness(real), "coupling": coupling(real)}}
     print(f"real: roughness {out['real']['roughness']:.5f}, coupling {out['real']['coupling']:.3f}")
     for name, x in cases.items():
