@@ -1,11 +1,14 @@
-"""RCGAN's optional initialisation from the released code (``--param init=code``)."""
+"""RCGAN options beyond the paper: the released code's initialisation (``--param init=code``) and the
+cross-feature correlation term in G's loss (``--param corr_weight``)."""
 
 import pytest
 import torch
 
 import tsgan
 from tsgan.data import sines
-from tsgan.models.rcgan import RCGAN, RCGANConfig
+from tsgan.data.builtin import sines_array
+from tsgan.models.rcgan import RCGAN, RCGANConfig, batch_correlation, correlation_gap
+from tsgan.train import Batch
 
 
 def _gates(bias: torch.Tensor) -> list[float]:  # PyTorch's gate order: i, f, g, o
@@ -45,3 +48,48 @@ def test_default_init_is_pytorchs_and_code_init_trains():
 def test_code_init_needs_lstms():
     with pytest.raises(tsgan.TsganError, match="drop --param cell=gru"):
         RCGAN(RCGANConfig(init="code", cell="gru"), n_features=2, seq_len=8)
+
+
+def test_batch_correlation_known_answers():
+    a = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    # (B=4, T=1, F=4): a, 2a + 1 (r = 1), -a (r = -1), a constant feature (r = 0)
+    x = torch.stack([a, 2 * a + 1, -a, torch.full_like(a, 0.5)], -1).unsqueeze(1)
+    c = batch_correlation(x)[0]
+    assert c.shape == (4, 4)
+    assert c[0, 1] == pytest.approx(1.0, abs=1e-6) and c[0, 2] == pytest.approx(-1.0, abs=1e-6)
+    assert float(c[0, 3]) == 0.0 and float(c[3, 3]) == 0.0
+    # every step on its own: step 2 holds b = -a, so the pair flips sign there
+    two = torch.stack([x[:, 0, :2], torch.stack([a, -a], -1)], 1)
+    assert batch_correlation(two)[:, 0, 1].tolist() == pytest.approx([1.0, -1.0], abs=1e-6)
+
+
+def test_correlation_gap_known_answer():
+    a = torch.tensor([0.0, 1.0, 2.0, 3.0])
+    b = torch.tensor([1.0, 0.0, 3.0, 2.0])  # corr(a, b) = 0.6
+    fake = torch.stack([a, a, b], -1).unsqueeze(1)  # pairs (0,1), (0,2), (1,2): 1, .6, .6
+    real = torch.stack([a, b, b], -1).unsqueeze(1)  # .6, .6, 1
+    assert float(correlation_gap(fake, real)) == pytest.approx((0.4**2 + 0 + 0.4**2) / 3, abs=1e-6)
+    assert float(correlation_gap(fake, fake)) == 0.0
+    assert float(correlation_gap(fake[..., :1], real[..., :1])) == 0.0  # one feature: no pairs
+
+
+def test_corr_weight_adds_the_weighted_gap_to_gs_loss():
+    x = torch.as_tensor(sines_array(n=16, seq_len=6, dim=3, seed=0), dtype=torch.float32)
+    torch.manual_seed(0)
+    plain = RCGAN(RCGANConfig(hidden_g=8, hidden_d=8), n_features=3, seq_len=6)
+    weighted = RCGAN(RCGANConfig(hidden_g=8, hidden_d=8, corr_weight=5.0), n_features=3, seq_len=6)
+    weighted.load_state_dict(plain.state_dict())
+    base, logs0 = plain.g_loss(Batch(x, torch.Generator().manual_seed(1)))
+    loss, logs = weighted.g_loss(Batch(x, torch.Generator().manual_seed(1)))
+    fake = weighted.generate(16, torch.Generator().manual_seed(1))
+    gap = correlation_gap(fake, x)
+    assert "corr" not in logs0 and float(logs["corr"]) == pytest.approx(float(gap), rel=1e-5)
+    assert float(loss) == pytest.approx(float(base) + 5.0 * float(gap), rel=1e-5)
+    loss.backward()
+    assert weighted.generator.out.weight.grad.abs().sum() > 0
+
+
+def test_corr_weight_refuses_dp():
+    m = RCGAN(RCGANConfig(corr_weight=1.0), n_features=2, seq_len=4)
+    with pytest.raises(tsgan.TsganError, match="corr_weight=0 with DP"):
+        m.dp_targets()

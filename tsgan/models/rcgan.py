@@ -18,9 +18,29 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES
-from ..train import adam
+from ..train import Batch, adam
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import run_rnn
+
+
+def batch_correlation(x: Tensor, eps: float = 1e-8) -> Tensor:
+    """Pearson correlation between features across the batch, at every step:
+    ``(B, T, F) -> (T, F, F)``. A feature constant over the batch correlates 0."""
+    xc = x - x.mean(0, keepdim=True)
+    cov = torch.einsum("btf,btg->tfg", xc, xc) / max(x.shape[0] - 1, 1)
+    std = cov.diagonal(dim1=-2, dim2=-1).clamp_min(0).add(eps).sqrt()
+    return cov / (std.unsqueeze(-1) * std.unsqueeze(-2))
+
+
+def correlation_gap(fake: Tensor, real: Tensor) -> Tensor:
+    """Mean squared gap between the off-diagonal per-step correlations of two batches
+    (0 with a single feature)."""
+    f = fake.shape[-1]
+    if f < 2:
+        return fake.sum() * 0.0
+    i, j = torch.triu_indices(f, f, offset=1, device=fake.device)
+    gap = batch_correlation(fake)[:, i, j] - batch_correlation(real.to(fake.dtype)).detach()[:, i, j]
+    return (gap**2).mean()
 
 
 @dataclass
@@ -41,6 +61,12 @@ class RCGANConfig(ObjectiveConfig):
         "weight initialisation: torch (PyTorch's defaults) or code (the released code's: Glorot LSTM kernels, "
         "G's LSTM biases 1, forget gates +1, read-out layers truncated N(0, 1))",
         choices=("torch", "code"),
+    )
+    corr_weight: float = param(
+        0.0,
+        "weight of a cross-feature correlation term in G's loss: the mean squared gap between the fake and the real "
+        "batch's per-step correlation matrices (not in the paper; 0 = off)",
+        within="[0, inf)",
     )
 
 
@@ -108,6 +134,19 @@ class RCGAN(RecurrentGAN):
             nn.init.trunc_normal_(out.bias, 0.0, 1.0, -2.0, 2.0)
             out.weight.mul_(scale)
             out.bias.mul_(scale)
+
+    def g_loss(self, batch: Batch):
+        if not self.config.corr_weight:
+            return super().g_loss(batch)
+        fake, codes = self.fake(batch)
+        gap = correlation_gap(fake, batch.x)
+        loss = self.adversary.g_loss(fake, batch.cond) + self.config.corr_weight * gap
+        return self.with_info(loss, {"corr": gap.detach()}, fake, batch.cond, codes)
+
+    def dp_targets(self):
+        if self.config.corr_weight:
+            raise TsganError("the correlation term reads real data in the generator's loss: pass --param corr_weight=0 with DP")
+        return super().dp_targets()
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:
         # fresh N(0, 1) noise at every step (B, T, Z)
