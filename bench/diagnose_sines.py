@@ -44,11 +44,16 @@ def roughness(x: np.ndarray) -> float:
     return float(np.abs(np.diff(x, 2, axis=1)).mean())
 
 
-def coupling(x: np.ndarray) -> float:
-    """Mean |correlation| between distinct features at the last step."""
-    c = np.corrcoef(x[:, -1].T)
+def coupling(x: np.ndarray, step: int = -1) -> float:
+    """Mean |correlation| between distinct features at one step (the last by default)."""
+    c = np.corrcoef(x[:, step].T)
     d = len(c)
     return float((np.abs(c) - np.eye(d)).sum() / (d * (d - 1)))
+
+
+def coupling_all_steps(x: np.ndarray) -> float:
+    """``coupling`` averaged over every step."""
+    return float(np.mean([coupling(x, t) for t in range(x.shape[1])]))
 
 
 def numbers(text: str, flag: str, example: str) -> list[float]:
@@ -63,7 +68,7 @@ def main() -> None:
     ap.add_argument("--noise", default="", help="comma-separated sigmas")
     ap.add_argument("--copula", default="", help="comma-separated correlations in [0, 1)")
     ap.add_argument("--runs", nargs="*", type=Path, default=[], help="fitted Sines runs to read")
-    ap.add_argument("--reps", type=int, default=5, help="classifiers per score")
+    ap.add_argument("--reps", type=int, default=5, help="classifiers per score (0: the statistics only)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
@@ -76,6 +81,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     sigmas, rhos = numbers(args.noise, "--noise", "0.0008,0.002"), numbers(args.copula, "--copula", "0.15,0.4")
+    if args.reps < 0:
+        raise SystemExit(f"error: --reps takes a count >= 0 (got {args.reps}): e.g. --reps 5, or --reps 0 for the statistics only")
     if any(s < 0 for s in sigmas) or any(not 0 <= r < 1 for r in rhos):
         raise SystemExit("error: --noise takes sigmas >= 0 and --copula correlations in [0, 1): e.g. --noise 0.002 --copula 0.15")
     real = sines_array()
@@ -90,12 +97,18 @@ def main() -> None:
             cases[f"run {run}"] = tsgan.load(run).sample(len(real), seed=0).astype(np.float32)
         except TsganError as e:
             raise SystemExit(f"error: {e}") from None
-    out = {"command": "python " + shlex.join(sys.argv), "real": {"roughness": roughness(real), "coupling": coupling(real)}}
-    print(f"real: roughness {out['real']['roughness']:.5f}, coupling {out['real']['coupling']:.3f}")
+    def stats(x: np.ndarray) -> dict:
+        return {"roughness": roughness(x), "coupling": coupling(x), "coupling_all_steps": coupling_all_steps(x)}
+
+    def line(d: dict) -> str:
+        return f"roughness {d['roughness']:.5f}, coupling {d['coupling']:.3f} (every step: {d['coupling_all_steps']:.3f})"
+
+    out = {"command": "python " + shlex.join(sys.argv), "real": stats(real)}
+    print(f"real: {line(out['real'])}")
     for name, x in cases.items():
         scores = [discriminative_score(real, x, seed=r) for r in range(args.reps)]
-        out[name] = {"roughness": roughness(x), "coupling": coupling(x), "disc": float(np.mean(scores)), "repeats": scores}
-        print(f"{name}: roughness {out[name]['roughness']:.5f}, coupling {out[name]['coupling']:.3f}, disc {out[name]['disc']:.4f}", flush=True)
+        out[name] = {**stats(x), "disc": float(np.mean(scores)) if scores else None, "repeats": scores}
+        print(f"{name}: {line(out[name])}" + (f", disc {out[name]['disc']:.4f}" if scores else ""), flush=True)
     if args.out:
         args.out.write_text(json.dumps(out, indent=1))
         print(f"results in {args.out}")

@@ -10,7 +10,7 @@ import pytest
 from tsgan.data import sines_array
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from diagnose_sines import copula_sines, coupling, roughness  # noqa: E402
+from diagnose_sines import copula_sines, coupling, coupling_all_steps, roughness  # noqa: E402
 
 
 def test_copula_sines_keep_the_marginals_and_couple_the_features():
@@ -30,3 +30,8 @@ def test_known_answers():
     y = np.random.default_rng(0).random((500, 4, 3)).astype(np.float32)
     y[:, -1, 1] = y[:, -1, 0]  # features 0 and 1 equal at the last step: |corr| 1 for that pair
     assert coupling(y) == pytest.approx((2 * 1 + 4 * abs(np.corrcoef(y[:, -1].T)[0, 2])) / 6, abs=1e-5)
+    # one step at a time, and their mean over steps: zero-mean orthogonal columns correlate exactly 0
+    a, b, c = np.array([1, -1, 1, -1.0]), np.array([1, 1, -1, -1.0]), np.array([1, -1, -1, 1.0])
+    z = np.stack([np.stack(step, 1) for step in ((a, b, c), (a, a, b), (a, -a, -a))], 1)  # (4, 3 steps, 3)
+    assert [coupling(z, t) for t in range(3)] == pytest.approx([0.0, 1 / 3, 1.0], abs=1e-9)
+    assert coupling_all_steps(z) == pytest.approx(4 / 9, abs=1e-9)
