@@ -43,3 +43,14 @@ def run_cli(args, monkeypatch, capsys):
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def _bf16_here() -> bool:
+    import torch
+
+    from tsgan.train import bf16_supported
+
+    return bf16_supported(torch.device("cpu"))
+
+
+needs_bf16 = pytest.mark.skipif(not _bf16_here(), reason="this CPU has no bfloat16 arithmetic (AVX512-BF16 or AMX)")

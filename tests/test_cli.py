@@ -40,7 +40,7 @@ def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
     synth = tmp_path / "runs" / "sunspots-rcgan" / "synthetic.csv"
     assert synth.exists() and "synthetic data (5 sequences) written to" in out
     # a second run never overwrites the first one
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q", "--precision", "bf16"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
     assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
 
 

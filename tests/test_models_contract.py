@@ -9,6 +9,8 @@ import tsgan
 from tsgan.models import models_of_kind
 from tsgan.data import sines
 
+from conftest import needs_bf16
+
 
 @pytest.fixture(scope="module")
 def small_frame() -> pd.DataFrame:
@@ -243,6 +245,7 @@ def test_an_update_differentiates_only_its_own_optimizers_parameters():
     assert m.d.grad is None and float(m.g.grad) == pytest.approx(3.0)
 
 
+@needs_bf16
 def test_bf16_precision_runs_matrix_products_in_bfloat16_and_keeps_float32_weights():
     from torch import nn
 
@@ -276,6 +279,7 @@ def test_bf16_precision_runs_matrix_products_in_bfloat16_and_keeps_float32_weigh
         assert m.fc.weight.dtype == torch.float32 and m.fc.weight.grad.dtype == torch.float32
 
 
+@needs_bf16
 @pytest.mark.parametrize("name", ["rcgan", "timegan", "crnngan"])
 def test_bf16_training_matches_float32_closely(name, small_frame):
     # mixed precision changes rounding, not the model: first losses agree to bfloat16's precision
@@ -285,6 +289,14 @@ def test_bf16_training_matches_float32_closely(name, small_frame):
     la, lb = a.history_.filter(like="/loss").iloc[0].dropna(), b.history_.filter(like="/loss").iloc[0].dropna()
     np.testing.assert_allclose(lb.to_numpy(), la.to_numpy(), rtol=0.05, atol=0.02)
     assert np.isfinite(b.sample(4, seed=0)).all()
+
+
+def test_bf16_is_refused_clearly_where_the_cpu_lacks_it(small_frame, monkeypatch):
+    import tsgan.train
+
+    monkeypatch.setattr(tsgan.train, "bf16_supported", lambda device: False)
+    with pytest.raises(tsgan.TsganError, match="no bfloat16 arithmetic .*drop --precision bf16"):
+        fit_tiny("rcgan", small_frame, precision="bf16")
 
 
 def test_precision_errors(small_frame):

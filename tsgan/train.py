@@ -133,7 +133,26 @@ def autocast(device: torch.device, precision: str) -> Callable[[], Any]:
     float32's exponent range, so no loss scaling is needed. Backward runs outside."""
     if check_precision(precision) == "32":
         return nullcontext
+    if not bf16_supported(device):
+        from .errors import TsganError
+
+        raise TsganError(
+            f"this {device.type.upper()} has no bfloat16 arithmetic (CPUs need AVX512-BF16 or AMX), so bf16 would run slower "
+            "and its recurrent layers fail: drop --precision bf16 (precision='32')"
+        )
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that says so, or a
+    CPU whose oneDNN has bfloat16 kernels (AVX512-BF16, AMX). Elsewhere oneDNN's LSTM
+    refuses bfloat16 inputs and matrix products fall back to slow emulation."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN: let torch decide
+        return True
 
 
 def split_steps(phases: list[Phase], steps: int) -> list[int]:
