@@ -74,12 +74,12 @@ def part_conditional(args) -> dict:
     out = {"real_holdout_accuracy": real_acc, "models": {}}
     for model in args.models.split(","):
         t0 = time.perf_counter()
-        syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=0, max_minutes=args.minutes)
+        syn = tsgan.Synthesizer(model=model, recipe="paper", steps=args.steps, seed=0, max_minutes=args.minutes)
         syn.fit("sine-bands")  # the built-in conditions on its 'band' column
         secs = time.perf_counter() - t0
         per_band = {}
         for band in BANDS:
-            x = syn.sample(args.n, seed=1, condition=band)
+            x = syn.sample_array(args.n, seed=1, condition=band)
             per_band[band] = float((clf.predict(spectrum_features(x)) == band).mean())
         acc = float(np.mean(list(per_band.values())))
         out["models"][model] = {"accuracy": acc, "per_band": per_band, "steps": syn.train_info_["steps"], "seconds": round(secs, 1)}
@@ -97,12 +97,12 @@ def infogan_runs(args, model: str, data, fit_kwargs: dict, classify, labels: lis
     runs = []
     for seed in (int(v) for v in args.seeds.split(",")):
         t0 = time.perf_counter()
-        syn = tsgan.Synthesizer(model=model, steps=args.steps, seed=seed, max_minutes=args.minutes, **params)
+        syn = tsgan.Synthesizer(model=model, recipe="paper", steps=args.steps, seed=seed, max_minutes=args.minutes, **params)
         syn.fit(data, **fit_kwargs)
         secs = time.perf_counter() - t0
         table = {}
         for code in range(int(params["info_categories"])):
-            pred = np.asarray(classify(syn.sample(args.n, seed=1, codes=code)))
+            pred = np.asarray(classify(syn.sample_array(args.n, seed=1, codes=code)))
             table[code] = {b: float((pred == b).mean()) for b in labels}
         align = code_alignment([[row[b] for b in labels] for row in table.values()])
         majority = [labels[i] for i in align["majority"]]
@@ -183,7 +183,7 @@ def part_objectives(args) -> dict:
         for steps in budgets:
             t0 = time.perf_counter()
             params = parse_key_values(args.param)
-            syn = tsgan.Synthesizer(model="rcgan", steps=steps, seed=0, objective=objective, holdout=0, **params)
+            syn = tsgan.Synthesizer(model="rcgan", recipe="paper", steps=steps, seed=0, objective=objective, holdout=0, **params)
             syn.fit(frame, id_column="sequence_id", time_column="step")
             secs = time.perf_counter() - t0
             synth = syn.sample_scaled(len(real), seed=1)

@@ -94,7 +94,7 @@ def main() -> None:
         cases[f"copula {r}"] = copula_sines(r)
     for run in args.runs:
         try:
-            cases[f"run {run}"] = tsgan.load(run).sample(len(real), seed=0).astype(np.float32)
+            cases[f"run {run}"] = tsgan.load(run).sample_array(len(real), seed=0).astype(np.float32)
         except TsganError as e:
             raise SystemExit(f"error: {e}") from None
     def stats(x: np.ndarray) -> dict:

@@ -59,14 +59,14 @@ def main() -> None:
     if args.part == "infogan":
         return infogan(args, clf, real_acc, params)
     t0 = time.perf_counter()
-    syn = tsgan.Synthesizer(model="dcgan", steps=args.steps, seed=0, **params).fit("digits", condition_columns=["label"])
+    syn = tsgan.Synthesizer(model="dcgan", recipe="paper", steps=args.steps, seed=0, **params).fit("digits", condition_columns=["label"])
     secs = time.perf_counter() - t0
     per_digit = {}
     for k in range(10):
-        s = syn.sample(args.n, seed=1, condition=k)
+        s = syn.sample_array(args.n, seed=1, condition=k)
         per_digit[k] = float((clf.predict(s.reshape(len(s), -1)) == k).mean())
     acc = float(np.mean(list(per_digit.values())))
-    grid = np.concatenate([syn.sample(10, seed=2, condition=k) for k in range(10)])
+    grid = np.concatenate([syn.sample_array(10, seed=2, condition=k) for k in range(10)])
     (HERE / "results").mkdir(exist_ok=True)
     save_images(grid, HERE / "results" / "dcgan-digits.png", scale=4)
     out = {
@@ -85,18 +85,18 @@ def infogan(args, clf, real_acc: float, params: dict) -> None:
 
     params = {"info_categories": 10, **params}
     t0 = time.perf_counter()
-    syn = tsgan.Synthesizer(model="dcgan", steps=args.steps, seed=args.seed, **params).fit("digits")
+    syn = tsgan.Synthesizer(model="dcgan", recipe="paper", steps=args.steps, seed=args.seed, **params).fit("digits")
     secs = time.perf_counter() - t0
     table = {}
     for code in range(int(params["info_categories"])):
-        s = syn.sample(args.n, seed=1, codes=code)
+        s = syn.sample_array(args.n, seed=1, codes=code)
         pred = clf.predict(s.reshape(len(s), -1))
         table[code] = {d: float((pred == d).mean()) for d in range(10)}
     # purity, and one code per digit (Hungarian matching): purity's stricter sibling,
     # which a generator that gives two codes the same digit cannot game
     align = code_alignment([[row[d] for d in range(10)] for row in table.values()])
     purity, matched, majority = align["purity"], align["matched_accuracy"], align["majority"]
-    grid = np.concatenate([syn.sample(10, seed=2, codes=code) for code in table])
+    grid = np.concatenate([syn.sample_array(10, seed=2, codes=code) for code in table])
     (HERE / "results").mkdir(exist_ok=True)
     save_images(grid, HERE / "results" / f"dcgan-infogan{args.tag}.png", scale=4)
     out = {

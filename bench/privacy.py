@@ -50,7 +50,7 @@ def main() -> None:
         dp = {} if eps == "none" else {"dp_epsilon": float(eps), "dp_delta": 1e-5}
         t0 = time.perf_counter()
         params = parse_key_values(args.param)
-        syn = tsgan.Synthesizer(model=args.model, steps=args.steps, seed=0, max_minutes=args.minutes, **params, **dp)
+        syn = tsgan.Synthesizer(model=args.model, recipe="paper", steps=args.steps, seed=0, max_minutes=args.minutes, **params, **dp)
         syn.fit(str(STOCKS))
         secs = time.perf_counter() - t0
         p = syn.privacy(seed=0)

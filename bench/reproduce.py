@@ -90,14 +90,14 @@ def run_one(model: str, dataset: str, steps: int, minutes: float | None, reps: i
         row.update(steps=0, train_seconds=0.0, samples_per_second=None)
     else:
         syn = tsgan.Synthesizer(  # PROTOCOL: all data
-            model=model, seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision,
-            select_every=select_every, ema=ema, lr_decay=lr_decay, **(params or {}),
+            model=model, recipe="paper", seq_len=24, seed=seed, steps=steps, max_minutes=minutes, device=device, holdout=0, precision=precision,
+            **{k: v for k, v in (("select_every", select_every), ("ema", ema), ("lr_decay", lr_decay)) if v}, **(params or {}),
         )
         syn.fit(frame, **roles)
         if save_dir is not None:  # the fitted run, to sample and rescore later (tsgan.load)
             syn.save(save_dir / f"{model}-{dataset}-seed{seed}", force=True)
         t = time.perf_counter()
-        synth = syn.sample(len(real), seed=seed)  # original units, like the paper's renormalised output
+        synth = syn.sample_array(len(real), seed=seed)  # original units, like the paper's renormalised output
         sample_s = time.perf_counter() - t
         synth = to_score_space(synth).astype(np.float32)
         row.update(
@@ -143,8 +143,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--save-runs", type=Path, default=None, help="save each fitted run under this folder (tsgan.load)")
     p.add_argument("--select-every", type=int, default=None,
-                   help="score the generator every N steps of its last phase and keep the best checkpoint (tsgan.selection)")
-    p.add_argument("--ema", type=float, default=None, help="sample from a moving average of the last phase's weights (tsgan.averaging)")
+                   help="score the generator every N steps of its last phase and keep the best checkpoint (tsgan.training.selection)")
+    p.add_argument("--ema", type=float, default=None, help="sample from a moving average of the last phase's weights (tsgan.training.averaging)")
     p.add_argument("--lr-decay", type=float, default=None, help="decay every learning rate linearly over this share of the last phase")
     p.add_argument("--single", nargs=3, metavar=("MODEL", "DATASET", "STEPS"), help=argparse.SUPPRESS)
     a = p.parse_args()

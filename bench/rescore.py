@@ -5,8 +5,6 @@ synthetic set (on Sines, .003 to .074), so a 10-repeat mean still moves by about
 This draws ``--sets`` synthetic sets (sampling seeds 0, 1, ...; seed 0 is the set
 ``bench/reproduce.py`` scores), scores each ``--reps`` times and reports per-set means
 and the pooled mean and median. ``--pred N`` adds N predictive-score repeats per set.
-``--classifier tf1`` scores with the released TimeGAN code's classifier cell (TF1's
-``GRUCell`` and initialisers) instead of ``nn.GRU``.
 
     python bench/rescore.py bench/results/fitted/timegan-sines-paper-seed0 --data sines --sets 5 --reps 10 --threads 1
 
@@ -34,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tsgan.metrics.scores import CLASSIFIERS
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +44,6 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=10, help="scoring repeats per set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--pred", type=int, default=0, help="also the predictive score, this many repeats per set (5,000 iterations each)")
-    ap.add_argument("--classifier", choices=CLASSIFIERS, default="gru", help="post-hoc classifier: nn.GRU, or the released code's TF1 GRUCell")
     ap.add_argument("--critic", action="store_true", help="probe the discriminator instead of rescoring (RCGAN, C-RNN-GAN)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/<rescore|critic>-<run folder name>.json)")
     args = ap.parse_args()
@@ -82,8 +78,8 @@ def main() -> None:
     t0 = time.perf_counter()
     sets, preds = {}, {}
     for s in range(args.sets):
-        synth = to_score_space(syn.sample(len(real), seed=s)).astype(np.float32)
-        sets[s] = [discriminative_score(real, synth, seed=r, classifier=args.classifier) for r in range(args.reps)]
+        synth = to_score_space(syn.sample_array(len(real), seed=s)).astype(np.float32)
+        sets[s] = [discriminative_score(real, synth, seed=r) for r in range(args.reps)]
         print(f"set {s}: disc mean {np.mean(sets[s]):.4f}, median {np.median(sets[s]):.4f}, repeats {np.round(sets[s], 3).tolist()}", flush=True)
         if args.pred:
             preds[s] = [predictive_score(real, synth, seed=r) for r in range(args.pred)]
@@ -93,7 +89,6 @@ def main() -> None:
         "command": command,
         "machine": machine(),
         "trained": {k: syn.train_info_.get(k) for k in ("steps", "seed", "device", "torch", "threads")},  # torch: absent in runs before it was recorded
-        "classifier": args.classifier,
         "disc": {str(k): v for k, v in sets.items()}, "set_means": [float(np.mean(v)) for v in sets.values()],
         "pooled_mean": float(pooled.mean()), "pooled_std": float(pooled.std()), "pooled_median": float(np.median(pooled)),
         "seconds": round(time.perf_counter() - t0, 1),
@@ -138,7 +133,7 @@ def critic_probe(syn, real: np.ndarray, n: int = 500, seed: int = 0) -> dict:
         raise SystemExit(f"error: --critic reads unconditional rcgan and crnngan runs (one logit per step), not this {syn.model} run: drop --critic to rescore it")
     module = syn.module_
     critic = module.discriminator
-    scaled = syn.scaler_.transform(real[:n]).astype(np.float32)
+    scaled = syn.codec_.transform(real[:n]).astype(np.float32)
     fake = syn.sample_scaled(n, seed=seed).astype(np.float32)
     module.eval()
     out = {}

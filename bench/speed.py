@@ -25,7 +25,8 @@ import torch
 
 from tsgan.data import Windows, sines_array
 from tsgan.models.timegan import TimeGAN, TimeGANConfig
-from tsgan.train import Batch, keep_freed_memory
+from tsgan.torch_utils import keep_freed_memory
+from tsgan.training import Batch
 
 HERE = Path(__file__).resolve().parent
 

@@ -57,7 +57,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):  # one core each, the same core for both
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import tsgan
-    from tsgan.api import load_data
+    from tsgan.data.kinds import load_data
     from tsgan.data.tabular import TableTransformer
     from tsgan.metrics.tabular import evaluate_table, tstr
 

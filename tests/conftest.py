@@ -48,7 +48,7 @@ def run_cli(args, monkeypatch, capsys):
 def _bf16_here() -> bool:
     import torch
 
-    from tsgan.train import bf16_supported
+    from tsgan.torch_utils import bf16_supported
 
     return bf16_supported(torch.device("cpu"))
 

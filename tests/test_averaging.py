@@ -1,4 +1,4 @@
-"""Weight averaging (tsgan.averaging): the known moving average of the weights, kept
+"""Weight averaging (tsgan.training.averaging): the known moving average of the weights, kept
 only over the last phase, sampled from after training, and scored by checkpoint
 selection when both are on."""
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tsgan
-from tsgan.averaging import WeightAverage
+from tsgan.training.averaging import WeightAverage
 from tsgan.errors import TsganError
 
 from conftest import run_cli
@@ -21,7 +21,7 @@ def test_known_average_over_the_last_phase_only():
     for phase, w in [("pretrain", 100.0), ("adversarial", 2.0), ("adversarial", 4.0), ("adversarial", 8.0)]:
         model.weight.data.fill_(w)
         model.count += 1
-        avg(phase, 1, False)
+        avg.after_step(None, phase, 1, False)
     # starts at the phase's first weights: 2 -> .5*2 + .5*4 = 3 -> .5*3 + .5*8 = 5.5
     with avg.swapped():
         assert model.weight.item() == 5.5 and model.count.item() == 4
@@ -43,7 +43,7 @@ def _frame():
 
 
 def test_fit_samples_from_the_average_and_trains_the_same_run():
-    kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
+    kw = dict(model="rcgan", recipe="paper", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
     plain = tsgan.Synthesizer(**kw).fit(_frame())
     averaged = tsgan.Synthesizer(ema=0.9, **kw).fit(_frame())
     pd.testing.assert_frame_equal(plain.history_.drop(columns="seconds"), averaged.history_.drop(columns="seconds"))
@@ -51,11 +51,11 @@ def test_fit_samples_from_the_average_and_trains_the_same_run():
     # the weights differ from the last iterate's: the samples come from the average
     w_plain, w_avg = plain.module_.state_dict(), averaged.module_.state_dict()
     assert any(not torch.equal(w_plain[k], w_avg[k]) for k in w_plain)
-    assert not np.array_equal(plain.sample(5, seed=0), averaged.sample(5, seed=0))
+    assert not np.array_equal(plain.sample_array(5, seed=0), averaged.sample_array(5, seed=0))
 
 
 def test_selection_scores_and_keeps_the_averaged_weights(monkeypatch):
-    import tsgan.selection as selection
+    import tsgan.training.selection as selection
 
     seen = []
     monkeypatch.setattr(selection.CheckpointSelector, "score", lambda self, second=False: seen.append(
@@ -69,10 +69,10 @@ def test_selection_scores_and_keeps_the_averaged_weights(monkeypatch):
 
 
 def test_ema_bad_values(tmp_path, monkeypatch, capsys, csv_path):
-    with pytest.raises(TsganError, match="--ema must be between 0 and 1"):
-        tsgan.Synthesizer(ema=1.0)
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--ema", "-0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
-    assert code == 2 and "--ema must be between 0 and 1" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(TsganError, match=r"parameter 'ema' must be in \[0, 1\) \(got 1\)"):
+        tsgan.Synthesizer(ema=1.0, seq_len=5, steps=1).fit(csv_path)
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--param", "ema=-0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+    assert code == 2 and "parameter 'ema' must be in [0, 1)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "4", "--ema", "0.9", "--out", tmp_path / "ok", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "4", "--param", "ema=0.9", "--out", tmp_path / "ok", "-q"], monkeypatch, capsys)
     assert code == 0 and "moving average (decay 0.9) over the 4 steps of adversarial" in out.replace("\n", " ")

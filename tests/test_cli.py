@@ -38,19 +38,19 @@ def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
     code, out, err = run_cli(["fit", "sunspots", "--steps", "3", "--seq-len", "12", "--sample", "5", "-q"], monkeypatch, capsys)
     assert code == 0, err
     synth = tmp_path / "runs" / "sunspots-rcgan" / "synthetic.csv"
-    assert synth.exists() and "synthetic data (5 sequences) written to" in out
+    assert synth.exists() and "synthetic data (5 sequences x 12 steps x 1 columns) written to" in out
     # a second run never overwrites the first one
     code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
     assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
 
 
 def test_fit_with_lr_decay_reports_and_records_it(tmp_path, monkeypatch, capsys):
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "8", "--seq-len", "12", "--lr-decay", "0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "sunspots", "--steps", "8", "--seq-len", "12", "-p", "lr_decay=0.25", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
     assert code == 0, err
-    assert "learning rates decayed linearly over the last 4 steps of adversarial" in out
+    assert "learning rates decayed linearly over the last 2 steps of adversarial" in out
     meta = json.loads((tmp_path / "r" / "tsgan.json").read_text())
-    assert meta["synthesizer"]["lr_decay"] == 0.5 and meta["train"]["lr_decay"] == {"fraction": 0.5, "phase": "adversarial", "steps": 4}
-    assert tsgan.load(tmp_path / "r").lr_decay == 0.5
+    assert meta["params"]["lr_decay"] == "0.25" and meta["train"]["lr_decay"] == {"fraction": 0.25, "phase": "adversarial", "steps": 2}
+    assert tsgan.load(tmp_path / "r").get_params()["lr_decay"] == "0.25"  # as given; the config holds the number
 
 
 def test_models_and_datasets_list(monkeypatch, capsys):
@@ -58,7 +58,8 @@ def test_models_and_datasets_list(monkeypatch, capsys):
     assert code == 0 and "rcgan" in out and "hidden_g" in out and "latent_dim" in out
     assert "wgan-gp" in out and "lstm | gru" in out  # the choices (once swallowed as rich markup)
     assert "int >= 1" in out and "float > 0" in out  # the ranges
-    assert "preset=adam_g" in out and "optimizer=adam_g" in out  # C-RNN-GAN's measured recipe and what it sets
+    assert "optimizer=adam_g" in out and "corr_weight=10.0" in out  # the tuned recipes and what they set
+    assert "select_every" in out and "dp_max_grad_norm" in out  # the training options
     code, out, _ = run_cli(["datasets"], monkeypatch, capsys)
     assert code == 0 and "sines" in out and "macrodata" in out
 
@@ -82,13 +83,15 @@ BAD_FIT = [
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=big"], "expects int"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g=0"], "'hidden_g' must be at least 1 (got 0)"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "lr_d=-0.1"], "'lr_d' must be greater than 0 (got -0.1)"),
-    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--checkpoint-minutes", "0"], "--checkpoint-minutes must be positive (got 0"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--checkpoint-minutes", "0"], "checkpoint_minutes must be positive (got 0"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--param", "hidden_g"], "expects key=value"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--id-column", "c"], "'c' is not a column"),
     (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--precision", "16"], "--precision must be one of 32, bf16"),
-    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--lr-decay", "2"], "--lr-decay is the share of the last phase"),
-    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--model", "crnngan", "-p", "preset=fast"], "unknown preset 'fast' for model 'crnngan': one of adam_g"),
-    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "-p", "preset=adam_g"], "unknown preset 'adam_g' for model 'rcgan': none"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "-p", "lr_decay=2"], "parameter 'lr_decay' must be in [0, 1] (got 2)"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--recipe", "best"], "unknown recipe 'best'"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "-p", "preset=adam_g"], "unknown parameter 'preset'"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "0"], "seq_len must be a positive integer"),
+    (lambda t: _write(t, "ok.csv", "a,b\n1,2\n2,3\n3,3\n"), ["--seq-len", "2", "--max-minutes", "-1"], "max_minutes must be positive"),
 ]
 
 
@@ -150,7 +153,7 @@ def test_sample_bad_input(tmp_path, monkeypatch, capsys, csv_path):
 @pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan"])
 def test_every_sequence_model_runs_from_the_cli(model, tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / model
-    code, out, err = run_cli(["fit", csv_path, "--model", model, "--seq-len", "6", "--steps", "3", "--batch-size", "8", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", csv_path, "--model", model, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert json.loads((run / "tsgan.json").read_text())["model"] == model
     code, out, err = run_cli(["sample", run, "-n", "4", "--out", tmp_path / f"{model}.csv"], monkeypatch, capsys)
@@ -164,7 +167,7 @@ def test_conditional_and_infogan_from_the_cli(tmp_path, monkeypatch, capsys):
     data = tmp_path / "bands.csv"
     sine_bands(n=30, seq_len=6, dim=2).to_csv(data, index=False)
     run = tmp_path / "cond"
-    args = ["fit", data, "--seq-len", "6", "--steps", "3", "--batch-size", "8", "-q", "--id-column", "sequence_id"]
+    args = ["fit", data, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id"]
     code, _, err = run_cli([*args, "--out", run, "--condition-column", "band"], monkeypatch, capsys)
     assert code == 0, err
     code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "hi.csv", "--condition", "band=high"], monkeypatch, capsys)
@@ -196,7 +199,7 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     assert list(pd.read_csv(tmp_path / "r" / "synthetic.csv").columns) == ["sequence_id", "step", "f0", "f1"]
     code, _, err = run_cli(["sample", tmp_path / "r", "-n", "7", "--seed", "3", "--out", tmp_path / "s.npy"], monkeypatch, capsys)
     assert code == 0, err
-    np.testing.assert_allclose(np.load(tmp_path / "s.npy"), tsgan.load(tmp_path / "r").sample(7, seed=3))
+    np.testing.assert_allclose(np.load(tmp_path / "s.npy"), tsgan.load(tmp_path / "r").sample_array(7, seed=3))
     code, _, err = run_cli(["sample", tmp_path / "r", "-n", "7", "--out", tmp_path / "s.txt"], monkeypatch, capsys)
     assert code == 2 and "sequence runs write a .csv or .parquet file (long format) or a .npy array: got '.txt'" in err
     assert not (tmp_path / "s.txt").exists()
@@ -206,14 +209,19 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "r2").exists()
 
 
-def test_a_preset_expands_to_its_parameters_and_given_ones_override_it(tmp_path, monkeypatch, capsys):
-    from tsgan.models.crnngan import CRNNGANConfig
+def test_the_tuned_recipe_is_the_default_and_given_parameters_override_it(tmp_path, monkeypatch, capsys):
+    from tsgan.models.crnngan import CRNNGAN
 
     code, out, err = run_cli(["fit", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "r",
-                              "-p", "preset=adam_g", "-p", "hidden=8"], monkeypatch, capsys)
+                              "-p", "hidden=8"], monkeypatch, capsys)
     assert code == 0, err
-    config = json.loads((tmp_path / "r" / "tsgan.json").read_text())["config"]
-    want = {**CRNNGANConfig.presets["adam_g"]["params"], "hidden": 8}
-    assert {k: config[k] for k in want} == want and "preset" not in config  # the run records the values, not the name
+    assert "recipe tuned: optimizer=adam_g" in out.replace("\n", " ")
+    meta = json.loads((tmp_path / "r" / "tsgan.json").read_text())
+    tuned = {k: v for k, v in CRNNGAN.recipes["tuned"].items() if k in meta["config"]}
+    want = {**tuned, "hidden": 8}
+    assert {k: meta["config"][k] for k in want} == want and meta["params"]["recipe"] == "tuned"
     run = tsgan.load(tmp_path / "r")
     assert run.config_.optimizer == "adam_g" and type(run.module_.optimizers()["g"]).__name__ == "ClippedAdam"
+    code, out, err = run_cli(["fit", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "p",
+                              "--recipe", "paper"], monkeypatch, capsys)
+    assert code == 0 and "recipe tuned" not in out and tsgan.load(tmp_path / "p").config_.optimizer == "sgd"

@@ -81,17 +81,17 @@ def test_conditional_model_samples_requested_label(model, bands, tmp_path):
     mixed = syn.sample_frame(3, seed=1, condition=["low", "mid", "high"])
     assert mixed.groupby("sequence_id")["band"].first().tolist() == ["low", "mid", "high"]
     # the condition changes the output; the same condition and seed repeat it
-    np.testing.assert_array_equal(syn.sample(4, seed=2, condition="low"), syn.sample(4, seed=2, condition="low"))
-    assert not np.array_equal(syn.sample(4, seed=2, condition="low"), syn.sample(4, seed=2, condition="high"))
+    np.testing.assert_array_equal(syn.sample_array(4, seed=2, condition="low"), syn.sample_array(4, seed=2, condition="low"))
+    assert not np.array_equal(syn.sample_array(4, seed=2, condition="low"), syn.sample_array(4, seed=2, condition="high"))
     # no condition: drawn from the training mix
     assert set(syn.sample_frame(40, seed=0)["band"]) <= {"low", "mid", "high"}
     with pytest.raises(TsganError, match="unknown label 'ultra'"):
-        syn.sample(2, condition="ultra")
+        syn.sample_array(2, condition="ultra")
     # persistence keeps the encoder and the condition bank
     syn.save(tmp_path / "run")
     back = tsgan.load(tmp_path / "run", device="auto")  # the fit's device
-    np.testing.assert_allclose(back.sample(4, seed=2, condition="mid"), syn.sample(4, seed=2, condition="mid"), atol=1e-6)
-    np.testing.assert_allclose(back.sample(4, seed=5), syn.sample(4, seed=5), atol=1e-6)
+    np.testing.assert_allclose(back.sample_array(4, seed=2, condition="mid"), syn.sample_array(4, seed=2, condition="mid"), atol=1e-6)
+    np.testing.assert_allclose(back.sample_array(4, seed=5), syn.sample_array(4, seed=5), atol=1e-6)
 
 
 def test_rcgan_per_step_numeric_condition():
@@ -125,21 +125,21 @@ def test_infogan_codes_train_and_steer(model, bands):
     syn.fit(data, id_column="sequence_id", time_column="step")
     info = syn.history_.filter(like="/info").to_numpy(dtype=float)
     assert np.isfinite(info[~np.isnan(info)]).all() and (~np.isnan(info)).any()
-    a = syn.sample(6, seed=0, codes=0)
-    b = syn.sample(6, seed=0, codes=2)
+    a = syn.sample_array(6, seed=0, codes=0)
+    b = syn.sample_array(6, seed=0, codes=2)
     assert a.shape == (6, 8, 2) and not np.array_equal(a, b)  # the code steers the generator
-    np.testing.assert_array_equal(syn.sample(6, seed=0, codes={"category": 1, "continuous": [0.5]}),
-                                  syn.sample(6, seed=0, codes={"category": 1, "continuous": [0.5]}))
+    np.testing.assert_array_equal(syn.sample_array(6, seed=0, codes={"category": 1, "continuous": [0.5]}),
+                                  syn.sample_array(6, seed=0, codes={"category": 1, "continuous": [0.5]}))
     with pytest.raises(TsganError, match="category codes must be integers 0..2"):
-        syn.sample(2, codes=3)
+        syn.sample_array(2, codes=3)
     with pytest.raises(TsganError, match="continuous codes need 1 value"):
-        syn.sample(2, codes={"continuous": [0.1, 0.2]})
+        syn.sample_array(2, codes={"continuous": [0.1, 0.2]})
 
 
 def test_infogan_q_learns_the_code(bands):
     # the mutual-information term falls well below its chance value log 3 as Q and G learn the code
     data = bands.drop(columns="band")
-    syn = tsgan.Synthesizer(model="rcgan", seq_len=8, steps=300, batch_size=32, hidden_g=16, hidden_d=16, info_categories=3)
+    syn = tsgan.Synthesizer(model="rcgan", recipe="paper", seq_len=8, steps=300, batch_size=32, hidden_g=16, hidden_d=16, info_categories=3)
     syn.fit(data, id_column="sequence_id", time_column="step")
     info = syn.history_["g/info"].to_numpy()
     assert info[:5].mean() > 0.95 * math.log(3) and info[-50:].mean() < 0.5 * math.log(3)
@@ -157,4 +157,4 @@ def test_info_hidden_gives_q_a_hidden_layer(bands):
 def test_no_codes_model_refuses_codes(bands):
     syn = fit("rcgan", bands.drop(columns="band")).fit(bands.drop(columns="band"), id_column="sequence_id", time_column="step")
     with pytest.raises(TsganError, match="no latent codes"):
-        syn.sample(2, codes=0)
+        syn.sample_array(2, codes=0)

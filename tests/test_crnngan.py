@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tsgan.models.crnngan import CRNNGAN, ClippedAdam, ClippedSGD, CRNNGANConfig, MinibatchFeatures
-from tsgan.train import Batch
+from tsgan.training import Batch
 
 
 def model(**kw) -> CRNNGAN:
@@ -69,19 +69,13 @@ def test_d_is_frozen_while_its_loss_is_below_70_percent_of_g_loss():
     assert m.last_g_loss is not None and m.last_g_loss.requires_grad is False
 
 
-def test_g_is_frozen_while_its_loss_is_below_70_percent_of_d_loss_when_asked():
+def test_g_is_never_frozen_by_the_codes_log_message_rule():
+    """The released code's log names a pause for G too; it is not offered (D then won outright)."""
     torch.manual_seed(0)
-    m = model(freeze_g=True)
-    g_loss = m.g_loss(batch(m))[0].item()  # no D loss seen yet: G trains
-    m.last_d_loss = torch.tensor(g_loss / 0.7 + 0.01)  # G's loss below 0.7 x D's: frozen
-    m.last_g_loss = None
-    assert m.g_loss(batch(m)) is None
-    assert m.last_g_loss is not None  # still recorded for D's rule
-    m.last_d_loss = torch.tensor(g_loss / 0.7 - 0.01)
-    assert m.g_loss(batch(m)) is not None
-    for other in (model(), model(freeze_g=True, objective="wgan"), model(freeze_g=True, freeze_ratio=0)):
-        other.last_d_loss = torch.tensor(1e9)
-        assert other.g_loss(batch(other)) is not None
+    m = model()
+    g_loss = m.g_loss(batch(m))[0].item()
+    m.last_d_loss = torch.tensor(g_loss / 0.7 + 0.01)  # G's loss far below D's: G still trains
+    assert m.g_loss(batch(m)) is not None and m.last_g_loss is not None  # recorded for D's rule
 
 
 def test_per_step_loss_scores_each_step_and_keeps_g_gradient_when_the_sigmoids_saturate():

@@ -76,7 +76,7 @@ def test_every_objective_trains_on_cuda(model, objective, frame):
     assert syn.module_.device.type == "cuda" and syn.train_info_["device"].startswith("cuda")
     losses = syn.history_.filter(like="/loss").to_numpy(dtype=float)
     assert np.isfinite(losses[~np.isnan(losses)]).all()
-    assert np.isfinite(syn.sample(4, seed=0)).all()
+    assert np.isfinite(syn.sample_array(4, seed=0)).all()
     if objective == "wgan-gp":
         gp = syn.history_.filter(like="/gp").to_numpy(dtype=float)
         assert np.isfinite(gp[~np.isnan(gp)]).all() and (~np.isnan(gp)).any()

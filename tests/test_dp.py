@@ -33,10 +33,10 @@ def test_dp_run_spends_its_target_epsilon(frame, model, tmp_path):
     assert d["sample_rate"] == pytest.approx(8 / 80) and d["windows_per_row"] == 6
     type_names = {type(m).__name__ for m in syn.module_.discriminator.modules()}
     assert "DPLSTM" in type_names  # per-sample gradients through opacus' recurrent layers
-    assert np.isfinite(syn.sample(3, seed=0)).all()
+    assert np.isfinite(syn.sample_array(3, seed=0)).all()
     syn.save(tmp_path / "run")
     assert json.loads((tmp_path / "run" / "tsgan.json").read_text())["train"]["dp"]["epsilon"] == d["epsilon"]
-    assert np.isfinite(tsgan.load(tmp_path / "run").sample(3, seed=0)).all()
+    assert np.isfinite(tsgan.load(tmp_path / "run").sample_array(3, seed=0)).all()
 
 
 def test_dp_timegan_privatises_every_update_that_reads_real_data(frame):
@@ -47,14 +47,14 @@ def test_dp_timegan_privatises_every_update_that_reads_real_data(frame):
     for net in (m.embedder, m.recovery, m.supervisor, m.discriminator):
         assert "DPGRU" in {type(x).__name__ for x in net.modules()}
     assert "DPGRU" not in {type(x).__name__ for x in m.generator.modules()}  # never reads real data
-    assert np.isfinite(syn.sample(3, seed=0)).all()
+    assert np.isfinite(syn.sample_array(3, seed=0)).all()
 
 
 def test_private_timegan_generator_loss_reads_no_real_data(frame):
     # the generator's private update must not depend on the real batch at all
     import torch
 
-    from tsgan.train import Batch
+    from tsgan.training import Batch
 
     m = fit(frame, "timegan", steps=3, dp_noise=1.0, device="cpu").module_
     x1, x2 = torch.rand(4, 6, 2), torch.rand(4, 6, 2)
@@ -80,10 +80,12 @@ def test_more_noise_spends_less(frame):
 
 
 def test_dp_refusals(frame):
-    with pytest.raises(TsganError, match="exactly one of --dp-epsilon or --dp-noise"):
-        tsgan.Synthesizer(dp_epsilon=1.0, dp_noise=1.0)
-    with pytest.raises(TsganError, match="--dp-epsilon must be positive"):
-        tsgan.Synthesizer(dp_epsilon=0)
+    with pytest.raises(TsganError, match=r"exactly one of dp_epsilon \(--dp-epsilon\) or dp_noise"):
+        fit(frame, dp_epsilon=1.0, dp_noise=1.0)
+    with pytest.raises(TsganError, match="dp_epsilon must be positive .*leave it out to train without DP"):
+        fit(frame, dp_epsilon=0)
+    with pytest.raises(TsganError, match="parameter 'dp_delta' must be in"):
+        fit(frame, dp_epsilon=1.0, dp_delta=1.5)
     with pytest.raises(TsganError, match="double backward"):
         fit(frame, dp_epsilon=1.0, objective="wgan-gp")
     with pytest.raises(TsganError, match="double backward"):
@@ -99,7 +101,7 @@ def test_dp_refusals(frame):
 def test_dp_from_the_cli(tmp_path, monkeypatch, capsys, frame):
     data = tmp_path / "s.csv"
     frame.to_csv(data, index=False)
-    code, out, err = run_cli(["fit", data, "--seq-len", "6", "--steps", "3", "--batch-size", "8", "-q", "--id-column", "sequence_id",
+    code, out, err = run_cli(["fit", data, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id",
                               "-p", "hidden_g=8", "-p", "hidden_d=8", "--dp-epsilon", "5", "--out", tmp_path / "run"], monkeypatch, capsys)
     assert code == 0, err
     assert "differential privacy: epsilon 5.0" in out

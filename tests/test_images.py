@@ -32,23 +32,24 @@ def fit(x, steps=4, model="dcgan", **kw):
 @pytest.mark.parametrize("name", models_of_kind("image"))
 def test_image_contract(name, blobs, tmp_path):
     syn = fit(blobs, model=name)
-    x = syn.sample(5, seed=3)
+    x = syn.sample_array(5, seed=3)
     assert x.shape == (5, 3, 12, 12) and x.min() >= 0 and x.max() <= 1  # any side 8..64, in [0, 1]
-    np.testing.assert_array_equal(syn.sample(5, seed=3), x)
-    assert not np.array_equal(syn.sample(5, seed=4), x)
+    np.testing.assert_array_equal(syn.sample_array(5, seed=3), x)
+    assert not np.array_equal(syn.sample_array(5, seed=4), x)
     assert len(syn.history_) == syn.train_info_["steps"]
     syn.save(tmp_path / "run")
     back = tsgan.load(tmp_path / "run", device="auto")  # the fit's device
-    np.testing.assert_allclose(back.sample(5, seed=3), x, atol=1e-6)
+    np.testing.assert_allclose(back.sample_array(5, seed=3), x, atol=1e-6)
     assert json.loads((tmp_path / "run" / "tsgan.json").read_text())["kind"] == "image"
-    with pytest.raises(TsganError, match="image runs give images"):
-        syn.sample_frame(2)
+    frame = syn.sample(2, seed=3)  # a DataFrame, as for every kind: one row per image, a column per pixel
+    assert frame.shape == (2, 3 * 12 * 12) and frame.columns[0] == "pixel_0_0_0"
+    np.testing.assert_allclose(frame.to_numpy().reshape(2, 3, 12, 12), x[:2])
 
 
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
 def test_every_objective_on_dcgan(objective, blobs):
     syn = fit(blobs, steps=3, objective=objective)
-    assert np.isfinite(syn.sample(2, seed=0)).all()
+    assert np.isfinite(syn.sample_array(2, seed=0)).all()
     losses = syn.history_.filter(like="/loss").to_numpy(dtype=float)
     assert np.isfinite(losses).all()
     # the gradient penalty is per sample, so that critic uses layer norm instead of batch norm
@@ -57,15 +58,15 @@ def test_every_objective_on_dcgan(objective, blobs):
 
 def test_conditional_dcgan_and_infogan_on_digits(tmp_path):
     syn = tsgan.Synthesizer(model="dcgan", steps=3, **TINY).fit("digits", condition_columns=["label"])
-    x = syn.sample(10, seed=0, condition=list(range(10)))
+    x = syn.sample_array(10, seed=0, condition=list(range(10)))
     assert x.shape == (10, 1, 8, 8)
-    assert not np.array_equal(syn.sample(3, seed=0, condition=1), syn.sample(3, seed=0, condition=7))
+    assert not np.array_equal(syn.sample_array(3, seed=0, condition=1), syn.sample_array(3, seed=0, condition=7))
     with pytest.raises(TsganError, match="unknown label 11 for condition 'label'"):
-        syn.sample(2, condition=11)
+        syn.sample_array(2, condition=11)
     with pytest.raises(TsganError, match="pass --condition-column label"):
         tsgan.Synthesizer(model="dcgan", steps=1, **TINY).fit("digits", condition_columns=["digit"])
     info = tsgan.Synthesizer(model="dcgan", steps=3, info_categories=10, info_continuous=2, **TINY).fit("digits")
-    assert "d/info" in info.history_ and not np.array_equal(info.sample(4, seed=0, codes=1), info.sample(4, seed=0, codes=2))
+    assert "d/info" in info.history_ and not np.array_equal(info.sample_array(4, seed=0, codes=1), info.sample_array(4, seed=0, codes=2))
 
 
 def test_image_loaders(tmp_path, blobs):
@@ -87,7 +88,7 @@ def test_image_loaders(tmp_path, blobs):
     assert d.shape == (1797, 1, 8, 8) and d.max() == 1.0 and set(y) == set(range(10)) and name == "digits"
     with pytest.raises(TsganError, match="sizes from 8 to 64"):
         load_images(np.zeros((3, 4, 4), np.float32))
-    with pytest.raises(TsganError, match="not square: pass --image-size"):
+    with pytest.raises(TsganError, match="not square: pass --param image_size=N"):
         load_images(np.zeros((3, 1, 8, 10), np.float32))
     with pytest.raises(TsganError, match="NaN"):
         load_images(np.full((3, 8, 8), np.nan, np.float32))
@@ -100,7 +101,7 @@ def test_image_loaders(tmp_path, blobs):
 
 def test_images_from_the_cli(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "--batch-size", "16",
+    code, out, err = run_cli(["fit", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "-p", "batch_size=16",
                               "-c", "label", "--out", run, "-q", "--sample", "4"], monkeypatch, capsys)
     assert code == 0, err
     assert "1797 images (1 x 8 x 8)" in out and (run / "synthetic.png").exists()

@@ -19,40 +19,11 @@ def test_discriminative_is_seeded(sines_split):
     assert discriminative_score(a, b, iterations=50, seed=1) == discriminative_score(a, b, iterations=50, seed=1)
 
 
-@pytest.mark.parametrize("classifier", ["gru", "tf1"])
-def test_discriminative_real_vs_real_is_near_zero_and_real_vs_noise_far(sines_split, classifier):
+def test_discriminative_real_vs_real_is_near_zero_and_real_vs_noise_far(sines_split):
     a, b = sines_split
     noise = np.random.default_rng(0).uniform(size=a.shape)
-    assert discriminative_score(a, b, iterations=300, classifier=classifier) < 0.08
-    assert discriminative_score(a, noise, iterations=300, classifier=classifier) > 0.4
-
-
-def test_tf1_classifier_is_tensorflow_1_gru_cell():
-    """Two steps by hand with TF1's GRUCell equations: r, u = sigmoid([x, h] W_g + b_g);
-    c = tanh([x, r * h] W_c + b_c); h' = u * h + (1 - u) * c. The reset gate scales the
-    state before the product (nn.GRU scales the product), which a second step exposes."""
-    import torch
-
-    from tsgan.metrics.scores import _TF1GRUHead
-
-    torch.manual_seed(0)
-    net = _TF1GRUHead(3, 2)
-    assert torch.equal(net.gates_bias.detach(), torch.ones(4))  # TF1's gate bias starts at 1
-    assert net.gates.abs().max() <= (6 / (5 + 4)) ** 0.5  # Glorot-uniform over the fused [x, h] kernel
-    x = np.random.default_rng(1).normal(size=(4, 2, 3)).astype(np.float32)
-    wg, bg = net.gates.detach().numpy(), net.gates_bias.detach().numpy()
-    wc, bc = net.cand.detach().numpy(), net.cand_bias.detach().numpy()
-    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
-    h = np.zeros((4, 2), np.float32)
-    for t in range(2):
-        g = sig(np.concatenate([x[:, t], h], 1) @ wg + bg)
-        r, u = g[:, :2], g[:, 2:]
-        c = np.tanh(np.concatenate([x[:, t], r * h], 1) @ wc + bc)
-        h = u * h + (1 - u) * c
-    want = h @ net.head.weight.detach().numpy().T[:, 0] + net.head.bias.item()
-    with torch.no_grad():
-        got = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert discriminative_score(a, b, iterations=300) < 0.08
+    assert discriminative_score(a, noise, iterations=300) > 0.4
 
 
 def test_predictive_real_beats_noise(sines_split):
@@ -69,8 +40,6 @@ def test_score_bad_input(sines_split):
         predictive_score(a[..., :1], a[..., :1], iterations=1)
     with pytest.raises(TsganError, match="differ"):
         discriminative_score(a, a[:, :12], iterations=1)
-    with pytest.raises(TsganError, match="unknown classifier 'keras': use one of gru, tf1"):
-        discriminative_score(a, a, iterations=1, classifier="keras")
     bad = a.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(TsganError, match="NaN"):

@@ -30,18 +30,20 @@ def test_contract(name, small_frame, tmp_path):
     syn = fit_tiny(name, small_frame)
     assert syn.fit(small_frame, id_column="sequence_id", time_column="step") is syn  # fit returns self, refits
 
-    x = syn.sample(9, seed=3)
+    x = syn.sample_array(9, seed=3)
     assert x.shape == (9, 12, 3) and np.isfinite(x).all()
     lo, hi = small_frame[["s0", "s1", "s2"]].min().to_numpy(), small_frame[["s0", "s1", "s2"]].max().to_numpy()
     span = hi - lo
     assert (x >= lo - 0.1 * span).all() and (x <= hi + 0.1 * span).all()  # original units
 
-    frame = syn.sample_frame(4, seed=3)
-    assert list(frame.columns) == ["sequence_id", "step", "s0", "s1", "s2"] and len(frame) == 4 * 12
+    frame = syn.sample(4, seed=3)  # a DataFrame for every kind of model
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == ["sequence_id", "step", "s0", "s1", "s2"] and len(frame) == 4 * 12
+    np.testing.assert_allclose(frame[["s0", "s1", "s2"]].to_numpy().reshape(4, 12, 3), syn.sample_array(4, seed=3))
+    pd.testing.assert_frame_equal(syn.sample_frame(4, seed=3), frame)  # sample()'s older name
 
     # same seed -> same samples; different seed -> different samples
-    np.testing.assert_array_equal(syn.sample(9, seed=3), x)
-    assert not np.array_equal(syn.sample(9, seed=4), x)
+    np.testing.assert_array_equal(syn.sample_array(9, seed=3), x)
+    assert not np.array_equal(syn.sample_array(9, seed=4), x)
 
     # history: one row per step, with losses
     h = syn.history_
@@ -50,12 +52,12 @@ def test_contract(name, small_frame, tmp_path):
     # save / load gives identical samples for the same seed
     syn.save(tmp_path / "run")
     loaded = tsgan.load(tmp_path / "run", device="auto")  # the fit's device: bitwise on CPU and on GPU
-    np.testing.assert_allclose(loaded.sample(9, seed=3), x, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(loaded.sample_array(9, seed=3), x, rtol=0, atol=1e-9)
     assert loaded.config_ == syn.config_ and loaded.spec_ == syn.spec_
 
     # same training seed -> same model
     again = fit_tiny(name, small_frame)
-    np.testing.assert_allclose(again.sample(9, seed=3), x, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(again.sample_array(9, seed=3), x, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", models_of_kind("sequence"))
@@ -110,6 +112,38 @@ def test_ranges_accept_their_interval_and_name_it_when_refusing(within, inside, 
             _check_within("p", v, within, 0)
 
 
+def test_init_only_stores_and_fit_validates(small_frame):
+    syn = tsgan.Synthesizer(model="nope", seq_len=-1, hidden_g="x")  # nothing checked yet, as in scikit-learn
+    assert syn.get_params()["seq_len"] == -1 and syn.get_params()["hidden_g"] == "x"
+    with pytest.raises(tsgan.TsganError, match="unknown model 'nope'"):
+        syn.fit(small_frame)
+    with pytest.raises(tsgan.TsganError, match="seq_len must be a positive integer .*--seq-len"):
+        tsgan.Synthesizer(seq_len=0).fit(small_frame)
+    assert syn.set_params(model="rcgan", seq_len=12).get_params()["model"] == "rcgan"
+
+
+def _fit_any(name, tmp_path):
+    """A few steps of any registered model on data of its kind."""
+    kind = tsgan.MODELS[name].kind
+    if kind == "image":
+        return tsgan.Synthesizer(model=name, steps=2, batch_size=16, image_size=8).fit("digits")
+    if kind == "table":
+        frame = pd.DataFrame({"x": np.arange(60.0) % 7, "c": ["a", "b", "c"] * 20})
+        return tsgan.Synthesizer(model=name, steps=2, batch_size=20, pac=1).fit(frame)
+    return tsgan.Synthesizer(model=name, seq_len=12, steps=2, batch_size=8).fit(sines(n=20, seq_len=12, dim=2), id_column="sequence_id", time_column="step")
+
+
+@pytest.mark.parametrize("name", list(tsgan.MODELS))
+def test_load_of_save_gives_back_the_parameters_and_a_dataframe(name, tmp_path):
+    syn = _fit_any(name, tmp_path)
+    syn.save(tmp_path / "run")
+    back = tsgan.load(tmp_path / "run")
+    assert back.get_params() == syn.get_params()
+    first, again = syn.sample(4, seed=1), back.sample(4, seed=1)
+    assert isinstance(first, pd.DataFrame) and len(first) >= 4  # sample() is a DataFrame for every kind
+    pd.testing.assert_frame_equal(first, again, atol=1e-6)
+
+
 def test_sample_before_fit():
     with pytest.raises(tsgan.TsganError, match="not fitted"):
         tsgan.Synthesizer().sample(3)
@@ -130,13 +164,48 @@ def test_existing_run_dir_needs_force(small_frame, tmp_path):
 def test_constant_column_is_modelled_as_constant(small_frame):
     df = small_frame.assign(flat=3.25)
     syn = tsgan.Synthesizer(seq_len=12, steps=3, batch_size=8).fit(df, id_column="sequence_id", time_column="step")
-    assert np.all(syn.sample(5, seed=0)[..., -1] == 3.25)
+    assert np.all(syn.sample_array(5, seed=0)[..., -1] == 3.25)
 
 
 def test_max_minutes_stops_training(small_frame):
     syn = tsgan.Synthesizer(seq_len=12, steps=10_000_000, max_minutes=0.02, batch_size=8)
     syn.fit(small_frame, id_column="sequence_id", time_column="step")
     assert syn.train_info_["stopped"] == "time" and 0 < syn.train_info_["steps"] < 10_000_000
+
+
+@pytest.mark.parametrize("name", ["rcgan", "timegan"])
+def test_max_minutes_alone_fits_the_steps_to_the_clock(name, small_frame):
+    """No --steps: a probe times each phase and the run plans as many steps as the clock holds."""
+    syn = tsgan.Synthesizer(model=name, seq_len=12, max_minutes=0.1, batch_size=8, recipe="paper")
+    syn.fit(small_frame, id_column="sequence_id", time_column="step")
+    info = syn.train_info_
+    probe = info["clock_fit"]
+    assert probe["steps"] == syn.steps_ == info["planned_steps"] and len(probe["seconds_per_step"]) == len(syn.module_.schedule())
+    assert info["steps"] >= 0.5 * probe["steps"]  # the plan roughly fills the clock (the clock stays the limit)
+    assert info["seconds"] + probe["probe_seconds"] < 0.1 * 60 + 3
+    assert syn.get_params()["steps"] is None  # the user's setting stays; the plan is fitted state
+
+
+def test_recipes_set_defaults_that_given_values_override(small_frame):
+    tuned = fit_tiny("rcgan", small_frame)
+    assert tuned.recipe_["name"] == "tuned" and tuned.recipe_["set"]["corr_weight"] == 10.0 and tuned.config_.corr_weight == 10.0
+    assert tuned.train_info_["ema"]["decay"] == 0.999 and "steps" not in tuned.recipe_["set"]  # --steps given: not the recipe's
+    paper = fit_tiny("rcgan", small_frame, recipe="paper", corr_weight=2.0)
+    assert paper.config_.corr_weight == 2.0 and "ema" not in paper.train_info_ and paper.recipe_ == {"name": "paper", "set": {}}
+    with pytest.raises(tsgan.TsganError, match="unknown recipe 'best'"):
+        fit_tiny("rcgan", small_frame, recipe="best")
+    # under DP the recipe leaves out what reads real data outside the accounting
+    private = fit_tiny("rcgan", small_frame, dp_noise=1.0, steps=2)
+    assert private.config_.corr_weight == 0.0 and "selection" not in private.train_info_
+
+
+def test_without_steps_or_clock_the_recipe_budget_applies():
+    from tsgan.fitting import make_plan
+
+    assert make_plan(tsgan.Synthesizer(model="timegan")).steps == 150_000
+    assert make_plan(tsgan.Synthesizer(model="rcgan", recipe="paper")).steps == 50_000
+    assert make_plan(tsgan.Synthesizer(model="rcgan", max_minutes=5)).steps is None  # fitted to the clock at fit
+    assert make_plan(tsgan.Synthesizer(model="rcgan", max_minutes=5, steps=300)).steps == 300
 
 
 class _Interrupted(torch.nn.Module):
@@ -161,7 +230,7 @@ class _Interrupted(torch.nn.Module):
         return {"o": torch.optim.SGD(self.parameters(), lr=0.1)}
 
     def schedule(self):
-        from tsgan.train import Phase, Update
+        from tsgan.training import Phase, Update
 
         return [Phase("p", [Update("a", "o", self.loss)])]
 
@@ -170,18 +239,22 @@ def test_ctrl_c_ends_training_after_the_step_and_keeps_what_was_trained():
     import signal
 
     from tsgan.data import Windows
-    from tsgan.train import train
+    from tsgan.training import Callback, Interrupt, train
 
     x = Windows.from_array(np.ones((20, 3, 1), dtype=np.float32))
     before = signal.getsignal(signal.SIGINT)
     model = _Interrupted(at=7)
-    result = train(model, x, steps=1000, batch_size=4, progress=False, device="cpu", monitors=[lambda phase, done, last: {"last": float(last)}])
+    class Last(Callback):
+        def after_step(self, run, phase, done, last):
+            return {"last": float(last)}
+
+    result = train(model, x, steps=1000, batch_size=4, progress=False, device="cpu", callbacks=[Interrupt(), Last()])
     assert result.stopped == "interrupted" and result.steps == 7 and model.calls == 7
-    assert result.history["last"].tolist() == [0.0] * 6 + [1.0]  # monitors (selection) see the stop as the last step
+    assert result.history["last"].tolist() == [0.0] * 6 + [1.0]  # callbacks (selection) see the stop as the last step
     torch.testing.assert_close(model.w.detach(), torch.tensor(1 - 0.8**7))  # seven SGD steps towards 1 were kept
     assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
     with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts
-        train(_Interrupted(at=3, times=2), x, steps=1000, batch_size=4, progress=False, device="cpu")
+        train(_Interrupted(at=3, times=2), x, steps=1000, batch_size=4, progress=False, device="cpu", callbacks=[Interrupt()])
     assert signal.getsignal(signal.SIGINT) is before
 
 
@@ -190,7 +263,7 @@ def test_same_batch_updates_see_the_batch_before_them():
     from torch import nn
 
     from tsgan.data import Windows
-    from tsgan.train import Phase, Update, train
+    from tsgan.training import Phase, Update, train
 
     seen = []
 
@@ -222,7 +295,7 @@ def test_an_update_differentiates_only_its_own_optimizers_parameters():
     from torch import nn
 
     from tsgan.data import Windows
-    from tsgan.train import Phase, Update, train
+    from tsgan.training import Phase, Update, train
 
     class Pair(nn.Module):
         def __init__(self):
@@ -250,7 +323,7 @@ def test_bf16_precision_runs_matrix_products_in_bfloat16_and_keeps_float32_weigh
     from torch import nn
 
     from tsgan.data import Windows
-    from tsgan.train import Phase, Update, train
+    from tsgan.training import Phase, Update, train
 
     seen = []
 
@@ -288,13 +361,13 @@ def test_bf16_training_matches_float32_closely(name, small_frame):
     assert b.train_info_["precision"] == "bf16"
     la, lb = a.history_.filter(like="/loss").iloc[0].dropna(), b.history_.filter(like="/loss").iloc[0].dropna()
     np.testing.assert_allclose(lb.to_numpy(), la.to_numpy(), rtol=0.05, atol=0.02)
-    assert np.isfinite(b.sample(4, seed=0)).all()
+    assert np.isfinite(b.sample_array(4, seed=0)).all()
 
 
 def test_bf16_is_refused_clearly_where_the_cpu_lacks_it(small_frame, monkeypatch):
-    import tsgan.train
+    import tsgan.torch_utils
 
-    monkeypatch.setattr(tsgan.train, "bf16_supported", lambda device: False)
+    monkeypatch.setattr(tsgan.torch_utils, "bf16_supported", lambda device: False)
     with pytest.raises(tsgan.TsganError, match="no bfloat16 arithmetic .*drop --precision bf16"):
         fit_tiny("rcgan", small_frame, precision="bf16")
 
@@ -319,7 +392,7 @@ def test_weights_of_another_shape_are_refused_clearly(small_frame, tmp_path):
 def test_training_keeps_freed_memory_on_glibc(monkeypatch):
     import sys
 
-    from tsgan.train import keep_freed_memory
+    from tsgan.torch_utils import keep_freed_memory
 
     keep_freed_memory.cache_clear()
     monkeypatch.setenv("TSGAN_KEEP_FREED", "0")
@@ -336,7 +409,7 @@ def test_fit_on_a_3d_array_samples_its_shape_and_checks_privacy_after_loading(tm
     syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=3, batch_size=8).fit(data)
     assert syn.spec_.columns == ["f0", "f1"] and syn.spec_.n_entities == 60
     assert syn.spec_.n_windows == 48  # one window per sequence, 20 % held out
-    assert syn.sample(5, seed=0).shape == (5, 12, 2)
+    assert syn.sample_array(5, seed=0).shape == (5, 12, 2)
     fresh = syn.privacy(n=20)
     syn.save(tmp_path / "run")
     again = tsgan.load(tmp_path / "run")

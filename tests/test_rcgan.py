@@ -8,7 +8,7 @@ import tsgan
 from tsgan.data import sines
 from tsgan.data.builtin import sines_array
 from tsgan.models.rcgan import RCGAN, RCGANConfig, batch_correlation, correlation_gap
-from tsgan.train import Batch
+from tsgan.training import Batch
 
 
 def _gates(bias: torch.Tensor) -> list[float]:  # PyTorch's gate order: i, f, g, o
@@ -41,7 +41,7 @@ def test_default_init_is_pytorchs_and_code_init_trains():
     frame = sines(n=30, seq_len=8, dim=2, seed=0)
     syn = tsgan.Synthesizer(model="rcgan", seq_len=8, steps=5, holdout=0, init="code", hidden_g=16, hidden_d=16)
     syn.fit(frame, id_column="sequence_id", time_column="step")
-    x = syn.sample(4, seed=0)
+    x = syn.sample_array(4, seed=0)
     assert x.shape == (4, 8, 2) and torch.isfinite(torch.as_tensor(x)).all()
 
 

@@ -1,7 +1,6 @@
 """Stopping and resuming: a run stopped early and resumed equals the run that never stopped."""
 
 import signal
-import threading
 
 import numpy as np
 import pandas as pd
@@ -9,11 +8,14 @@ import pytest
 import torch
 
 import tsgan
-import tsgan.train
+import tsgan.rundir
+import tsgan.training.callbacks
+import tsgan.training.loop
 from conftest import run_cli
 from tsgan.data import Windows, sines, sines_array
 from tsgan.models import models_of_kind
-from tsgan.train import Phase, Update, train
+from tsgan.training import Interrupt, LRDecay, Phase, Update, train
+from tsgan.training.callbacks import decay_factor
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +31,10 @@ def stop_at(monkeypatch):
         """Only the next training run stops; its batches are counted from 1."""
         state = {"drawn": 0, "event": None, "armed": True}
 
-        def catch():
-            state["event"], state["drawn"] = threading.Event(), 0
-            return state["event"], lambda: None
+        def on_start(self, run):  # no signal handler: the test sets the event itself
+            state["event"], state["drawn"] = self.event, 0
 
-        real_batch = tsgan.train.Batch
+        real_batch = tsgan.training.loop.Batch
 
         def counting(*args, **kwargs):
             state["drawn"] += 1
@@ -42,8 +43,8 @@ def stop_at(monkeypatch):
                 state["armed"] = False
             return real_batch(*args, **kwargs)
 
-        monkeypatch.setattr(tsgan.train, "_catch_interrupt", catch)
-        monkeypatch.setattr(tsgan.train, "Batch", counting)
+        monkeypatch.setattr(tsgan.training.callbacks.Interrupt, "on_start", on_start)
+        monkeypatch.setattr(tsgan.training.loop, "Batch", counting)
 
     yield arm
     monkeypatch.undo()
@@ -75,11 +76,11 @@ def test_the_loop_resumes_exactly_where_it_stopped(stop_at):
     whole_model = Noisy()
     whole = train(whole_model, x, **kw)
     stop_at(15)  # the 15th batch: phase two's 3rd step (10 steps of one batch, then two per step)
-    cut = train(Noisy(), x, **kw)
+    cut = train(Noisy(), x, **kw, callbacks=[Interrupt()])
     assert cut.stopped == "interrupted" and cut.steps == 13 and cut.phases == {"one": 10, "two": 3}
     resumed_model = Noisy()
     torch.nn.init.zeros_(resumed_model.lin.weight)  # the state's weights replace whatever the model has
-    rest = train(resumed_model, x, **kw, resume=cut.state)
+    rest = train(resumed_model, x, **kw, resume=cut.state, callbacks=[Interrupt()])
     assert rest.stopped == "steps" and rest.steps == 20 and rest.phases == {"one": 10, "two": 10}
     for a, b in zip(resumed_model.parameters(), whole_model.parameters()):
         assert torch.equal(a, b)
@@ -101,17 +102,17 @@ class Recording(Noisy):
 
 
 def test_lr_decay_falls_linearly_over_the_last_phase_and_resumes():
-    assert [tsgan.train.decay_factor(d, 10, 0.4) for d in (0, 5, 6, 7, 9)] == [1.0, 1.0, 1.0, 0.75, 0.25]
-    assert tsgan.train.decay_factor(0, 3, 0.1) == 1.0  # a window under one step never exceeds 1
+    assert [decay_factor(d, 10, 0.4) for d in (0, 5, 6, 7, 9)] == [1.0, 1.0, 1.0, 0.75, 0.25]
+    assert decay_factor(0, 3, 0.1) == 1.0  # a window under one step never exceeds 1
     x = Windows.from_array(np.random.default_rng(0).random((30, 2, 3)).astype(np.float32))
-    kw = dict(steps=20, batch_size=4, progress=False, device="cpu", seed=3, lr_decay=0.4)
+    kw = dict(steps=20, batch_size=4, progress=False, device="cpu", seed=3, callbacks=[LRDecay(0.4)])
     m = Recording()
     train(m, x, **kw)
     # phase one (10 steps) at the full rate; phase two's last 4 steps at 4/4 .. 1/4, two updates a step
     assert m.seen == pytest.approx([0.01] * 10 + [0.01] * 12 + [0.01 * f for f in (1, 1, .75, .75, .5, .5, .25, .25)])
     assert m.opt.param_groups[0]["initial_lr"] == 0.01
     with pytest.raises(tsgan.TsganError, match="between 0 and 1"):
-        train(Recording(), x, **{**kw, "lr_decay": 0})
+        LRDecay(0)
 
 
 def test_a_finished_run_has_no_state_to_resume():
@@ -134,7 +135,7 @@ def test_a_saved_stopped_run_resumes_to_the_uninterrupted_run(name, small_frame,
     torch.load(tmp_path / "run" / "resume.pt", weights_only=True)  # tensors and plain data only
     again = tsgan.load(tmp_path / "run").resume(small_frame)
     assert again.train_info_["steps"] == 12 and again.train_info_["stopped"] == "steps"
-    np.testing.assert_array_equal(again.sample(6, seed=1), whole.sample(6, seed=1))
+    np.testing.assert_array_equal(again.sample_array(6, seed=1), whole.sample_array(6, seed=1))
     pd.testing.assert_frame_equal(again.history_.drop(columns="seconds"), whole.history_.drop(columns="seconds"))
     again.save(tmp_path / "run", force=True)
     assert not (tmp_path / "run" / "resume.pt").exists()  # finished: nothing left to resume
@@ -142,20 +143,19 @@ def test_a_saved_stopped_run_resumes_to_the_uninterrupted_run(name, small_frame,
         tsgan.load(tmp_path / "run").resume(small_frame)
 
 
-@pytest.mark.parametrize("ensemble", [None, 3])
-def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeypatch, stop_at, ensemble):
-    import tsgan.selection
+def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeypatch, stop_at):
+    import tsgan.training.selection
 
-    quick = tsgan.selection.CheckpointSelector.__init__
+    quick = tsgan.training.selection.CheckpointSelector.__init__
 
     def fewer(self, *args, **kwargs):  # a short classifier: the selection's logic, not its accuracy, is tested
         quick(self, *args, **{**kwargs, "iterations": 10, "n": 40})
 
-    monkeypatch.setattr(tsgan.selection.CheckpointSelector, "__init__", fewer)
+    monkeypatch.setattr(tsgan.training.selection.CheckpointSelector, "__init__", fewer)
     data = sines_array(n=60, seq_len=12, dim=2)
 
     def fit():
-        return tsgan.Synthesizer(model="rcgan", seq_len=12, steps=20, batch_size=8, select_every=5, select_ensemble=ensemble).fit(data)
+        return tsgan.Synthesizer(model="rcgan", seq_len=12, steps=20, batch_size=8, select_every=5).fit(data)
 
     whole = fit()
     stop_at(7 * 6)  # RCGAN draws 6 batches a step (5 for D, 1 for G): stop in step 7, between checks
@@ -163,11 +163,7 @@ def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeyp
     assert cut.train_info_["steps"] == 7 and [r["step"] for r in cut.train_info_["selection"]["scores"]] == [5, 7]
     again = cut.resume()
     assert again.train_info_["selection"] == whole.train_info_["selection"]  # checks at 5, 10, 15, 20 only
-    if ensemble:  # the kept checkpoints too (the one at the stop not among them): the same mixture
-        assert [k["step"] for k in whole.train_info_["selection"]["kept"]] == [
-            r["step"] for r in sorted(whole.train_info_["selection"]["scores"], key=lambda r: (r["disc"], r["step"]))[:3]]
-        assert len(again.ensemble_) == 2
-    np.testing.assert_array_equal(again.sample(4, seed=0), whole.sample(4, seed=0))
+    np.testing.assert_array_equal(again.sample_array(4, seed=0), whole.sample_array(4, seed=0))
 
 
 def test_resume_refuses_other_data_and_runs_without_their_data(small_frame, tmp_path, stop_at):
@@ -192,12 +188,12 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
     assert code == 0, err
     assert "for 10 steps" in out and "stopped" not in out
     whole = tsgan.Synthesizer(seq_len=12, steps=10).fit(data)
-    np.testing.assert_array_equal(tsgan.load(tmp_path / "run").sample(3, seed=2), whole.sample(3, seed=2))
+    np.testing.assert_array_equal(tsgan.load(tmp_path / "run").sample_array(3, seed=2), whole.sample_array(3, seed=2))
     code, out, err = run_cli(["resume", tmp_path / "run"], monkeypatch, capsys)
     assert code == 2 and "nothing to resume" in err and "Traceback" not in err + out
     code, out, err = run_cli(["fit", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "ck", "-q", "--checkpoint-minutes", "1e-9"], monkeypatch, capsys)
     assert code == 0, err
-    np.testing.assert_array_equal(tsgan.load(tmp_path / "ck").sample(3, seed=2), whole.sample(3, seed=2))
+    np.testing.assert_array_equal(tsgan.load(tmp_path / "ck").sample_array(3, seed=2), whole.sample_array(3, seed=2))
     assert not (tmp_path / "ck" / "resume.pt").exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -216,21 +212,21 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
     """A run killed after a checkpoint resumes from it: here every step is a checkpoint,
     and the one after step 4 (of 12) stands in for the last before a crash."""
     saved = {}
-    real_checkpoint = tsgan.Synthesizer._checkpoint
+    real_write = tsgan.rundir.write_run
 
-    def keep_step_4(self, path, state, history, fit_args):
-        real_checkpoint(self, path, state, history, fit_args)
-        if state["step"] == 4:
+    def keep_step_4(syn, path, force=False):
+        real_write(syn, path, force)
+        if syn.train_info_["stopped"] == "checkpoint" and syn.train_info_["steps"] == 4:
             saved.update({p.name: p.read_bytes() for p in path.iterdir()})
 
-    monkeypatch.setattr(tsgan.Synthesizer, "_checkpoint", keep_step_4)
+    monkeypatch.setattr(tsgan.rundir, "write_run", keep_step_4)
     kw = dict(model="timegan", seq_len=12, steps=12, batch_size=8, ema=0.9)
     whole = tsgan.Synthesizer(**kw).fit(small_frame, id_column="sequence_id", time_column="step", checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
     finished = tsgan.load(tmp_path / "run")  # the directory ends with the finished run
     assert finished.train_info_["stopped"] == "steps" and not (tmp_path / "run" / "resume.pt").exists()
     # a seed repeats a run only on the same torch build and thread count: both are recorded
     assert (finished.train_info_["torch"], finished.train_info_["threads"]) == (torch.__version__, torch.get_num_threads())
-    np.testing.assert_array_equal(finished.sample(6, seed=1), whole.sample(6, seed=1))
+    np.testing.assert_array_equal(finished.sample_array(6, seed=1), whole.sample_array(6, seed=1))
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     for name, content in saved.items():
@@ -238,9 +234,9 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
     run = tsgan.load(crashed)
     assert run.train_info_["stopped"] == "checkpoint" and run.train_info_["steps"] == 4
     assert (run.train_info_["torch"], run.train_info_["threads"]) == (torch.__version__, torch.get_num_threads())
-    assert len(run.sample(3, seed=0)) == 3  # a checkpoint samples (from the weights as trained then)
+    assert len(run.sample_array(3, seed=0)) == 3  # a checkpoint samples (from the weights as trained then)
     again = run.resume(small_frame)
-    np.testing.assert_array_equal(again.sample(6, seed=1), whole.sample(6, seed=1))
+    np.testing.assert_array_equal(again.sample_array(6, seed=1), whole.sample_array(6, seed=1))
     pd.testing.assert_frame_equal(again.history_.drop(columns="seconds"), whole.history_.drop(columns="seconds"))
 
 

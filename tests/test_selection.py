@@ -1,4 +1,4 @@
-"""Checkpoint selection (tsgan.selection): the best-scoring weights are the ones kept,
+"""Checkpoint selection (tsgan.training.selection): the best-scoring weights are the ones kept,
 training itself is unchanged by the checks, and bad settings get one-line errors."""
 
 import numpy as np
@@ -9,7 +9,7 @@ import tsgan
 from tsgan.data.windows import Windows
 from tsgan.errors import TsganError
 from tsgan.evaluate import loss_figure
-from tsgan.selection import SEED_OFFSET, CheckpointSelector
+from tsgan.training.selection import SEED_OFFSET, CheckpointSelector
 
 from conftest import run_cli
 
@@ -31,9 +31,9 @@ def test_selector_keeps_and_restores_the_best_checkpoint():
     sel = CheckpointSelector(model, Windows.from_array(real), every=10, phase="adversarial", n=300, iterations=300)
     for done, shift in [(10, 0.5), (20, 0.0), (25, 0.3)]:  # 25: the phase's last step, off the grid
         model.shift.data.fill_(shift)
-        sel("adversarial", done, last=done == 25)
-    sel("embedding", 10, last=False)  # other phases are never checked
-    sel("adversarial", 15, last=False)  # off the grid
+        sel.after_step(None, "adversarial", done, last=done == 25)
+    sel.after_step(None, "embedding", 10, last=False)  # other phases are never checked
+    sel.after_step(None, "adversarial", 15, last=False)  # off the grid
     assert [s["step"] for s in sel.scores] == [10, 20, 25]
     far, near, mid = (s["disc"] for s in sel.scores)
     assert far > 0.45 and near < 0.1 and near < mid
@@ -45,7 +45,7 @@ def test_selector_keeps_and_restores_the_best_checkpoint():
 def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
     """A classifier that failed to train scores ~0 whatever the samples: a candidate
     best is scored again by a second classifier and counts with the larger score."""
-    import tsgan.selection as selection
+    import tsgan.training.selection as selection
 
     real = np.full((50, 6, 2), 0.25, np.float32)
 
@@ -58,7 +58,7 @@ def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
     sel = CheckpointSelector(model, Windows.from_array(real), every=1, phase="p")
     for done, shift in [(1, 0.2), (2, 0.3), (3, 0.25), (4, 0.1)]:
         model.shift.data.fill_(shift)
-        sel("p", done, last=False)
+        sel.after_step(None, "p", done, last=False)
     first, failed, worse, best = sel.scores
     assert failed["classifiers"][0] == 0.0 and failed["disc"] == pytest.approx(0.3, abs=0.02)
     assert "classifiers" not in worse  # not a candidate: scored once
@@ -66,61 +66,18 @@ def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
     assert sel.restore()["best_step"] == 4 and model.shift.item() == pytest.approx(0.1)
 
 
-def test_selector_keeps_the_lowest_checks_for_an_ensemble(monkeypatch):
-    """With keep=K the weights of the K lowest checks are kept, the best first (ties:
-    the earlier check), as the checks counted them (a lucky check included)."""
-    import tsgan.selection as selection
-
-    def scorer(r, synth, iterations, seed):  # the shift, except both classifiers on shift .2, which read .05
-        shift = float(synth.mean() - 0.25)
-        return 0.05 if abs(shift - 0.2) < 0.05 else shift
-
-    monkeypatch.setattr(selection, "discriminative_score", scorer)
-    model = Shifted()
-    sel = CheckpointSelector(model, Windows.from_array(np.full((50, 6, 2), 0.25, np.float32)), every=1, phase="p", keep=3)
-    for done, shift in [(1, 0.3), (2, 0.1), (3, 0.4), (4, 0.2), (5, 0.1)]:
-        model.shift.data.fill_(shift)
-        sel("p", done, last=done == 5)
-    record = sel.restore()
-    assert record["best_step"] == 4 and model.shift.item() == pytest.approx(0.2)
-    assert [k["step"] for k in record["kept"]] == [4, 2, 5]  # .05 (lucky), .1, .1 later; .3 and .4 dropped
-    assert [k["disc"] for k in record["kept"]] == pytest.approx([0.05, 0.1, 0.1], abs=0.02)
-    assert [w["shift"].item() for w in sel.kept_states()] == pytest.approx([0.2, 0.1, 0.1])
-
-
 def test_a_checkpoint_saved_with_only_its_best_copy_resumes_with_it():
-    """A stopped run's checkpoint from before ensembles holds "best" and no "kept"."""
+    """A stopped run's checkpoint from before ensembles holds "best" and no "kept"; one
+    of format 1 (tsgan 0.1) may hold several "kept", the best first."""
     model = Shifted()
     sel = CheckpointSelector(model, Windows.from_array(np.full((50, 6, 2), 0.25, np.float32)), every=1, phase="p")
     sel.load_state_dict({"scores": [{"step": 3, "disc": 0.1}], "best": {"disc": 0.1, "step": 3, "state": {"shift": torch.tensor(0.4)}}})
     assert sel.restore()["best_step"] == 3 and model.shift.item() == pytest.approx(0.4)
     (kept,) = sel.state_dict()["kept"]  # saved again in the one format
     assert (kept["disc"], kept["step"], kept["state"]["shift"].item()) == (0.1, 3, pytest.approx(0.4))
-
-
-def test_ensemble_samples_an_equal_mixture_of_its_best_checkpoints(tmp_path):
-    kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8, select_every=10)
-    data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)
-    single = tsgan.Synthesizer(**kw).fit(data)
-    mixed = tsgan.Synthesizer(select_ensemble=2, **kw).fit(data)
-    sel = mixed.train_info_["selection"]
-    # the same run and checks; the mixture holds the two lowest
-    assert sel["scores"] == single.train_info_["selection"]["scores"] and sel["best_step"] == single.train_info_["selection"]["best_step"]
-    assert [k["step"] for k in sel["kept"]] == [r["step"] for r in sorted(sel["scores"], key=lambda r: (r["disc"], r["step"]))[:2]]
-    assert len(mixed.ensemble_) == 1 and single.ensemble_ is None
-    x = mixed.sample(40, seed=1)
-    assert not np.allclose(x, single.sample(40, seed=1)) and np.array_equal(x, mixed.sample(40, seed=1))
-    mixed.save(tmp_path / "run")
-    assert np.array_equal(tsgan.load(tmp_path / "run").sample(40, seed=1), x)  # saved with its members
-    single.save(tmp_path / "run", force=True)
-    assert not (tmp_path / "run" / "ensemble.pt").exists() and tsgan.load(tmp_path / "run").ensemble_ is None
-    # each member draws half the samples, in places that depend on the seed
-    t, f = x.shape[1:]
-    mixed.module_.generate = lambda m, rng, c=None, k=None: torch.zeros(m, t, f)
-    mixed.ensemble_[0].generate = lambda m, rng, c=None, k=None: torch.ones(m, t, f)
-    a, b = (mixed.sample_scaled(10, seed=s) for s in (0, 1))
-    assert sorted(a.mean(axis=(1, 2))) == [0.0] * 5 + [1.0] * 5 and {0.0, 1.0} == set(np.unique(a))
-    assert not np.array_equal(a, b) and np.array_equal(a, mixed.sample_scaled(10, seed=0))
+    several = [{"disc": d, "step": k, "state": {"shift": torch.tensor(v)}} for d, k, v in ((0.05, 4, 0.2), (0.1, 2, 0.1))]
+    sel.load_state_dict({"scores": [], "kept": several})
+    assert sel.restore()["best_step"] == 4 and model.shift.item() == pytest.approx(0.2)
 
 
 def test_selector_that_never_ran_keeps_the_last_weights():
@@ -128,11 +85,18 @@ def test_selector_that_never_ran_keeps_the_last_weights():
     model.shift.data.fill_(0.2)
     sel = CheckpointSelector(model, Windows.from_array(np.zeros((10, 6, 2), np.float32)), every=5, phase="joint")
     record = sel.restore()
-    assert "never checked" in record["note"] and model.shift.item() == pytest.approx(0.2)
+    assert "no checkpoint was checked" in record["note"] and model.shift.item() == pytest.approx(0.2)
+
+
+def test_a_phase_shorter_than_select_every_is_not_checked_at_its_end():
+    """A final check needs an earlier one to compare with: a short phase keeps its last weights unscored."""
+    model = Shifted()
+    sel = CheckpointSelector(model, Windows.from_array(np.zeros((10, 6, 2), np.float32)), every=5, phase="p")
+    assert sel.after_step(None, "p", 4, last=True) is None and sel.scores == []
 
 
 def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
-    kw = dict(model="rcgan", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
+    kw = dict(model="rcgan", recipe="paper", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
     data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)
     import pandas as pd
 
@@ -152,40 +116,22 @@ def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
         assert all(torch.equal(a, b) for a, b in zip(plain.module_.state_dict().values(), chosen.module_.state_dict().values()))
 
 
-def test_selection_bad_settings():
-    with pytest.raises(TsganError, match="--select-every must be a positive"):
-        tsgan.Synthesizer(select_every=0)
-    with pytest.raises(TsganError, match="drop --select-every"):
-        tsgan.Synthesizer(select_every=10, dp_noise=1.0)
-    with pytest.raises(TsganError, match="add --select-every"):
-        tsgan.Synthesizer(select_ensemble=5)
-    with pytest.raises(TsganError, match="--select-ensemble must be at least 2"):
-        tsgan.Synthesizer(select_every=10, select_ensemble=1)
-    with pytest.raises(TsganError, match="--select-every scores sequences"):
+def test_selection_bad_settings(csv_path):
+    with pytest.raises(TsganError, match="parameter 'select_every' must be at least 0"):
+        tsgan.Synthesizer(select_every=-1, seq_len=5, steps=1).fit(csv_path)
+    with pytest.raises(TsganError, match="drop select_every"):
+        tsgan.Synthesizer(select_every=10, dp_noise=1.0, seq_len=5, steps=1).fit(csv_path)
+    with pytest.raises(TsganError, match="select_every scores sequences"):
         tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
 
 
 def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "3", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=3", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "kept the checkpoint at step" in out and "2 checkpoints scored" in out.replace("\n", " ")
     assert tsgan.load(run).train_info_["selection"]["every"] == 3
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "0", "--out", tmp_path / "r2", "-q"],
+    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=-3", "--out", tmp_path / "r2", "-q"],
                              monkeypatch, capsys)
-    assert code == 2 and "--select-every must be a positive" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "r2").exists()
-
-
-def test_cli_select_ensemble(tmp_path, monkeypatch, capsys, csv_path):
-    run = tmp_path / "run"
-    args = ["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-every", "2", "--select-ensemble", "2", "--out", run, "-q"]
-    code, out, err = run_cli(args, monkeypatch, capsys)
-    assert code == 0, err
-    assert "samples from an equal mixture of the 2 best-checked checkpoints" in out.replace("\n", " ")
-    loaded = tsgan.load(run)
-    assert loaded.select_ensemble == 2 and len(loaded.ensemble_) == 1 and (run / "ensemble.pt").exists()
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--select-ensemble", "3", "--out", tmp_path / "r2", "-q"],
-                             monkeypatch, capsys)
-    assert code == 2 and "add --select-every" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "parameter 'select_every' must be at least 0" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r2").exists()

@@ -172,7 +172,7 @@ def test_tables_from_the_cli(tmp_path, monkeypatch, capsys, table):
     data = tmp_path / "t.csv"
     table.to_csv(data, index=False)
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", data, "--model", "ctgan", "--steps", "3", "-p", "hidden=16", "--batch-size", "20", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", data, "--model", "ctgan", "--steps", "3", "-p", "hidden=16", "-p", "batch_size=20", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "200 rows x 4 columns" in out
     code, out, err = run_cli(["sample", run, "-n", "30", "--out", tmp_path / "s.csv", "--condition", "city=east"], monkeypatch, capsys)
@@ -209,7 +209,7 @@ def test_ctgan_gradient_penalty_is_per_pack(table):
         return real_gp(loss, real, fake, rng, cond)
 
     m.adversary.add_penalty = spy
-    from tsgan.train import Batch
+    from tsgan.training import Batch
 
     xb = torch.rand(20, m.width)
     cb = torch.zeros(20, m.cond_width)
@@ -223,7 +223,7 @@ def test_ctgan_infogan_codes_are_per_row_and_q_reads_every_row_of_a_pack(table, 
     import torch
     import torch.nn.functional as F
 
-    from tsgan.train import Batch
+    from tsgan.training import Batch
 
     syn = tsgan.Synthesizer(model="ctgan", steps=2, info_categories=3, device="cpu", **TINY).fit(table)
     m = syn.module_

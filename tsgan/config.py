@@ -1,8 +1,12 @@
-"""Config dataclasses: one per model, the single source of truth for hyperparameters.
+"""Config dataclasses: the single source of truth for every knob.
 
-A field is declared with :func:`param`, which keeps the default and a one-line help
-text together. The same dataclass feeds the API (``**params``), the CLI
-(``--param key=value``), ``tsgan models`` and the saved ``tsgan.json``.
+A field is declared with :func:`param`, which keeps the default, a one-line help
+text, the choices and the range together. One dataclass per model (its paper's
+settings) plus :class:`TrainingOptions` (the estimator's own options) feed the API
+(``**params``), the CLI (``--param key=value``), ``tsgan models`` and the saved
+``tsgan.json``. A model's *recipe* (``recipes`` on its class) overrides defaults of
+either: ``"tuned"``, the best setting measured, is the default; ``"paper"`` keeps the
+paper's settings exactly.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import dataclasses
 import math
 import re
 import typing
-from dataclasses import field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import TsganError
@@ -119,18 +123,8 @@ def _coerce(name: str, value: Any, t: Any, choices: tuple[str, ...] | None) -> A
 
 
 def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "") -> Any:
-    """Instantiate ``config_cls`` from user params, validating keys, types, choices and ranges.
-
-    ``preset=NAME`` expands to the parameters of ``config_cls.presets[NAME]`` (a
-    model's measured recipes); parameters given next to it override the preset's."""
+    """Instantiate ``config_cls`` from user params, validating keys, types, choices and ranges."""
     params = dict(params or {})
-    if "preset" in params:
-        presets = getattr(config_cls, "presets", {})
-        name = params.pop("preset")
-        if name not in presets:
-            have = f"one of {', '.join(presets)}" if presets else "none: this model has no presets"
-            raise TsganError(f"unknown preset {name!r} for model '{model}': {have} (see `tsgan models`)")
-        params = {**presets[name]["params"], **params}
     hints = typing.get_type_hints(config_cls)
     known = {f.name: f for f in fields(config_cls)}
     unknown = sorted(set(params) - set(known))
@@ -143,6 +137,56 @@ def build_config(config_cls: type, params: dict[str, Any] | None, model: str = "
         if known[k].metadata.get("within") is not None:
             _check_within(k, v, known[k].metadata["within"], known[k].default)
     return config_cls(**values)
+
+
+@dataclass
+class TrainingOptions:
+    """The estimator's options beside the model's own, set the same way
+    (``Synthesizer(ema=0.999)``, ``--param ema=0.999``); 0 means off."""
+
+    ema: float = param(0.0, "sample from an exponential moving average of the last phase's weights with this decay, 0 = off (Yazici et al. 2019)", within="[0, 1)")
+    select_every: int = param(
+        0, "sequence models: score the generator every N steps of its last phase and keep the best checkpoint, 0 = off", within="[0, inf)"
+    )
+    lr_decay: float = param(0.0, "decay every learning rate linearly towards 0 over this share of the last phase, 0 = off", within="[0, 1]")
+    image_size: int = param(0, "image models: resize images to N x N (8-64), 0 = their own size", within="[0, 64]")
+    dp_epsilon: float = param(0.0, "train with DP-SGD to this epsilon (per record), 0 = off", within="[0, inf)")
+    dp_noise: float = param(0.0, "DP-SGD noise multiplier instead of a target epsilon, 0 = off", within="[0, inf)")
+    dp_delta: float = param(0.0, "DP delta, 0 = 1 / (10 x training records)", within="[0, 1)")
+    dp_max_grad_norm: float = param(1.0, "DP-SGD per-sample gradient clip", within="(0, inf)")
+
+    @property
+    def private(self) -> bool:
+        return self.dp_epsilon > 0 or self.dp_noise > 0
+
+
+TRAINING_FIELDS = tuple(f.name for f in fields(TrainingOptions))
+# recipe entries that read real data outside DP-SGD's accounting: a private run leaves them out
+READS_REAL_DATA = ("select_every", "corr_weight")
+RECIPES = ("tuned", "paper")
+
+
+def recipe_values(model_cls: type, recipe: str, private: bool = False) -> dict[str, Any]:
+    """The defaults recipe ``recipe`` sets for ``model_cls``: model and training
+    options and ``steps``; under DP without what reads real data (``READS_REAL_DATA``)."""
+    if recipe not in RECIPES:
+        raise TsganError(f"unknown recipe {recipe!r}: use recipe='tuned' (the best measured, default) or 'paper' (--recipe)")
+    values = dict(model_cls.recipes.get(recipe, {}))
+    return {k: v for k, v in values.items() if not (private and k in READS_REAL_DATA)}
+
+
+def split_params(model_cls: type, params: dict[str, Any], model: str) -> tuple[Any, TrainingOptions]:
+    """The model's config and the training options from one flat dict of params."""
+    training = {k: v for k, v in params.items() if k in TRAINING_FIELDS}
+    own = {k: v for k, v in params.items() if k not in TRAINING_FIELDS}
+    try:
+        return build_config(model_cls.config_cls, own, model), build_config(TrainingOptions, training, model)
+    except TsganError as e:
+        if "unknown parameter" in str(e):
+            known = [f.name for f in fields(model_cls.config_cls)] + list(TRAINING_FIELDS)
+            bad = sorted(set(params) - set(known))[0]
+            raise TsganError(f"unknown parameter '{bad}' for model '{model}': valid keys are {', '.join(known)} (see `tsgan models`)") from None
+        raise
 
 
 def parse_key_values(pairs: list[str] | None, option: str = "--param") -> dict[str, str]:

@@ -99,7 +99,7 @@ def load_images(source: Any, size: int | None = None) -> tuple[np.ndarray, np.nd
             first = pil[0].size
             if size is None:
                 if first[0] != first[1]:
-                    raise TsganError(f"images are {first[0]}x{first[1]}, not square: pass --image-size N to resize them")
+                    raise TsganError(f"images are {first[0]}x{first[1]}, not square: pass --param image_size=N (image_size=N) to resize them")
                 size = first[0]
             arrays = [np.asarray(im.convert(mode).resize((size, size), _lanczos()), dtype=np.float32) / 255.0 for im in pil]
             x = np.stack(arrays)
@@ -110,12 +110,12 @@ def load_images(source: Any, size: int | None = None) -> tuple[np.ndarray, np.nd
             except ValueError as e:
                 raise TsganError(f"could not read {path}: {e}") from None
     if x.shape[2] != x.shape[3] and size is None:
-        raise TsganError(f"images are {x.shape[2]}x{x.shape[3]}, not square: pass --image-size N to resize them")
+        raise TsganError(f"images are {x.shape[2]}x{x.shape[3]}, not square: pass --param image_size=N (image_size=N) to resize them")
     if size is not None and (x.shape[2], x.shape[3]) != (size, size):
         x = torch.nn.functional.interpolate(torch.as_tensor(x), size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1).numpy()
     side = x.shape[2]
     if not MIN_SIZE <= side <= MAX_SIZE:
-        raise TsganError(f"images are {side}x{side}: sizes from {MIN_SIZE} to {MAX_SIZE} are supported: pass --image-size N")
+        raise TsganError(f"images are {side}x{side}: sizes from {MIN_SIZE} to {MAX_SIZE} are supported: pass --param image_size=N (image_size=N)")
     if len(x) < 2:
         raise TsganError(f"found {len(x)} image: at least 2 are needed")
     return np.ascontiguousarray(x, dtype=np.float32), labels, name

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import TsganError
-from ..train import adam
+from ..torch_utils import adam
 
 ENCODER_VERSION = 1
 

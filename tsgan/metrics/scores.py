@@ -1,11 +1,8 @@
-"""TimeGAN's post-hoc scores, exactly as PROTOCOL.md specifies (lower is better).
+"""TimeGAN's post-hoc scores, as the TimeGAN paper's released code computes them (lower is better).
 
 * discriminative: a one-layer GRU classifier (hidden ``max(F // 2, 1)``, linear head
   on the last hidden state), Adam 1e-3, 2,000 iterations of 128 real + 128 synthetic
   windows from independent 80/20 splits; score = ``|accuracy - 0.5|`` on the 20 %.
-  ``classifier="tf1"`` swaps in the released TimeGAN code's classifier cell: TF1's
-  ``GRUCell`` (reset applied to the state before the recurrent product, gate bias 1,
-  Glorot-uniform kernels) instead of PyTorch's ``nn.GRU`` and its initialisation.
 * predictive (train on synthetic, test on real): a one-layer GRU (hidden
   ``max(F // 2, 1)``) with a per-step sigmoid head predicts the last feature at
   steps 1..T-1 from the other features at steps 0..T-2; L1 loss, Adam 1e-3, 5,000
@@ -20,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import TsganError
-from ..train import adam
+from ..torch_utils import adam
 
 
 def check_pair(real: np.ndarray, synth: np.ndarray, min_windows: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -48,49 +45,10 @@ class _GRUHead(nn.Module):
         self.head = nn.Linear(hidden, d_out)
 
 
-class _TF1GRUHead(nn.Module):
-    """The released TimeGAN code's post-hoc classifier: ``tf.nn.rnn_cell.GRUCell`` and
-    ``fully_connected`` with TensorFlow 1's initialisers. It differs from ``nn.GRU`` in
-    where the reset gate acts (TF: on the state before ``W_h``; PyTorch: after) and in
-    its initial weights (Glorot-uniform over the fused kernels; gate bias 1, so both
-    gates start mostly open)."""
-
-    def __init__(self, d_in: int, hidden: int):
-        super().__init__()
-        self.d_in, self.hidden = d_in, hidden
-        self.gates = nn.Parameter(_glorot(d_in + hidden, 2 * hidden))  # [x, h] -> [r, u]
-        self.gates_bias = nn.Parameter(torch.ones(2 * hidden))
-        self.cand = nn.Parameter(_glorot(d_in + hidden, hidden))  # [x, r * h] -> c
-        self.cand_bias = nn.Parameter(torch.zeros(hidden))
-        self.head = nn.Linear(hidden, 1)
-        with torch.no_grad():
-            self.head.weight.copy_(_glorot(hidden, 1).T)
-            self.head.bias.zero_()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, F) -> (B,) logits from the last state
-        d, h = self.d_in, self.hidden
-        xg = x @ self.gates[:d] + self.gates_bias  # input parts of every step at once
-        xc = x @ self.cand[:d] + self.cand_bias
-        state = x.new_zeros(x.shape[0], h)
-        for t in range(x.shape[1]):
-            r, u = torch.sigmoid(xg[:, t] + state @ self.gates[d:]).split(h, dim=1)
-            c = torch.tanh(xc[:, t] + (r * state) @ self.cand[d:])
-            state = u * state + (1 - u) * c
-        return self.head(state).squeeze(-1)
-
-
-def _glorot(fan_in: int, fan_out: int) -> torch.Tensor:
-    bound = (6.0 / (fan_in + fan_out)) ** 0.5
-    return torch.empty(fan_in, fan_out).uniform_(-bound, bound)
-
-
 def _split(n: int, rng: np.random.Generator, train_share: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
     idx = rng.permutation(n)
     cut = int(n * train_share)
     return idx[:cut], idx[cut:]
-
-
-CLASSIFIERS = ("gru", "tf1")
 
 
 def discriminative_score(
@@ -99,14 +57,8 @@ def discriminative_score(
     iterations: int = 2000,
     batch_size: int = 128,
     seed: int = 0,
-    classifier: str = "gru",
 ) -> float:
-    """``|accuracy - 0.5|`` of a post-hoc GRU classifier on held-out windows (0 is best).
-
-    ``classifier``: ``"gru"`` (PyTorch's ``nn.GRU``) or ``"tf1"`` (the released
-    TimeGAN code's TF1 ``GRUCell`` and initialisation, to compare with its numbers)."""
-    if classifier not in CLASSIFIERS:
-        raise TsganError(f"unknown classifier {classifier!r}: use one of {', '.join(CLASSIFIERS)}")
+    """``|accuracy - 0.5|`` of a post-hoc GRU classifier on held-out windows (0 is best)."""
     real, synth = check_pair(real, synth, min_windows=5)
     n_feat = real.shape[2]
     rng = np.random.default_rng(seed)
@@ -116,7 +68,7 @@ def discriminative_score(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         hidden = max(n_feat // 2, 1)
-        net = _TF1GRUHead(n_feat, hidden) if classifier == "tf1" else _GRUHead(n_feat, hidden, 1)
+        net = _GRUHead(n_feat, hidden, 1)
     opt = adam(net.parameters(), lr=1e-3)
     real_t, synth_t = torch.from_numpy(real), torch.from_numpy(synth)
     r_tr_t, s_tr_t = torch.from_numpy(r_tr), torch.from_numpy(s_tr)
@@ -126,7 +78,7 @@ def discriminative_score(
         _, h = net.rnn(x)  # h: (1, B, H), the last hidden state
         return net.head(h[-1]).squeeze(-1)
 
-    logits = net if classifier == "tf1" else last_state_logits  # (B, T, F) -> (B,)
+    logits = last_state_logits  # (B, T, F) -> (B,)
 
     for _ in range(iterations):
         bi = r_tr_t[torch.randint(len(r_tr_t), (batch_size,), generator=gen)]

@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss, r1_penalty
-from ..train import Batch, Phase, Update, adam
+from ..torch_utils import adam
+from ..training.schedule import Batch, Phase, Update
 from .layers import plain_rnns
 
 
@@ -52,6 +53,7 @@ class SequenceModel(nn.Module):
     config_cls: type
     paper: str = ""
     kind = "sequence"  # the data a model learns: sequence, image or table
+    recipes: dict = {}  # {"paper" | "tuned": {param: value, "steps": budget}} (tsgan.config.recipe_values)
 
     def __init__(self, config: Any, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__()

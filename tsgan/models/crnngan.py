@@ -15,10 +15,9 @@ discriminator's times 0.5 in the code), gradients clipped to global norm 5. The
 generator is first pretrained by next-step squared error with the real previous
 value fed back (teacher forcing, "6 epochs"); then D is frozen whenever its loss is
 below 70 % of G's. The code's log message also names a pause for G whenever its loss
-is below 70 % of D's (``freeze_g``, off by default: with it D woke up, but at length it
-won outright, its per-step logits on samples saturated and G got no gradient; see the
-README). As indented in the released ``run_epoch``, though, that pause sits outside
-its condition and stops G whenever either loss is below 2, i.e. nearly always after
+is below 70 % of D's; tried here, D then won outright and G got no gradient, so it is
+not offered. As indented in the released ``run_epoch`` that pause sits outside its
+condition and stops G whenever either loss is below 2, i.e. nearly always after
 pretraining; that reads as a slip and is not reproduced. The code's generator drops
 its LSTM outputs (keep 0.5) in training and, since it samples from the training
 graph, in sampling too (``g_dropout``, off by default). Weights
@@ -45,7 +44,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES
 from ..errors import TsganError
-from ..train import Batch, Phase, Update
+from ..training.schedule import Batch, Phase, Update
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import Dropout
 
@@ -65,7 +64,6 @@ class CRNNGANConfig(ObjectiveConfig):
     max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)", within="[0, inf)")
     pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)", within="[0, 1)")
     freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)", within="[0, inf)")
-    freeze_g: bool = param(False, "also skip G's update while its loss is below freeze_ratio times D's last loss (the code's log message; off: at length D won outright and G got no gradient)")
     dropout: float = param(0.5, "dropout on the discriminator's inputs and between layers (paper: keep 0.5)", within="[0, 1)")
     g_dropout: float = param(0.0, "dropout on each generator LSTM layer's output, in training and when sampling, its masks drawn from the sampling seed (code: keep 0.5, as its sampling runs the training graph)", within="[0, 1)")
     feature_matching: bool = param(False, "train the generator by feature matching (paper: optional)")
@@ -76,18 +74,6 @@ class CRNNGANConfig(ObjectiveConfig):
     minibatch_d: bool = param(False, "minibatch discrimination before D's decision at every step (the code's --minibatch_d: 25 kernels of 10, after Salimans et al. 2016)")
     per_step_loss: bool = param(False, "score every step's logit in the loss (as RCGAN) instead of the mean of the per-step probabilities (paper), whose gradient vanishes once those saturate")
     objective: str = param("nonsaturating", "adversarial objective (code: nonsaturating; D's decision is the mean of per-step probabilities)", choices=tuple(OBJECTIVES))
-
-    # measured recipes, ``--param preset=NAME`` (tsgan.config.build_config); not the paper's defaults
-    presets = {
-        "adam_g": {
-            "help": "the code's --adam (Adam for G, D on SGD) at RCGAN's sizes and game; with --select-every 500 --ema 0.999 "
-            "and 20,000 steps: disc .032 Sines / .142 Stocks over 3 seeds (published .229 / .399; README)",
-            "params": {
-                "optimizer": "adam_g", "lr": 0.001, "d_lr_factor": 100.0, "decision_init": "scaled", "per_step_loss": True,
-                "hidden": 100, "num_layers": 1, "batch_size": 28, "freeze_ratio": 0.0,
-            },
-        },
-    }
 
 
 class Generator(nn.Module):
@@ -176,6 +162,16 @@ class Discriminator(nn.Module):
 class CRNNGAN(RecurrentGAN):
     config_cls = CRNNGANConfig
     paper = "Mogren 2016, C-RNN-GAN: Continuous recurrent neural networks with adversarial training"
+    # "tuned": the code's --adam (Adam for G, D on SGD) at RCGAN's sizes and game, with
+    # weight averaging and checkpoint selection (docs/benchmarks.md); "paper": as published
+    recipes = {
+        "paper": {"steps": 50_000},
+        "tuned": {
+            "steps": 20_000, "optimizer": "adam_g", "lr": 0.001, "d_lr_factor": 100.0, "decision_init": "scaled",
+            "per_step_loss": True, "hidden": 100, "num_layers": 1, "batch_size": 28, "freeze_ratio": 0.0,
+            "ema": 0.999, "select_every": 500,
+        },
+    }
 
     def __init__(self, config: CRNNGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__(config, n_features, seq_len, cond_dim)
@@ -262,8 +258,6 @@ class CRNNGAN(RecurrentGAN):
             loss = ((features(fake).mean(0) - real_f) ** 2).sum(-1).mean()
             out = self.with_info(loss, {}, fake, batch.cond, codes)
         self.last_g_loss = out[0].detach()
-        if self.config.freeze_g and self.frozen(self.last_g_loss, self.last_d_loss):
-            return None
         return out
 
     def schedule(self) -> list[Phase]:

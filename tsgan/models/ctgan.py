@@ -28,7 +28,8 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES
-from ..train import Batch, adam
+from ..torch_utils import adam
+from ..training.schedule import Batch
 from .base import ObjectiveConfig, TwoPlayerGAN
 from .layers import Dropout
 
@@ -85,6 +86,7 @@ class CTGAN(TwoPlayerGAN):
     config_cls = CTGANConfig
     kind = "table"
     paper = "Xu et al. 2019, Modeling Tabular Data using Conditional GAN"
+    recipes = {"paper": {"steps": 3000}, "tuned": {"steps": 3000}}  # no setting measured better than the paper's
 
     def __init__(self, config: CTGANConfig, layout: list[dict], cond_width: int, cond_dim: int = 0):
         super().__init__()

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES
-from ..train import adam
+from ..torch_utils import adam
 from .base import ObjectiveConfig, TwoPlayerGAN
 
 
@@ -104,6 +104,7 @@ class DCGAN(TwoPlayerGAN):
     config_cls = DCGANConfig
     kind = "image"
     paper = "Radford, Metz & Chintala 2016, Deep Convolutional GANs"
+    recipes = {"paper": {"steps": 3000}, "tuned": {"steps": 3000}}  # no setting measured better than the paper's
 
     def __init__(self, config: DCGANConfig, channels: int, size: int, cond_dim: int = 0):
         super().__init__()

@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from ..config import param
 from ..errors import TsganError
 from ..objectives import OBJECTIVES
-from ..train import Batch, adam
+from ..torch_utils import adam
+from ..training.schedule import Batch
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import run_rnn
 
@@ -97,6 +98,12 @@ class Discriminator(nn.Module):
 class RCGAN(RecurrentGAN):
     config_cls = RCGANConfig
     paper = "Esteban, Hyland & Rätsch 2017, Recurrent Conditional GANs"
+    # "tuned": weight averaging, checkpoint selection, LR decay and the cross-feature
+    # correlation term (docs/benchmarks.md); "paper": as published
+    recipes = {
+        "paper": {"steps": 50_000},
+        "tuned": {"steps": 20_000, "ema": 0.999, "select_every": 500, "lr_decay": 0.5, "corr_weight": 10.0},
+    }
 
     def __init__(self, config: RCGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__(config, n_features, seq_len, cond_dim)

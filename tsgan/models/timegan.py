@@ -51,7 +51,8 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse, sqrt_mse_per_window
-from ..train import Batch, Phase, Update, adam
+from ..torch_utils import adam
+from ..training.schedule import Batch, Phase, Update
 from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
 from .layers import run_rnn
 
@@ -106,6 +107,12 @@ def frozen(*modules: nn.Module):
 class TimeGAN(SequenceModel):
     config_cls = TimeGANConfig
     paper = "Yoon, Jarrett & van der Schaar 2019, Time-series Generative Adversarial Networks"
+    # the paper's 50,000 iterations per phase; "tuned" adds weight averaging and
+    # checkpoint selection over the joint phase (docs/benchmarks.md)
+    recipes = {
+        "paper": {"steps": 150_000},
+        "tuned": {"steps": 150_000, "ema": 0.999, "select_every": 2500},
+    }
 
     def __init__(self, config: TimeGANConfig, n_features: int, seq_len: int, cond_dim: int = 0):
         super().__init__(config, n_features, seq_len, cond_dim)

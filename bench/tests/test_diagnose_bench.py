@@ -9,7 +9,7 @@ import pytest
 
 from tsgan.data import sines_array
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from diagnose_sines import copula_sines, coupling, coupling_all_steps, roughness  # noqa: E402
 
 

@@ -4,7 +4,7 @@ Simultaneous gradient play circles around an equilibrium instead of settling on 
 so the last iterate of a GAN is a poor sample of where training has been; the
 moving average of the iterates is much closer (Yazici et al., "The Unusual
 Effectiveness of Averaging in GAN Training", ICLR 2019; the generator EMA of
-ProGAN, StyleGAN and BigGAN). Measured on RCGAN in the README's "Benchmarks".
+ProGAN, StyleGAN and BigGAN).
 
 :class:`WeightAverage` keeps ``shadow = decay * shadow + (1 - decay) * weights``
 after every step of the last training phase, starting from that phase's first
@@ -21,23 +21,22 @@ from typing import Iterator
 
 import torch
 
-from .errors import TsganError
-
-
-def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of the model's state (weights and buffers) that later steps leave alone."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+from ..errors import TsganError
+from ..torch_utils import snapshot
+from .callbacks import Callback
 
 
 def check_decay(decay: float) -> float:
     if not 0.0 < decay < 1.0:
-        raise TsganError(f"--ema must be between 0 and 1, e.g. 0.999 (got {decay})")
+        raise TsganError(f"ema must be between 0 and 1, e.g. --param ema=0.999 (got {decay})")
     return decay
 
 
-class WeightAverage:
-    """``train(..., monitors=[average])``; then ``average.apply()`` (or
+class WeightAverage(Callback):
+    """``train(..., callbacks=[average])``; then ``average.apply()`` (or
     ``with average.swapped(): ...`` to look at the averaged model for a while)."""
+
+    name = "ema"
 
     def __init__(self, model: torch.nn.Module, decay: float, phase: str):
         self.model, self.decay, self.phase = model, check_decay(decay), phase
@@ -45,7 +44,7 @@ class WeightAverage:
         self.updates = 0
 
     @torch.no_grad()
-    def __call__(self, phase: str, done: int, last: bool) -> None:
+    def after_step(self, run, phase: str, done: int, last: bool) -> None:
         if phase != self.phase:
             return None
         if self.shadow is None:
@@ -61,7 +60,7 @@ class WeightAverage:
         return None
 
     def state_dict(self) -> dict:
-        """What a resumed run needs (tsgan.train's ``resume``)."""
+        """What a resumed run needs (``train(..., resume=...)``)."""
         return {"shadow": self.shadow, "updates": self.updates}
 
     def load_state_dict(self, state: dict) -> None:

@@ -10,7 +10,7 @@ import torch
 import tsgan
 from tsgan.data import sines
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rescore import critic_probe  # noqa: E402
 
 

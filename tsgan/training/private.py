@@ -1,9 +1,9 @@
 """Differentially private training with opacus (DP-SGD; Abadi et al. 2016).
 
 Only the updates that read real data get DP-SGD: a model names them in
-``dp_targets()`` as ``{optimizer key: [modules]}`` (for RCGAN and C-RNN-GAN, the
-discriminator and the InfoGAN Q head; for TimeGAN also the embedder, recovery and
-supervisor updates). The generator learns only through the private networks, so it
+``dp_targets()`` as ``{optimizer key: [modules]}`` (for a two-player GAN, the
+discriminator and the InfoGAN Q head; for an autoencoding GAN also the updates of the
+networks that encode and decode real data). The generator learns only through the private networks, so it
 inherits the guarantee by post-processing. Every private step of every such
 optimizer is one Poisson-sampled Gaussian mechanism in the accountant.
 
@@ -22,12 +22,14 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from .errors import TsganError
+from ..errors import TsganError
+from .callbacks import Callback
+from .schedule import split_steps
 
 
 @dataclass
@@ -36,8 +38,7 @@ class DPSettings:
     noise_multiplier: float | None = None  # a given noise multiplier (epsilon reported)
     delta: float | None = None  # default 1 / (10 * windows), below 1 / windows
     max_grad_norm: float = 1.0
-    hooks: list[Any] = field(default_factory=list)
-
+    
     def validate(self) -> None:
         if (self.epsilon is None) == (self.noise_multiplier is None):
             raise TsganError("differential privacy needs exactly one of --dp-epsilon or --dp-noise")
@@ -54,14 +55,14 @@ class DPSettings:
 def private_step_count(phases, steps: int, private: set[str]) -> int:
     """How many DP-SGD steps a run of ``steps`` makes: per phase, its share of the
     steps times the updates (with repeats) whose optimizer is private."""
-    from .train import split_steps
-
     counts = split_steps(phases, steps)
     return sum(n * sum(u.repeat for u in p.updates if u.optimizer in private) for p, n in zip(phases, counts))
 
 
-class PrivateTraining:
+class PrivateTraining(Callback):
     """Turns a model's real-data optimizers into DP optimizers and keeps the accountant."""
+
+    name = "dp"
 
     def __init__(self, settings: DPSettings, model, n_windows: int, batch_size: int, steps: int, seq_len: int, stride: int):
         try:
@@ -72,7 +73,7 @@ class PrivateTraining:
             raise TsganError("differentially private training needs opacus: pip install opacus") from None
         targets = getattr(model, "dp_targets", None)
         if targets is None:
-            raise TsganError(f"{type(model).__name__} does not support differentially private training: use rcgan, crnngan or timegan")
+            raise TsganError(f"{type(model).__name__} does not support differentially private training: drop --dp-epsilon (dp_epsilon)")
         self.targets = targets()  # {optimizer key: [modules]}, raises if the config rules DP out
         self.settings = settings
         self.sample_rate = min(1.0, batch_size / n_windows)
@@ -118,6 +119,9 @@ class PrivateTraining:
         finally:
             for w in self.wrappers.values():
                 w.enable_hooks()
+
+    def on_end(self, run) -> None:
+        self.spent = self.close()
 
     def close(self) -> dict[str, Any]:
         """Remove the hooks; the privacy spent."""

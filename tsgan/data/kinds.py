@@ -1,0 +1,343 @@
+"""One adapter per data kind: how records are read, prepared for training (with the
+holdout split), decoded from the model's space and written out.
+
+The estimator (:class:`tsgan.Synthesizer`) and the CLI ask the adapter of a model's
+``kind``; neither compares kinds. Adding a kind of data is one more adapter here.
+``fitted`` below is a fitted :class:`~tsgan.Synthesizer`: an adapter reads its
+``spec_``, ``codec_`` (scaler or table transformer), ``conditions_`` and draws from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TsganError
+from .builtin import BUILTINS, is_builtin
+from .conditions import ConditionEncoder
+from .io import SeriesSpec, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
+from .scaler import MinMaxScaler
+from .windows import Windows, _block_starts, holdout_split
+
+DEFAULT_HOLDOUT = 0.2
+BANK_SIZE = 2000  # conditions of up to this many training records, drawn when sample() gets none
+
+
+@dataclass
+class Roles:
+    """What the user said of the data's columns."""
+
+    time_column: str | None = None
+    id_column: str | None = None
+    condition_columns: list[str] | None = None
+
+
+@dataclass
+class Prepared:
+    """Data ready for the loop, and what is needed to give samples back."""
+
+    train: Any  # what the loop samples from: ``to(device).batch(n, generator)``
+    holdout: Any  # held-out training records for privacy checks, or None
+    spec: Any  # what the data was (JSON through ``to_dict``)
+    codec: Any  # scaler or transformer into the model's space (JSON through ``to_dict``), or None
+    conditions: ConditionEncoder | None
+    cond_records: np.ndarray | None  # the encoded conditions of the training records
+    split: dict[str, Any]  # the holdout split's summary
+
+
+def load_data(data: Any, roles: Roles | None = None) -> tuple[pd.DataFrame, Roles]:
+    """A DataFrame from a path, a DataFrame, an array or a built-in dataset name, with
+    its column roles (a built-in's own roles fill what ``roles`` leaves open)."""
+    roles = roles or Roles()
+    conds = [roles.condition_columns] if isinstance(roles.condition_columns, str) else roles.condition_columns
+    if is_array(data) or is_npy(data):
+        frame, array_id = frame_from_array(read_npy(data) if is_npy(data) else data)
+        return frame, Roles(roles.time_column, roles.id_column or array_id, conds)
+    if is_builtin(data):
+        ds = BUILTINS[data]
+        conds = conds if conds is not None else list(ds.condition_columns) or None
+        return ds.load(), Roles(roles.time_column or ds.time_column, roles.id_column or ds.id_column, conds)
+    return read_table(data), Roles(roles.time_column, roles.id_column, conds)
+
+
+def source_name(data: Any) -> str | None:
+    """What to re-read later (resume, privacy): a built-in's name or the file's absolute path."""
+    if not isinstance(data, (str, Path)):  # a DataFrame or an array
+        return None
+    return data if is_builtin(data) else str(Path(data).resolve())
+
+
+def write_frame(frame: pd.DataFrame, target: Path) -> None:
+    if target.suffix.lower() in {".parquet", ".pq"}:
+        frame.to_parquet(target, index=False)
+    elif target.suffix.lower() == ".csv":
+        frame.to_csv(target, index=False)
+    else:
+        raise TsganError(f"cannot write '{target.suffix}' files: use a .csv or .parquet --out")
+
+
+class SequenceKind:
+    """Time series as windows of ``seq_len`` steps: one long series or a panel of entities."""
+
+    name = "sequence"
+    unit = "sequences"  # what one sample is
+    writes = (".csv", ".parquet", ".pq", ".npy")  # what `tsgan sample --out` may name
+    writes_help = "a .csv or .parquet file (long format) or a .npy array"
+    checkable = True  # checkpoint selection can score it (tsgan.training.selection)
+
+    def prepare(self, data: Any, roles: Roles, seq_len: int, stride: int, holdout: float | None, seed: int, **_) -> Prepared:
+        frame, roles = load_data(data, roles)
+        series = to_series(frame, seq_len, stride, roles.time_column, roles.id_column, roles.condition_columns)
+        scaler = MinMaxScaler().fit(series.base)
+        encoder = None if series.conditions is None else ConditionEncoder.fit(series.conditions)
+        train, hold, split = self.split(series, scaler, encoder, holdout, seed)
+        series.spec.n_windows = len(train)
+        return Prepared(train, hold, series.spec, scaler, encoder, train.cond_array() if encoder else None, split)
+
+    @staticmethod
+    def split(series, scaler, encoder, holdout: float | None, seed: int) -> tuple[Windows, Windows, dict]:
+        """Training and holdout windows (scaled) and the split's summary. ``holdout=None``
+        holds out ``DEFAULT_HOLDOUT`` when the data allows it, else trains on everything
+        and says why."""
+        seq_len, stride = series.spec.seq_len, series.spec.stride
+        fraction = DEFAULT_HOLDOUT if holdout is None else holdout
+        try:
+            ts, hs, tg, hg, split = holdout_split(series.lengths, seq_len, stride, fraction, seed)
+        except TsganError as e:
+            if holdout is not None:
+                raise
+            ts, hs, tg, hg, split = holdout_split(series.lengths, seq_len, stride, 0.0, seed)
+            split["note"] = f"no holdout: {str(e).split(':')[0]}"
+        base = scaler.transform(series.base)
+        cond = None if encoder is None else encoder.transform(series.conditions)
+        train, hold = Windows(base, ts, seq_len, cond), Windows(base, hs, seq_len, cond)
+        train.groups, hold.groups = tg, hg
+        return train, hold, split
+
+    def model_shape(self, spec: SeriesSpec, codec: Any) -> tuple:
+        return spec.n_features, spec.seq_len
+
+    def load(self, meta: dict[str, Any]) -> tuple[SeriesSpec, MinMaxScaler | None]:
+        return SeriesSpec.from_dict(meta["data"]), MinMaxScaler.from_dict(meta["scaler"]) if meta.get("scaler") else None
+
+    def save(self, spec: SeriesSpec, codec: Any) -> dict[str, Any]:
+        return {"data": spec.to_dict(), "scaler": None if codec is None else codec.to_dict(), "columns": spec.columns}
+
+    def describe(self, spec: SeriesSpec) -> str:
+        return f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})"
+
+    def dp_unit(self, spec: SeriesSpec) -> tuple[int, int]:
+        """(records per unit, stride): a row lies in up to ceil(seq_len / stride) windows."""
+        return spec.seq_len, spec.stride
+
+    def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray | None:
+        return _conditions(fitted, n, condition, rng, fitted.spec_.seq_len)
+
+    def decode_array(self, fitted, scaled: np.ndarray) -> np.ndarray:
+        return scaled if fitted.codec_ is None else fitted.codec_.inverse_transform(scaled)
+
+    def frame(self, fitted, scaled: np.ndarray, cond: np.ndarray | None) -> pd.DataFrame:
+        """Long format: ``sequence_id``, ``step``, condition columns, the original columns in their dtypes."""
+        n, t = scaled.shape[:2]
+        flat = self.decode_array(fitted, scaled).reshape(n * t, -1)
+        frame = pd.DataFrame({"sequence_id": np.repeat(np.arange(n), t), "step": np.tile(np.arange(t), n)})
+        if cond is not None:
+            labels = fitted.conditions_.inverse_transform(cond.reshape(n * t, -1))
+            for name in labels.columns:
+                frame[name] = labels[name].to_numpy()
+        for name, col in restore_dtypes(flat, fitted.spec_).items():
+            frame[name] = col
+        return frame
+
+    def write(self, fitted, target: Path, n: int, **draw) -> str:
+        if target.suffix.lower() == ".npy":
+            np.save(target, fitted.sample_array(n, **draw))
+        else:
+            write_frame(fitted.sample(n, **draw), target)
+        s = fitted.spec_
+        return f"{n} sequences x {s.seq_len} steps x {s.n_features} columns"
+
+    def privacy_sets(self, fitted, data: Any) -> tuple[Windows, Windows]:
+        """The run's training and holdout windows (re-read from ``data`` when given or
+        when this session did not fit the run), shaped for membership checks."""
+        sets = getattr(fitted, "_prepared", None)
+        if sets is None or data is not None:
+            source = data if data is not None else fitted.source_
+            if source is None:
+                raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan privacy RUN --data FILE)")
+            spec = fitted.spec_
+            frame, _ = load_data(source)
+            series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
+            if series.spec.columns != spec.columns:
+                raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
+            train, hold, _ = self.split(series, fitted.codec_, fitted.conditions_, fitted.split_["holdout"], fitted.split_seed)
+        else:
+            train, hold = sets.train, sets.holdout
+        split = fitted.split_
+        if split.get("reference_blocks"):  # one series: members drawn in blocks shaped like the holdout's
+            def block_windows(blocks):
+                parts = [_block_starts([(a, b - a)], fitted.spec_.seq_len, fitted.spec_.stride)[0] for a, b in blocks]
+                return np.concatenate(parts), np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+
+            starts, groups = block_windows(split["reference_blocks"])
+            train = Windows(train.base, starts, train.seq_len, train.cond)
+            train.groups = groups
+            hold.groups = block_windows(split["blocks"])[1] + 1000
+        return train, hold
+
+
+class ImageKind:
+    """Images ``(N, C, S, S)`` in [0, 1]: a folder, a .npy array or the built-in ``digits``."""
+
+    name = "image"
+    unit = "images"
+    writes = (".png", "", ".npy")
+    writes_help = "a .png grid, a .npy array or a folder"
+    checkable = False
+
+    def prepare(self, data: Any, roles: Roles, image_size: int | None = None, **_) -> Prepared:
+        from .images import ArrayData, ImageSpec, load_images
+
+        images, labels, source = load_images(data, image_size)
+        encoder = cond = None
+        conds = roles.condition_columns
+        if conds:
+            if list(conds) != ["label"]:
+                raise TsganError(f"images are conditioned on their label: pass --condition-column label (got {', '.join(conds)})")
+            if labels is None:
+                raise TsganError("these images have no labels: put each class in its own subfolder, or use `digits`")
+            frame = pd.DataFrame({"label": labels})
+            encoder = ConditionEncoder.fit(frame)
+            cond = encoder.transform(frame)
+        spec = ImageSpec(channels=int(images.shape[1]), size=int(images.shape[2]), n_images=len(images), source=source)
+        split = {"holdout": 0.0, "note": "no holdout: image runs are not split (privacy checks cover sequences)"}
+        return Prepared(ArrayData(images, cond), None, spec, None, encoder, cond, split)
+
+    def model_shape(self, spec, codec) -> tuple:
+        return spec.channels, spec.size
+
+    def load(self, meta: dict[str, Any]) -> tuple[Any, None]:
+        from .images import ImageSpec
+
+        return ImageSpec.from_dict(meta["data"]), None
+
+    def save(self, spec, codec) -> dict[str, Any]:
+        return {"data": spec.to_dict(), "scaler": None, "columns": None}
+
+    def describe(self, spec) -> str:
+        return f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})"
+
+    def dp_unit(self, spec) -> tuple[int, int]:
+        return 1, 1
+
+    def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray | None:
+        return _conditions(fitted, n, condition, rng, None)
+
+    def decode_array(self, fitted, scaled: np.ndarray) -> np.ndarray:
+        return scaled
+
+    def frame(self, fitted, scaled: np.ndarray, cond: np.ndarray | None) -> pd.DataFrame:
+        """One row per image: its label (conditional runs) and one column per pixel,
+        ``pixel_<row>_<col>`` (``pixel_<channel>_<row>_<col>`` for colour), in [0, 1]."""
+        n, c, h, w = scaled.shape
+        names = [f"pixel_{y}_{x}" for y in range(h) for x in range(w)]
+        if c > 1:
+            names = [f"pixel_{k}_{y}_{x}" for k in range(c) for y in range(h) for x in range(w)]
+        pixels = pd.DataFrame(scaled.reshape(n, -1), columns=names)
+        if cond is None:
+            return pixels
+        return pd.concat([fitted.conditions_.inverse_transform(cond), pixels], axis=1)
+
+    def write(self, fitted, target: Path, n: int, **draw) -> str:
+        from .images import save_images
+
+        x = fitted.sample_array(n, **draw)
+        if target.suffix.lower() == ".npy":
+            np.save(target, x)
+        else:
+            save_images(x, target)
+        s = fitted.spec_
+        return f"{n} images ({s.channels} x {s.size} x {s.size})"
+
+    def privacy_sets(self, fitted, data: Any):
+        raise TsganError("privacy checks cover sequence runs: image runs keep no holdout")
+
+
+class TableKind:
+    """Rows of mixed numeric and categorical columns (CTGAN's data)."""
+
+    name = "table"
+    unit = "rows"
+    writes = (".csv", ".parquet", ".pq")
+    writes_help = "a .csv or .parquet file"
+    checkable = False
+
+    def prepare(self, data: Any, roles: Roles, seed: int = 0, **_) -> Prepared:
+        from .tabular import TableData, TableSpec, TableTransformer
+
+        frame, _ = load_data(data)
+        transformer = TableTransformer(seed=seed).fit(frame, categorical=roles.condition_columns)
+        spec = TableSpec([str(c) for c in frame.columns], len(frame), transformer.to_dict(), source_name(data))
+        split = {"holdout": 0.0, "note": "no holdout: table runs are not split (privacy checks cover sequences)"}
+        return Prepared(TableData(transformer.transform(frame), transformer), None, spec, transformer, None, None, split)
+
+    def model_shape(self, spec, codec) -> tuple:
+        return codec.layout(), codec.cond_width
+
+    def load(self, meta: dict[str, Any]) -> tuple[Any, Any]:
+        from .tabular import TableSpec, TableTransformer
+
+        spec = TableSpec.from_dict(meta["data"])
+        return spec, TableTransformer.from_dict(spec.transformer)
+
+    def save(self, spec, codec) -> dict[str, Any]:
+        return {"data": spec.to_dict(), "scaler": None, "columns": spec.columns}
+
+    def describe(self, spec) -> str:
+        return f"{spec.n_rows} rows x {len(spec.columns)} columns"
+
+    def dp_unit(self, spec) -> tuple[int, int]:
+        return 1, 1
+
+    def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray:
+        """CTGAN's conditional vector: for given column values, or drawn by the data's frequencies."""
+        tr = fitted.codec_
+        if condition is not None:
+            return tr.condition_vector(condition, n)
+        return tr.original_condition(n, np.random.default_rng(int(rng.initial_seed())))
+
+    def decode_array(self, fitted, scaled: np.ndarray) -> np.ndarray:
+        raise TsganError("table runs give rows of mixed types: use sample(), which returns a DataFrame")
+
+    def frame(self, fitted, scaled: np.ndarray, cond: np.ndarray | None) -> pd.DataFrame:
+        return fitted.codec_.inverse_transform(scaled)
+
+    def write(self, fitted, target: Path, n: int, **draw) -> str:
+        write_frame(fitted.sample(n, **draw), target)
+        return f"{n} rows x {len(fitted.spec_.columns)} columns"
+
+    def privacy_sets(self, fitted, data: Any):
+        raise TsganError("privacy checks cover sequence runs: table runs keep no holdout")
+
+
+def _conditions(fitted, n: int, condition: Any, rng, seq_len: int | None) -> np.ndarray | None:
+    """Encoded conditions for ``n`` samples: the requested ones, or drawn from the
+    conditions of training records when none are given."""
+    encoder = fitted.conditions_
+    if encoder is None:
+        if condition is not None:
+            raise TsganError("this model was fitted without conditions: refit with condition_columns (--condition-column)")
+        return None
+    if condition is None:
+        import torch
+
+        idx = torch.randint(len(fitted.condition_bank_), (n,), generator=rng).numpy()
+        return fitted.condition_bank_[idx]
+    return encoder.request(condition, n, seq_len).astype(np.float32)
+
+
+KINDS = {k.name: k for k in (SequenceKind(), ImageKind(), TableKind())}

@@ -1,0 +1,124 @@
+"""The HTML report: the score table with each score's meaning and published
+reference numbers, figures inline, and the privacy section."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+MEANINGS = {
+    "discriminative": "|accuracy - 0.5| of a GRU classifier telling real from synthetic (0 = indistinguishable)",
+    "predictive": "MAE on real data of a next-step predictor trained on synthetic data (lower = more useful)",
+    "fid": "Frechet distance between real and synthetic on the learned embedding (0 = same Gaussian)",
+    "precision": "share of synthetic records inside the real data's k-NN balls on the embedding (fidelity, 1 is best)",
+    "recall": "share of real records inside the synthetic k-NN balls (diversity, 1 is best)",
+    "density": "mean number of real balls holding a synthetic record, over k (about 1 when matched)",
+    "coverage": "share of real records whose ball holds a synthetic record (1 is best)",
+    "correlational": "sum |real - synthetic| cross-feature correlations / 10 (Diffusion-TS; 0 is best)",
+    "marginal_ks": "mean per-feature Kolmogorov-Smirnov statistic of values (0 is best)",
+    "marginal_wasserstein": "mean per-feature 1-Wasserstein distance of values, scaled units (0 is best)",
+    "autocorrelation": "mean |difference| of per-feature autocorrelation over lags (0 is best)",
+    "mmd": "unbiased squared MMD, Gaussian kernel, median-heuristic bandwidth, flattened windows (0 is best)",
+    "detection_auc": "ROC AUC of a gradient-boosting classifier telling real from synthetic rows, 3-fold CV (0.5 = indistinguishable)",
+    "tstr": "train on synthetic, test on real: the target predicted on a real test split, next to training on real (higher is better)",
+    "marginal_similarity": "mean per column of 1 - KS (numbers) or 1 - total variation (labels) (1 = identical)",
+    "pair_similarity": "mean per column pair of 1 - |correlation difference| / 2 or 1 - total variation of the joint (1 = identical)",
+}
+
+
+REFERENCE = {  # the papers' tables, sequence length 24 (docs/benchmarks.md)
+    "TimeGAN (paper), Sines": {"discriminative": 0.011, "predictive": 0.093},
+    "TimeGAN (paper), Stocks": {"discriminative": 0.102, "predictive": 0.038},
+    "Diffusion-TS, Sines": {"discriminative": 0.006, "predictive": 0.093, "fid": 0.006, "correlational": 0.015},
+    "Diffusion-TS, Stocks": {"discriminative": 0.067, "predictive": 0.036, "fid": 0.147, "correlational": 0.004},
+}
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
+    rows = []
+    for key, meaning in MEANINGS.items():
+        if key not in scores:
+            continue
+        v = scores[key]
+        if isinstance(v, dict) and "tstr" in v:
+            cell = f"{v['tstr']:.4f} (real: {v['trtr']:.4f}; {html.escape(str(v['target']))}, {v['task']})"
+        elif isinstance(v, dict):
+            cell = v.get("skipped") or f"{v['mean']:.4f} ± {v['std']:.4f}"
+        else:
+            cell = f"{v:.4f}"
+        refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals) if _unit(scores).startswith("windows") else ""
+        rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td><td>{html.escape(meaning)}</td><td>{refs}</td></tr>")
+    imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+{_STYLE}
+</head><body><h1>{html.escape(title)}</h1>
+<p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {_unit(scores)}.</p>
+<table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (docs/benchmarks.md)</th></tr>{''.join(rows)}</table>
+{privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
+{imgs}</body></html>"""
+    path = out_dir / "report.html"
+    path.write_text(page)
+    return path
+
+
+def _unit(scores: dict[str, Any]) -> str:
+    if "detection_auc" in scores:
+        return "rows (FID and PRDC on a contrastive MLP embedding of the encoded rows)"
+    if scores.get("embedding", {}).get("kind", "").startswith("image"):
+        return "images, pixels in [0, 1]"
+    return "windows, scored in the real data's min-max [0, 1] space"
+
+
+_STYLE = """<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222} table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px} td.num{text-align:right;font-family:monospace} img{max-width:100%}
+.pass{color:#1a7f37}.warn{color:#9a6700}.fail{color:#cf222e;font-weight:bold}</style>"""
+
+
+def privacy_section(p: dict[str, Any]) -> str:
+    """HTML for the privacy scores: verdict lines, the numbers, the thresholds."""
+    from ..privacy import summary_lines
+
+    names = ["mia_auc", "dcr_share_closer_to_train", "near_copy_share"]
+    items = "".join(
+        f"<li class={p['verdicts'][k].replace('/', '')}>{html.escape(line)}</li>" for k, line in zip(names, summary_lines(p))
+    ) + "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(p)[3:])
+    split = p.get("split", {})
+    how = "whole entities" if split.get("by") == "entity" else f"{len(split.get('blocks', []))} time blocks spread over the series"
+    rows = [
+        ("records compared (per set)", p["records"]),
+        ("DCR synthetic to train, p5 / p50", f"{p['dcr_synthetic_to_train']['p5']:.4f} / {p['dcr_synthetic_to_train']['p50']:.4f}"),
+        ("DCR holdout to train (baseline), p5 / p50", f"{p['dcr_holdout_to_train']['p5']:.4f} / {p['dcr_holdout_to_train']['p50']:.4f}"),
+        ("NNDR median, synthetic / holdout", f"{p['nndr_synthetic_median']:.3f} / {p['nndr_holdout_median']:.3f}"),
+        ("near-copy distance threshold (1st pct of holdout DCR)", f"{p['near_copy_threshold']:.4f}"),
+    ]
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v}</td></tr>" for k, v in rows)
+    th = "; ".join(f"{k}: pass &le; {v['pass_at_most']}, warn &le; {v['warn_at_most']}, else fail" for k, v in p["thresholds"].items())
+    return f"""<h2>Privacy</h2><p>Holdout: {split.get('holdout', 0):.0%} of the data ({how}, {split.get('holdout_windows', '?')} windows)
+never seen in training is the yardstick. Distances are Euclidean between flattened windows in [0, 1] space.</p>
+<ul>{items}</ul><table>{table}</table><p style="font-size:13px">Thresholds (the verdict uses the upper end of the
+AUC's 95% interval): {th}.</p>"""
+
+
+def write_privacy_page(path: Path, p: dict[str, Any], title: str) -> Path:
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>{_STYLE}</head>
+<body><h1>{html.escape(title)}</h1>{privacy_section(p)}</body></html>"""
+    path.write_text(page)
+    return path
+
+
+def cache_dir() -> Path:
+    """Where fitted embeddings are kept: $TSGAN_CACHE/embeddings or ~/.cache/tsgan/embeddings."""
+    return Path(os.environ.get("TSGAN_CACHE", Path.home() / ".cache" / "tsgan")) / "embeddings"

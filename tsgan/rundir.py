@@ -1,0 +1,167 @@
+"""The run directory: what ``Synthesizer.save`` writes and ``tsgan.load`` reads.
+
+* ``tsgan.json``: format version, model, the estimator's parameters
+  (``get_params()``), the model config, the data spec and codec, training info,
+  conditions, the holdout split and the data's source;
+* ``model.pt``: the weights, a ``state_dict`` loaded with ``weights_only=True`` (no
+  pickled objects, CPU-loadable whatever device trained it);
+* ``history.csv``: one row per training step (phase, seconds, every loss);
+* ``resume.pt``: a run stopped early, the loop's state to go on from;
+* ``conditions.npy``: conditional runs, the conditions of training records drawn when
+  ``sample`` gets none.
+
+Every file is written to a temporary name and renamed, so a crash never leaves half a
+file. Runs of format 1 (tsgan 0.1) load: their fields are mapped on read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .config import build_config, to_dict
+from .data.conditions import ConditionEncoder
+from .data.kinds import KINDS
+from .errors import TsganError
+from .fitting import model_class
+from .torch_utils import resolve_device, to_cpu
+
+FORMAT_VERSION = 2
+META_FILE = "tsgan.json"
+WEIGHTS_FILE = "model.pt"
+HISTORY_FILE = "history.csv"
+RESUME_FILE = "resume.pt"
+CONDITIONS_FILE = "conditions.npy"
+RETIRED_FILES = ("ensemble.pt",)  # format 1's checkpoint mixture (retired): removed when a run is saved again
+RETIRED_CONFIG = {"crnngan": ("freeze_g",)}  # config fields that no longer exist: dropped on read (training-only)
+
+
+def ensure_writable_dir(path: Path, force: bool) -> None:
+    """Refuse to write into an existing directory unless ``force``; refuse files."""
+    if path.exists() and not path.is_dir():
+        raise TsganError(f"{path} exists and is not a directory: choose another --out")
+    if path.exists() and not force:
+        raise TsganError(f"{path} already exists: pass --force to overwrite it, or choose another --out")
+
+
+def atomic_write(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(syn, path: Path, force: bool = False) -> Path:
+    """Write a fitted Synthesizer's run directory (files other than the run's are left alone)."""
+    ensure_writable_dir(path, force)
+    kind = KINDS[syn.kind]
+    params = syn.get_params()
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "tsgan_version": __version__,
+        "model": syn.model,
+        "kind": syn.kind,
+        "params": params,
+        "config": to_dict(syn.config_),
+        **kind.save(syn.spec_, syn.codec_),
+        "steps": syn.steps_,
+        "train": syn.train_info_,
+        "conditions": None if syn.conditions_ is None else syn.conditions_.to_dict(),
+        "holdout": syn.split_,
+        "source": syn.source_,
+    }
+    path.mkdir(parents=True, exist_ok=True)
+    state = to_cpu(syn.module_.state_dict())
+    atomic_write(path / WEIGHTS_FILE, lambda f: torch.save(state, f))
+    atomic_write(path / HISTORY_FILE, lambda f: syn.history_.to_csv(f, index=False))
+    if syn.condition_bank_ is not None:
+        atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, syn.condition_bank_, allow_pickle=False))
+    for name in RETIRED_FILES:
+        (path / name).unlink(missing_ok=True)
+    resume = getattr(syn, "resume_state_", None)
+    if resume is not None:
+        atomic_write(path / RESUME_FILE, lambda f: torch.save(to_cpu(resume), f))
+    else:  # finished: an older stopped run's state in this directory no longer applies
+        (path / RESUME_FILE).unlink(missing_ok=True)
+    atomic_write(path / META_FILE, lambda f: f.write(json.dumps(meta, indent=2).encode()))
+    return path
+
+
+def _params_of_format_1(meta: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Format 1 kept the estimator's settings in "synthesizer" (None for off) and the
+    config beside them; it had no recipes, so its runs are the paper's recipe plus
+    what they set."""
+    s = meta.get("synthesizer", {})
+    params = {"model": meta["model"], "recipe": "paper", "seq_len": s.get("seq_len", 24), "stride": s.get("stride", 1),
+              "seed": s.get("seed", 0), "steps": s.get("steps"), "precision": s.get("precision", "32")}
+    for key in ("ema", "select_every", "lr_decay", "image_size"):
+        if s.get(key):
+            params[key] = s[key]
+    return params, s.get("steps")
+
+
+def read_run(path: str | Path, device: str | None = None):
+    """Load a run saved by :func:`write_run`: the weights onto ``device`` (default the
+    CPU, whatever trained it); a given ``device`` also becomes the estimator's."""
+    from .synthesizer import Synthesizer
+
+    path = Path(path)
+    meta_path = path / META_FILE
+    if not path.is_dir() or not meta_path.exists():
+        raise TsganError(f"{path} is not a tsgan run (no {META_FILE}): pass the --out directory of `tsgan fit`")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as e:
+        raise TsganError(f"{meta_path} is not valid JSON ({e.msg}): re-run `tsgan fit`") from None
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise TsganError(f"{path} was saved by a newer tsgan ({meta.get('tsgan_version')}): upgrade tsgan")
+    cls = model_class(meta["model"])
+    kind = KINDS[cls.kind]
+    config_values = {k: v for k, v in meta["config"].items() if k not in RETIRED_CONFIG.get(meta["model"], ())}
+    config = build_config(cls.config_cls, config_values, meta["model"])
+    if meta.get("format_version", 1) < 2:
+        params, steps = _params_of_format_1(meta)
+        params.update({k: v for k, v in config_values.items()})
+        params["holdout"] = (meta.get("holdout") or {}).get("holdout")
+    else:
+        params, steps = dict(meta["params"]), meta.get("steps")
+    syn = Synthesizer(**params)
+    if device is not None:
+        syn.device = device
+    spec, codec = kind.load(meta)
+    encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
+    module = cls(config, *kind.model_shape(spec, codec), cond_dim=0 if encoder is None else encoder.width)
+    state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    try:
+        module.load_state_dict(state)
+    except RuntimeError:
+        raise TsganError(
+            f"{path}: the saved weights do not fit tsgan {__version__}'s {meta['model']} (saved by version "
+            f"{meta.get('tsgan_version', 'unknown')}?): refit the run with this version"
+        ) from None
+    module.to(resolve_device(device or "cpu")).eval()
+    syn.config_, syn.spec_, syn.codec_, syn.module_, syn.conditions_ = config, spec, codec, module, encoder
+    syn.condition_bank_ = None if encoder is None else np.load(path / CONDITIONS_FILE, allow_pickle=False)
+    syn.train_info_ = meta.get("train", {})
+    syn.steps_ = steps if steps is not None else syn.train_info_.get("steps")
+    syn.recipe_ = syn.train_info_.get("recipe", {"name": params.get("recipe", "paper"), "set": {}})
+    syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}
+    syn.source_ = meta.get("source")
+    syn._prepared = syn._data = None
+    hist = path / HISTORY_FILE
+    syn.history_ = pd.read_csv(hist) if hist.exists() and hist.stat().st_size else pd.DataFrame()
+    resume = path / RESUME_FILE
+    syn.resume_state_ = torch.load(resume, map_location="cpu", weights_only=True) if resume.exists() else None
+    return syn

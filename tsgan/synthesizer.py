@@ -1,0 +1,273 @@
+"""The estimator: ``Synthesizer(...).fit(data).sample(n)``, ``save(dir)``, ``tsgan.load(dir)``.
+
+``__init__`` only stores its arguments; :meth:`Synthesizer.fit` validates them
+(:mod:`tsgan.fitting`), asks the model's data-kind adapter (:mod:`tsgan.data.kinds`)
+to prepare the data, and runs the training loop (:mod:`tsgan.training`). Learned
+state ends in ``_``. The run directory is :mod:`tsgan.rundir`'s.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
+from .errors import TsganError
+from .fitting import callbacks, make_plan, model_class, steps_for_clock
+from .torch_utils import resolve_device
+from .training import Checkpoints, decay_window, split_steps, train
+
+
+class Synthesizer:
+    """Learn a generator from data and sample synthetic data like it.
+
+    ``model``: a name from ``tsgan.MODELS``. ``recipe``: ``"tuned"`` (default; the
+    best settings measured for the model, docs/models.md) or ``"paper"`` (the paper's
+    settings exactly). ``seq_len``/``stride``: the windows sequence models learn.
+    ``steps``: training steps, all phases together (default: the recipe's budget;
+    with only ``max_minutes``, as many as fit in the clock). ``holdout``: share of the
+    data kept out of training for privacy checks (None: 0.2 when the data allows).
+    ``params``: the model's config fields and the training options (``ema``,
+    ``select_every``, ``lr_decay``, ``dp_epsilon``, ...; ``tsgan models`` lists them).
+    """
+
+    def __init__(self, model: str = "rcgan", recipe: str = "tuned", seq_len: int = 24, stride: int = 1, seed: int = 0,
+                 steps: int | None = None, max_minutes: float | None = None, device: str = "auto", precision: str = "32",
+                 progress: bool = False, holdout: float | None = None, **params: Any):
+        self.model, self.recipe, self.seq_len, self.stride, self.seed = model, recipe, seq_len, stride, seed
+        self.steps, self.max_minutes, self.device, self.precision = steps, max_minutes, device, precision
+        self.progress, self.holdout, self.params = progress, holdout, params
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments, as :func:`tsgan.load` passes them back."""
+        names = ("model", "recipe", "seq_len", "stride", "seed", "steps", "max_minutes", "device", "precision", "progress", "holdout")
+        return {**{k: getattr(self, k) for k in names}, **self.params}
+
+    def set_params(self, **params: Any) -> "Synthesizer":
+        fields = set(self.get_params()) - set(self.params)
+        for k, v in params.items():
+            if k in fields:
+                setattr(self, k, v)
+            else:
+                self.params[k] = v
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The data this model learns: sequence, image or table."""
+        return model_class(self.model).kind
+
+    @property
+    def split_seed(self) -> int:
+        return self.seed
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: Any, time_column: str | None = None, id_column: str | None = None,
+            condition_columns: list[str] | str | None = None, checkpoint_dir: str | Path | None = None,
+            checkpoint_minutes: float = 10.0, force: bool = False) -> "Synthesizer":
+        """Validate, prepare and train on ``data``: a CSV/TSV/Parquet path, a DataFrame,
+        an array (``(time, features)`` for one series, ``(sequences, time, features)``
+        for one sequence each), an image folder or a built-in dataset name. Returns self.
+
+        ``condition_columns`` makes a conditional GAN: those columns are inputs, not
+        features, and ``sample(n, condition=...)`` asks for them. ``checkpoint_dir``:
+        every ``checkpoint_minutes`` of training, save the run there as it stands,
+        resumable (``tsgan.load(dir).resume()``), and the finished run at the end; an
+        existing directory needs ``force=True``."""
+        from .rundir import ensure_writable_dir
+
+        if checkpoint_dir is not None:
+            if not checkpoint_minutes > 0:
+                raise TsganError(f"checkpoint_minutes must be positive (got {checkpoint_minutes}): e.g. --checkpoint-minutes 10")
+            if self.params.get("dp_epsilon") or self.params.get("dp_noise"):
+                raise TsganError("a DP-SGD run cannot be checkpointed for resuming (its privacy accounting would start afresh): drop checkpoint_dir")
+            ensure_writable_dir(Path(checkpoint_dir), force)
+        return self._fit(data, Roles(time_column, id_column, condition_columns), checkpoint_dir=checkpoint_dir,
+                         checkpoint_minutes=checkpoint_minutes)
+
+    def resume(self, data: Any = None, max_minutes: float | None = None, checkpoint_dir: str | Path | None = None,
+               checkpoint_minutes: float = 10.0) -> "Synthesizer":
+        """Go on training a run that stopped early (``max_minutes``, Ctrl-C) up to its
+        steps, exactly as if it had never stopped. ``data``: the training data again,
+        needed when a loaded run was fitted on a DataFrame or an array. Returns self."""
+        self._check_fitted()
+        state = getattr(self, "resume_state_", None)
+        if state is None:
+            if self.train_info_.get("dp"):
+                raise TsganError("a DP-SGD run cannot be resumed (its privacy accounting starts afresh): fit a new run")
+            raise TsganError(f"this run finished its {self.train_info_.get('steps', self.steps)} steps: nothing to resume; fit a new run with more steps")
+        source = next((d for d in (data, getattr(self, "_data", None), self.source_) if d is not None), None)
+        if source is None:
+            raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan resume RUN --data FILE)")
+        self.max_minutes = max_minutes
+        return self._fit(source, Roles(**state["fit_args"]), resume=state, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
+
+    def _fit(self, data, roles: Roles, resume=None, checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
+        plan = make_plan(self)
+        kind = plan.kind
+        device = resolve_device(self.device)
+        prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.split_seed,
+                                image_size=plan.options.image_size or None)
+        if resume is not None:
+            got, want = ({k: v for k, v in d.items() if k != "source"} for d in (prepared.spec.to_dict(), self.spec_.to_dict()))
+            if got != want:
+                diff = next(k for k in want if got.get(k) != want.get(k))
+                raise TsganError(f"the data differs from the run's ({diff}: {got.get(diff)!r}, the run has {want.get(diff)!r}): pass the training data")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            module = plan.cls(plan.config, *kind.model_shape(prepared.spec, prepared.codec),
+                              cond_dim=0 if prepared.conditions is None else prepared.conditions.width)
+        steps, minutes, probe = plan.steps, self.max_minutes, None
+        if resume is not None:
+            steps = self.steps_
+        elif steps is None:  # only a clock: as many steps as fit in it
+            steps, probe = steps_for_clock(plan, module, prepared, self.seed, minutes, device, self.precision)
+            minutes = max(minutes - probe["probe_seconds"] / 60.0, 1e-3)
+        cbs, average, selector = callbacks(plan, module, prepared, self.seed, minutes)
+        private = None
+        if plan.options.private:
+            from .training.private import DPSettings, PrivateTraining
+
+            o = plan.options
+            dp = DPSettings(o.dp_epsilon or None, o.dp_noise or None, o.dp_delta or None, o.dp_max_grad_norm)
+            dp.validate()
+            private = PrivateTraining(dp, module, len(prepared.train), plan.config.batch_size, steps, *kind.dp_unit(prepared.spec))
+            prepared.train.poisson_rate = private.sample_rate
+            cbs.append(private)
+        fit_args = {"time_column": roles.time_column, "id_column": roles.id_column, "condition_columns": roles.condition_columns}
+        prior = self.history_ if resume is not None else None
+
+        def publish() -> None:  # the fitted state that does not depend on training
+            self.config_, self.spec_, self.codec_, self.module_ = plan.config, prepared.spec, prepared.codec, module
+            self.conditions_, self.split_, self.source_, self.steps_ = prepared.conditions, prepared.split, source_name(data), steps
+            self.recipe_ = plan.recipe
+            self._data, self._prepared = data, prepared  # this session only: resume() and privacy() read them again
+            self.condition_bank_ = None
+            if prepared.cond_records is not None:  # conditions of training records, drawn when sample() gets none
+                keep = np.random.default_rng(self.seed).permutation(len(prepared.cond_records))[:BANK_SIZE]
+                self.condition_bank_ = prepared.cond_records[np.sort(keep)]
+
+        if checkpoint_dir is not None:
+            def save_checkpoint(state: dict, history: pd.DataFrame) -> None:
+                from .rundir import write_run
+
+                publish()
+                self.history_ = pd.concat([prior, history], ignore_index=True)
+                self.resume_state_ = {**state, "fit_args": fit_args}
+                self.train_info_ = {**self._info(plan, state, "checkpoint", None, None), "checkpoint": True}
+                write_run(self, Path(checkpoint_dir), force=True)
+
+            cbs.append(Checkpoints(checkpoint_minutes, save_checkpoint))
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus' hooks on frozen inputs
+        result = train(module, prepared.train, steps=steps, batch_size=plan.config.batch_size, seed=self.seed, device=device,
+                       precision=self.precision, progress=self.progress, callbacks=cbs, resume=resume)
+        publish()
+        self.history_ = pd.concat([prior, result.history], ignore_index=True)
+        # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
+        self.resume_state_ = None if result.state is None or private is not None else {**result.state, "fit_args": fit_args}
+        self.train_info_ = self._info(plan, result, result.stopped, private, probe)
+        if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
+            self.train_info_["selection"] = selector.restore()
+        if average is not None:
+            # the selected checkpoint holds averaged weights; with no check made, the average is applied here
+            self.train_info_["ema"] = average.record() if selector is not None and selector.best is not None else average.apply()
+        if checkpoint_dir is not None:
+            from .rundir import write_run
+
+            write_run(self, Path(checkpoint_dir), force=True)
+        return self
+
+    def _info(self, plan, result, stopped, private, probe) -> dict[str, Any]:
+        """What ``tsgan.json`` records of the training: steps, time, device, recipe, DP, decay."""
+        get = (lambda k: result[k]) if isinstance(result, dict) else (lambda k: getattr(result, k))
+        info = {"steps": get("step") if isinstance(result, dict) else result.steps, "planned_steps": self.steps_,
+                "seconds": round(get("seconds"), 3), "device": str(resolve_device(self.device)), "precision": self.precision,
+                "stopped": stopped, "phases": dict(get("done") if isinstance(result, dict) else result.phases), "seed": self.seed,
+                "recipe": plan.recipe, "torch": torch.__version__, "threads": torch.get_num_threads()}
+        if probe is not None:
+            info["clock_fit"] = probe
+        if private is not None:
+            info["dp"] = private.spent
+        if plan.options.lr_decay:
+            window = decay_window(split_steps(self.module_.schedule(), self.steps_)[-1], plan.options.lr_decay)
+            info["lr_decay"] = {"fraction": plan.options.lr_decay, "phase": self.module_.schedule()[-1].name, "steps": round(window)}
+        return info
+
+    def privacy(self, data: Any = None, n: int | None = None, seed: int = 0) -> dict[str, Any]:
+        """Privacy scores (:mod:`tsgan.privacy`) of fresh samples against this run's
+        training and holdout records. ``data`` is needed for a loaded run whose data was
+        a DataFrame or an array (otherwise the recorded file or built-in is re-read)."""
+        from .privacy import privacy_metrics
+
+        self._check_fitted()
+        if not self.split_.get("holdout"):
+            raise TsganError("this run kept no holdout split (" + self.split_.get("note", "holdout=0") + "): refit with holdout=0.2 (--holdout 0.2) for privacy checks")
+        train_w, hold_w = KINDS[self.kind].privacy_sets(self, data)
+        synth = self.sample_scaled(n or min(len(train_w), 10_000), seed=seed)
+        out = privacy_metrics(train_w.array(), hold_w.array(), synth, train_w.groups, hold_w.groups, seed=seed,
+                              by_time=self.split_.get("by") == "time")
+        out["split"] = self.split_
+        if self.train_info_.get("dp"):
+            out["dp"] = self.train_info_["dp"]
+        return out
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_"):
+            raise TsganError("this Synthesizer is not fitted: call fit(data) or tsgan.load(run_dir) first")
+
+    # ------------------------------------------------------------------ sample
+    @torch.no_grad()
+    def _draw(self, n: int, seed: int | None, condition: Any, codes: Any, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
+        """Samples in the model's space ``(n, ...)`` and the encoded conditions they used."""
+        from .sampling import latent_codes
+
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise TsganError(f"n must be an integer of at least 1 (got {n!r}): e.g. sample(100) (-n 100)")
+        # the randomness is drawn on the CPU, so a seed gives the same samples on any device
+        rng = torch.Generator()
+        rng.seed() if seed is None else rng.manual_seed(seed)
+        cond = KINDS[self.kind].conditions(self, n, condition, rng)
+        code = latent_codes(self.module_.controls, n, codes, rng)
+        self.module_.eval()
+        dev, parts = self.module_.device, []
+        for i in range(0, n, chunk):
+            c = None if cond is None else torch.as_tensor(cond[i : i + chunk], device=dev)
+            k = None if code is None else code[i : i + chunk]
+            parts.append(self.module_.generate(len(range(i, min(n, i + chunk))), rng, c, k).float().cpu())
+        return torch.cat(parts).numpy(), cond
+
+    def sample_scaled(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
+        """``n`` samples in the model's space (sequences: ``(n, T, F)`` in [0, 1]), for metrics."""
+        return self._draw(n, seed, condition, codes)[0]
+
+    def sample_array(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
+        """``n`` samples as one array in original units: sequences ``(n, T, F)`` (float64),
+        images ``(n, C, S, S)`` in [0, 1]. Table runs give rows: use :meth:`sample`."""
+        return KINDS[self.kind].decode_array(self, self._draw(n, seed, condition, codes)[0])
+
+    def sample(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> pd.DataFrame:
+        """``n`` synthetic samples as a DataFrame, for every kind of model: sequences in
+        long format (``sequence_id``, ``step``, condition columns, the original columns
+        in their dtypes), table rows in the original columns, images one row each
+        (label, ``pixel_<row>_<col>``). The same ``seed`` gives the same samples; None
+        draws fresh ones. ``condition`` (conditional models): a label, a dict
+        ``{column: value}``, a list of ``n`` labels or a DataFrame; None draws them as
+        the training data has them. ``codes`` (InfoGAN): a category index, a list of
+        ``n`` indices, or ``{"category": ..., "continuous": ...}``."""
+        scaled, cond = self._draw(n, seed, condition, codes)
+        return KINDS[self.kind].frame(self, scaled, cond)
+
+    sample_frame = sample  # the name of sample() for sequences before version 0.2
+
+    def save(self, path: str | Path, force: bool = False) -> Path:
+        """Write the run directory (:mod:`tsgan.rundir`); an existing one needs ``force=True``."""
+        from .rundir import write_run
+
+        self._check_fitted()
+        return write_run(self, Path(path), force)

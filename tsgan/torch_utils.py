@@ -1,0 +1,113 @@
+"""Device, precision and optimizer helpers shared by training and metrics.
+
+Nothing here trains: metrics that fit a classifier (:mod:`tsgan.metrics`) and the
+training loop (:mod:`tsgan.training`) both use these, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import sys
+from contextlib import nullcontext
+from typing import Any, Callable
+
+import torch
+
+from .errors import TsganError
+
+PRECISIONS = ("32", "bf16")
+
+
+def adam(params, **kw) -> torch.optim.Optimizer:
+    """``torch.optim.Adam`` with its fused kernel (one call per parameter instead of a
+    dozen small ops; CPU and CUDA, torch >= 2.4), else its multi-tensor path. Same maths."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, fused=True, **kw)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, foreach=True, **kw)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' picks CUDA when available, else the CPU; anything else is passed through."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise TsganError(f"unknown device {device!r}: use device='auto', 'cpu' or 'cuda' (--device)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise TsganError("--device cuda was asked for but no CUDA GPU is visible: use --device cpu or auto")
+    return dev
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of PRECISIONS, else a TsganError naming them."""
+    if precision not in PRECISIONS:
+        raise TsganError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that says so, or a
+    CPU whose oneDNN has bfloat16 kernels (AVX512-BF16, AMX). Elsewhere oneDNN's LSTM
+    refuses bfloat16 inputs and matrix products fall back to slow emulation."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN: let torch decide
+        return True
+
+
+def autocast(device: torch.device, precision: str) -> Callable[[], Any]:
+    """A factory of the context the losses run in: nothing for "32"; for "bf16",
+    ``torch.autocast`` with bfloat16, so matrix products and convolutions run in
+    bfloat16 (about 4x the float32 rate on CPUs with AVX512-BF16 or AMX, and on
+    tensor-core GPUs) while reductions and losses stay float32. bfloat16 keeps
+    float32's exponent range, so no loss scaling is needed. Backward runs outside."""
+    if check_precision(precision) == "32":
+        return nullcontext
+    if not bf16_supported(device):
+        raise TsganError(
+            f"this {device.type.upper()} has no bfloat16 arithmetic (CPUs need AVX512-BF16 or AMX), so bf16 would run slower "
+            "and its recurrent layers fail: drop --precision bf16 (precision='32')"
+        )
+    return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def to_cpu(obj: Any) -> Any:
+    """A copy of nested dicts / lists / tuples with every tensor detached on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
+def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the model's state (weights and buffers) that later steps leave alone."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@functools.lru_cache(maxsize=None)
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed blocks for reuse instead of handing them back
+    to the OS and faulting fresh pages in on the next step (the mmap threshold up to
+    its 32 MiB maximum, trimming off). A training step frees and reallocates the same
+    tensors thousands of times, so this saves most of its page faults; peak memory is
+    unchanged. It changes the whole process, so the program that owns the process
+    calls it (the ``tsgan`` command does, once); ``TSGAN_KEEP_FREED=0`` leaves malloc
+    alone. Returns whether the setting was applied (glibc only)."""
+    if os.environ.get("TSGAN_KEEP_FREED", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        return False
