@@ -60,3 +60,24 @@ def test_code_alignment_known_answers():
     assert perm["matched_accuracy"] == pytest.approx(perm["purity"]) == pytest.approx(2.8 / 3)
     with pytest.raises(ValueError, match="rows sum to 1"):
         code_alignment([[0.5, 0.2]])
+
+
+def test_a_classifier_that_separated_and_then_collapsed_is_caught():
+    """The protocol's classifier sometimes tells the samples apart (low loss) and then
+    collapses to one label; its score then reads near 0. discriminative_check reads .5."""
+    from tsgan.metrics.scores import COLLAPSE_LOSS, collapsed
+
+    assert collapsed([0.69, 0.2, 0.05, 1.3], share_one_label=1.0)  # separated, then all one label
+    assert not collapsed([0.69, 0.2, 0.05, 0.04], share_one_label=0.5)  # separated and still separating
+    assert not collapsed([0.70, 0.69, 0.69], share_one_label=1.0)  # never separated: the samples look real
+    assert not collapsed([], share_one_label=1.0) and COLLAPSE_LOSS == 0.3
+
+
+def test_discriminative_check_reads_collapse_as_distinguishable(sines_split, monkeypatch):
+    import tsgan.metrics.scores as scores
+    from tsgan.metrics import discriminative_check
+
+    a, b = sines_split
+    assert discriminative_check(a, b, iterations=60, seed=1) == discriminative_score(a, b, iterations=60, seed=1)
+    monkeypatch.setattr(scores, "_discriminate", lambda *args: (0.01, True))
+    assert discriminative_check(a, b, iterations=60) == 0.5 and discriminative_score(a, b, iterations=60) == 0.01

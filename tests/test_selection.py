@@ -53,7 +53,7 @@ def test_a_failed_classifier_cannot_pick_a_checkpoint(monkeypatch):
         shift = float(synth.mean() - 0.25)
         return 0.0 if seed == selection.SEED_OFFSET and abs(shift - 0.3) < 0.05 else shift
 
-    monkeypatch.setattr(selection, "discriminative_score", scorer)
+    monkeypatch.setattr(selection, "discriminative_check", scorer)
     model = Shifted()
     sel = CheckpointSelector(model, Windows.from_array(real), every=1, phase="p")
     for done, shift in [(1, 0.2), (2, 0.3), (3, 0.25), (4, 0.1)]:

@@ -153,7 +153,7 @@ def privacy_metrics(
     if collapsed:
         out["dcr_note"] = SUMMARY["n/a"]
     elif by_time:
-        # measured: a DP run at epsilon 10 on Stocks scored 0.76 here while both attacks were at chance
+        # a DP run on one series can sit closer to its training blocks with both attacks at chance (docs/privacy.md)
         out["dcr_note"] = (
             "no verdict for time blocks of one series: the synthetic series follows the training period, so it is "
             "closer to training blocks than to held-out blocks of a different level even without memorisation; "

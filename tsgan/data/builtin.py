@@ -14,7 +14,7 @@ import pandas as pd
 
 
 def sines(n: int = 10_000, seq_len: int = 24, dim: int = 5, seed: int = 0) -> pd.DataFrame:
-    """PROTOCOL.md's Sines: per sequence and feature ``freq, phase ~ U(0, 0.1)``,
+    """The TimeGAN benchmark's Sines: per sequence and feature ``freq, phase ~ U(0, 0.1)``,
     ``x_j = sin(freq * j + phase)``, rescaled by ``(x + 1) / 2``. Long format."""
     rng = np.random.default_rng(seed)
     freq = rng.uniform(0, 0.1, size=(n, 1, dim))

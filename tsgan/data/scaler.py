@@ -1,6 +1,6 @@
 """Per-column min-max scaling to [0, 1], as in TimeGAN's released code.
 
-``transform(x) = (x - min) / (max - min + eps)`` with ``eps = 1e-7`` (PROTOCOL.md).
+``transform(x) = (x - min) / (max - min + eps)`` with ``eps = 1e-7`` (as the TimeGAN code).
 A constant column (max == min) maps to 0 and is restored as exactly its constant
 value, so it never divides by zero and is modelled as constant.
 """

@@ -10,7 +10,7 @@ from .distances import (
     mmd_rbf,
     prdc,
 )
-from .scores import check_pair, discriminative_score, predictive_score
+from .scores import check_pair, discriminative_check, discriminative_score, predictive_score
 
 __all__ = [
     "autocorrelation",
@@ -18,6 +18,7 @@ __all__ = [
     "check_pair",
     "code_alignment",
     "correlational_score",
+    "discriminative_check",
     "discriminative_score",
     "frechet_distance",
     "marginal_distance",

@@ -59,6 +59,35 @@ def discriminative_score(
     seed: int = 0,
 ) -> float:
     """``|accuracy - 0.5|`` of a post-hoc GRU classifier on held-out windows (0 is best)."""
+    return _discriminate(real, synth, iterations, batch_size, seed)[0]
+
+
+COLLAPSE_LOSS = 0.3  # a smoothed training loss this low: the classifier separated real from synthetic
+COLLAPSE_SHARE = 0.95  # then a final classifier giving this share of the test windows one label has collapsed
+
+
+def discriminative_check(real: np.ndarray, synth: np.ndarray, iterations: int = 2000, batch_size: int = 128, seed: int = 0) -> float:
+    """The discriminative score for decisions (checkpoint selection): as
+    :func:`discriminative_score`, except that a classifier which separated the
+    training batches (a 50-iteration mean loss below ``COLLAPSE_LOSS``) and then
+    collapsed (its last iterate labels at least ``COLLAPSE_SHARE`` of the test
+    windows alike) reads 0.5. The protocol's classifier does that now and then when
+    real and synthetic are easy to tell apart (Adam's steps on separable data grow
+    the logits until one step overshoots), and its score then reads near 0, the best
+    possible, for samples it had told apart perfectly."""
+    score, collapsed = _discriminate(real, synth, iterations, batch_size, seed)
+    return 0.5 if collapsed else score
+
+
+def collapsed(smoothed_losses: list[float], share_one_label: float) -> bool:
+    """Whether a classifier collapsed: it once separated the classes (a smoothed
+    loss below ``COLLAPSE_LOSS``) and its last iterate gives one label to at least
+    ``COLLAPSE_SHARE`` of the test windows."""
+    return min(smoothed_losses, default=1.0) < COLLAPSE_LOSS and share_one_label >= COLLAPSE_SHARE
+
+
+def _discriminate(real, synth, iterations: int, batch_size: int, seed: int) -> tuple[float, bool]:
+    """The discriminative score and whether its classifier collapsed (:func:`collapsed`)."""
     real, synth = check_pair(real, synth, min_windows=5)
     n_feat = real.shape[2]
     rng = np.random.default_rng(seed)
@@ -74,13 +103,12 @@ def discriminative_score(
     r_tr_t, s_tr_t = torch.from_numpy(r_tr), torch.from_numpy(s_tr)
     labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)])
 
-    def last_state_logits(x: torch.Tensor) -> torch.Tensor:
-        _, h = net.rnn(x)  # h: (1, B, H), the last hidden state
+    def logits(x: torch.Tensor) -> torch.Tensor:  # (B, T, F) -> (B,), from the last hidden state
+        _, h = net.rnn(x)  # h: (1, B, H)
         return net.head(h[-1]).squeeze(-1)
 
-    logits = last_state_logits  # (B, T, F) -> (B,)
-
-    for _ in range(iterations):
+    losses = torch.empty(iterations)
+    for i in range(iterations):
         bi = r_tr_t[torch.randint(len(r_tr_t), (batch_size,), generator=gen)]
         bj = s_tr_t[torch.randint(len(s_tr_t), (batch_size,), generator=gen)]
         x = torch.cat([real_t[bi], synth_t[bj]])
@@ -88,11 +116,14 @@ def discriminative_score(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        losses[i] = loss.detach()
     with torch.no_grad():
         pr = logits(real_t[r_te]) > 0
         ps = logits(synth_t[s_te]) > 0
     acc = (pr.sum().item() + (~ps).sum().item()) / (len(pr) + len(ps))
-    return abs(acc - 0.5)
+    said_real = (pr.sum().item() + ps.sum().item()) / (len(pr) + len(ps))
+    smoothed = [float(v) for v in losses[: iterations // 50 * 50].reshape(-1, 50).mean(1)] if iterations >= 50 else []
+    return abs(acc - 0.5), collapsed(smoothed, max(said_real, 1 - said_real))
 
 
 def predictive_score(

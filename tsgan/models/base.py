@@ -43,7 +43,7 @@ class ObjectiveConfig:
     info_categories: int = param(0, "InfoGAN: categories of the discrete latent code (0 = no discrete code)", within="[0, inf)")
     info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)", within="[0, inf)")
     info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)", within="[0, inf)")
-    info_hidden: int = param(0, "InfoGAN: width of a hidden layer in the Q head (paper: 128; default 0, a linear head: it recovered digit classes better here)", within="[0, inf)")
+    info_hidden: int = param(0, "InfoGAN: width of a hidden layer in the Q head (paper: 128; 0 = a linear head, which recovered classes better in our benchmarks)", within="[0, inf)")
     dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by --dp-epsilon / --dp-noise)")
 
 
@@ -115,7 +115,7 @@ class Controls(nn.Module):
             raise TsganError("info_categories must be 0 or at least 2, and info_continuous at least 0")
         # Q on the discriminator's features: linear, or with info_hidden the paper's head
         # (FC 128, leaky ReLU 0.1, FC) without its batch norm, which DP-SGD cannot clip
-        # per sample. On digits the linear head gave purity .73-.76, the paper's .57-.68.
+        # per sample (the linear head is the default: docs/benchmarks.md, bench/LOG.md).
         h = config.info_hidden
         if not self.code_dim:
             self.q = None

@@ -26,7 +26,7 @@ connected weights N(0, 1), biases 0; the generator's output layer is linear, as 
 the code. The code's generator loss is the non-saturating one (the paper writes the
 minimax form, under which G's loss is negative and the freezing rule never acts). L2 regularisation (``l2``) is off by default: the paper
 gives no value, and the code's (0.1 * l2_loss, a weight decay of 0.1) decayed every
-weight to zero on Sines within 1,500 steps here (constant samples, D at chance).
+weight towards zero within a few thousand steps (constant samples, D at chance).
 Two of the code's flags, off there and here: ``--adam`` trains G with Adam while D
 stays on gradient descent (``optimizer=adam_g``; ``adam`` moves D to Adam too), and
 ``--minibatch_d`` adds minibatch discrimination before D's decision (``minibatch_d``).
@@ -60,7 +60,7 @@ class CRNNGANConfig(ObjectiveConfig):
         "Adam wants a smaller lr, e.g. 0.001", choices=("sgd", "adam_g", "adam"),
     )
     d_lr_factor: float = param(0.5, "the discriminator's learning rate is lr times this (code: 0.5)", within="(0, inf)")
-    l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decayed every weight to zero on Sines here)", within="[0, inf)")
+    l2: float = param(0.0, "L2 regularisation of all weights, as SGD weight decay (paper: L2, no value given; the code's 0.1 decays every weight towards zero)", within="[0, inf)")
     max_grad_norm: float = param(5.0, "clip each update's gradients to this global norm, 0 = off (code: 5)", within="[0, inf)")
     pretrain: float = param(0.06, "share of the steps that pretrain G by next-step squared error, 0 = off (paper: 6 epochs; 0.06 of 50,000 steps is 6 Sines epochs at batch 20)", within="[0, 1)")
     freeze_ratio: float = param(0.7, "skip D's update while its loss is below this times G's last loss, 0 = off (paper: 0.7)", within="[0, inf)")

@@ -1,7 +1,7 @@
 """TimeGAN: Time-series Generative Adversarial Networks.
 
 Yoon, Jarrett & van der Schaar, NeurIPS 2019, and its released code
-(losses and weights as summarised in PROTOCOL.md).
+(losses and weights of the released code; docs/models.md).
 
 Five networks, each a stack of RNNs with a per-step read-out:
 

@@ -9,7 +9,8 @@ them at the end. Each check draws the same noise and trains the classifier from 
 same seed, so checkpoints differ only by the generator. A post-hoc classifier now and
 then fails to train and scores near 0 whatever the samples, so a checkpoint that
 would become the best is scored again by a second classifier (another seed) and
-counts with the larger of the two scores.
+counts with the larger of the two scores; a classifier that told the samples apart
+and then collapsed reads .5 (:func:`tsgan.metrics.scores.discriminative_check`).
 
 The score used to select is optimistic for the checkpoint it picks (the lowest of
 several noisy estimates): score the restored model afresh (new samples, new
@@ -26,7 +27,7 @@ import torch
 
 from ..data.windows import Windows
 from ..errors import TsganError
-from ..metrics.scores import discriminative_score
+from ..metrics.scores import discriminative_check
 from ..torch_utils import snapshot
 from .averaging import WeightAverage
 from .callbacks import Callback
@@ -130,7 +131,7 @@ class CheckpointSelector(Callback):
         classifier with another seed)."""
         with torch.random.fork_rng(devices=[]):  # the training run's global RNG stays untouched
             seed = self.seed + SEED_OFFSET + (1 if second else 0)
-            return discriminative_score(self.real, self.samples(), iterations=self.iterations, seed=seed)
+            return discriminative_check(self.real, self.samples(), iterations=self.iterations, seed=seed)
 
     def restore(self) -> dict[str, Any]:
         """Load the best weights into the model; the selection's record (for train_info).
