@@ -12,6 +12,7 @@ data, read straight from its wheel; not Sines or Stocks):
 
 Each repeat's score is the protocol's; ``disc_checked_mean`` reads a classifier that
 separated the samples and then collapsed as .5 (tsgan.metrics.discriminative_check).
+An arm named after a model (e.g. ``timegan``) runs the current code with ``--model``.
 The new arm runs the current code (``--max-minutes 10`` alone: the tuned recipe, steps
 fitted to the clock); the old arm runs tsgan 0.1 from a git worktree at ``--old-ref``
 (default e827cf9) with its defaults. Both are scored by the current code: the
@@ -88,10 +89,11 @@ def fit_old(ref_dir: Path, data: Path, run: Path, minutes: float, roles: dict) -
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(ref_dir)}, cwd=ref_dir)
 
 
-def fit_new(data: Path, run: Path, minutes: float, roles: dict) -> None:
-    """`tsgan fit DATA --max-minutes M` with this checkout."""
-    subprocess.run([sys.executable, "-m", "tsgan_cli.main", "fit", str(data), "--max-minutes", str(minutes), "--out", str(run), "-q", *flags(roles)],
-                   check=True)
+def fit_new(data: Path, run: Path, minutes: float, roles: dict, model: str | None = None) -> None:
+    """`tsgan fit DATA --max-minutes M` with this checkout (``model``: with `--model`)."""
+    chosen = [] if model is None else ["--model", model]
+    subprocess.run([sys.executable, "-m", "tsgan_cli.main", "fit", str(data), "--max-minutes", str(minutes), "--out", str(run), "-q",
+                    *chosen, *flags(roles)], check=True)
 
 
 def score(data: Path, run: Path, reps: int, roles: dict) -> dict:
@@ -141,7 +143,10 @@ def main() -> None:
             run = a.work / "runs" / f"{name}-{arm}"
             subprocess.run(["rm", "-rf", str(run)], check=True)
             t = time.perf_counter()
-            (fit_new if arm == "new" else lambda *x: fit_old(old_dir, *x))(paths[name], run, a.minutes, ROLES[name])
+            if arm == "old":
+                fit_old(old_dir, paths[name], run, a.minutes, ROLES[name])
+            else:  # "new": the default model; any other arm names a model
+                fit_new(paths[name], run, a.minutes, ROLES[name], None if arm == "new" else arm)
             wall = time.perf_counter() - t
             result[arm] = {**score(paths[name], run, a.reps, ROLES[name]), "fit_wall_seconds": round(wall, 1),
                            "command": " ".join(sys.argv), "threads": a.threads}

@@ -40,7 +40,7 @@ def _default_run_dir(data: str, model: str) -> Path:
 @app.command()
 def fit(
     data: str = typer.Argument(..., metavar="DATA", help="CSV/TSV/Parquet file, .npy array, image folder (image models) or a built-in name (`tsgan datasets`)"),
-    model: str = typer.Option("rcgan", "--model", "-m", help="model name (`tsgan models`)"),
+    model: str = typer.Option("timegan", "--model", "-m", help="model name (`tsgan models`)"),
     recipe: str = typer.Option("tuned", "--recipe", help="tuned (the best settings measured) or paper (the paper's settings exactly)"),
     objective: Optional[str] = typer.Option(None, "--objective", help="minimax, nonsaturating, wgan, wgan-gp or hinge (default: the model's paper)"),
     seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps: the model learns and samples sequences this long"),

@@ -70,9 +70,9 @@ def test_selection_scores_and_keeps_the_averaged_weights(monkeypatch):
 
 def test_ema_bad_values(tmp_path, monkeypatch, capsys, csv_path):
     with pytest.raises(TsganError, match=r"parameter 'ema' must be in \[0, 1\) \(got 1\)"):
-        tsgan.Synthesizer(ema=1.0, seq_len=5, steps=1).fit(csv_path)
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--param", "ema=-0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+        tsgan.Synthesizer(model="rcgan", ema=1.0, seq_len=5, steps=1).fit(csv_path)
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--param", "ema=-0.5", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
     assert code == 2 and "parameter 'ema' must be in [0, 1)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "4", "--param", "ema=0.9", "--out", tmp_path / "ok", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "4", "--param", "ema=0.9", "--out", tmp_path / "ok", "-q"], monkeypatch, capsys)
     assert code == 0 and "moving average (decay 0.9) over the 4 steps of adversarial" in out.replace("\n", " ")

@@ -18,7 +18,7 @@ def test_console_script_fit_and_sample(tmp_path, csv_path):
     assert exe, "the `tsgan` console script is not installed: pip install -e ."
     run = tmp_path / "run"
     r = subprocess.run(
-        [exe, "fit", str(csv_path), "--seq-len", "8", "--steps", "5", "--out", str(run), "--param", "hidden_g=16", "-q"],
+        [exe, "fit", "--model", "rcgan", str(csv_path), "--seq-len", "8", "--steps", "5", "--out", str(run), "--param", "hidden_g=16", "-q"],
         capture_output=True, text=True,
     )
     assert r.returncode == 0, r.stderr
@@ -35,17 +35,17 @@ def test_console_script_fit_and_sample(tmp_path, csv_path):
 
 def test_fit_builtin_with_sample(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "3", "--seq-len", "12", "--sample", "5", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sunspots", "--steps", "3", "--seq-len", "12", "--sample", "5", "-q"], monkeypatch, capsys)
     assert code == 0, err
     synth = tmp_path / "runs" / "sunspots-rcgan" / "synthetic.csv"
     assert synth.exists() and "synthetic data (5 sequences x 12 steps x 1 columns) written to" in out
     # a second run never overwrites the first one
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sunspots", "--steps", "2", "--seq-len", "12", "-q"], monkeypatch, capsys)
     assert code == 0 and (tmp_path / "runs" / "sunspots-rcgan-2" / "tsgan.json").exists()
 
 
 def test_fit_with_lr_decay_reports_and_records_it(tmp_path, monkeypatch, capsys):
-    code, out, err = run_cli(["fit", "sunspots", "--steps", "8", "--seq-len", "12", "-p", "lr_decay=0.25", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sunspots", "--steps", "8", "--seq-len", "12", "-p", "lr_decay=0.25", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "learning rates decayed linearly over the last 2 steps of adversarial" in out
     meta = json.loads((tmp_path / "r" / "tsgan.json").read_text())
@@ -98,7 +98,7 @@ BAD_FIT = [
 @pytest.mark.parametrize("make,args,message", BAD_FIT)
 def test_fit_bad_input(tmp_path, monkeypatch, capsys, make, args, message):
     path = make(tmp_path)
-    code, out, err = run_cli(["fit", path, "--steps", "2", "--out", tmp_path / "run", "-q", *args], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", path, "--steps", "2", "--out", tmp_path / "run", "-q", *args], monkeypatch, capsys)
     assert code == 2
     assert message in err and "Traceback" not in err + out
     assert len(err.strip().splitlines()) == 1
@@ -120,7 +120,7 @@ def test_usage_errors_without_traceback(tmp_path, monkeypatch, capsys, args, mes
 
 def test_constant_column_fits(tmp_path, monkeypatch, capsys):
     path = _write(tmp_path, "c.csv", "a,b\n" + "".join(f"{i},7\n" for i in range(10)))
-    code, out, err = run_cli(["fit", path, "--seq-len", "4", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", path, "--seq-len", "4", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
     assert code == 0, err
     assert (pd.read_csv(tmp_path / "r" / "synthetic.csv")["b"] == 7).all()
 
@@ -129,10 +129,10 @@ def test_existing_run_dir_is_kept_without_force(tmp_path, monkeypatch, capsys, c
     run = tmp_path / "run"
     run.mkdir()
     (run / "notes.txt").write_text("mine")
-    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 2 and "pass --force" in err
     assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
-    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q", "--force"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q", "--force"], monkeypatch, capsys)
     assert code == 0 and (run / "tsgan.json").exists() and (run / "notes.txt").read_text() == "mine"
 
 
@@ -142,7 +142,7 @@ def test_sample_bad_input(tmp_path, monkeypatch, capsys, csv_path):
     code, _, err = run_cli(["sample", not_run, "-n", "3", "--out", tmp_path / "s.csv"], monkeypatch, capsys)
     assert code == 2 and "is not a tsgan run" in err
     run = tmp_path / "run"
-    run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
+    run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
     existing = _write(tmp_path, "s.csv", "precious")
     code, _, err = run_cli(["sample", run, "-n", "3", "--out", existing], monkeypatch, capsys)
     assert code == 2 and "--force" in err and existing.read_text() == "precious"
@@ -153,7 +153,7 @@ def test_sample_bad_input(tmp_path, monkeypatch, capsys, csv_path):
 @pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan"])
 def test_every_sequence_model_runs_from_the_cli(model, tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / model
-    code, out, err = run_cli(["fit", csv_path, "--model", model, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--model", model, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert json.loads((run / "tsgan.json").read_text())["model"] == model
     code, out, err = run_cli(["sample", run, "-n", "4", "--out", tmp_path / f"{model}.csv"], monkeypatch, capsys)
@@ -167,7 +167,7 @@ def test_conditional_and_infogan_from_the_cli(tmp_path, monkeypatch, capsys):
     data = tmp_path / "bands.csv"
     sine_bands(n=30, seq_len=6, dim=2).to_csv(data, index=False)
     run = tmp_path / "cond"
-    args = ["fit", data, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id"]
+    args = ["fit", data, "--model", "rcgan", "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id"]
     code, _, err = run_cli([*args, "--out", run, "--condition-column", "band"], monkeypatch, capsys)
     assert code == 0, err
     code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "hi.csv", "--condition", "band=high"], monkeypatch, capsys)
@@ -182,7 +182,7 @@ def test_conditional_and_infogan_from_the_cli(tmp_path, monkeypatch, capsys):
     info = tmp_path / "info"
     plain = tmp_path / "plain.csv"
     pd.read_csv(data).drop(columns="band").to_csv(plain, index=False)
-    code, _, err = run_cli(["fit", plain, *args[2:], "--out", info, "-p", "info_categories=3"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", plain, *args[2:], "--out", info, "-p", "info_categories=3"], monkeypatch, capsys)
     assert code == 0, err
     code, _, err = run_cli(["sample", info, "-n", "3", "--out", tmp_path / "c.csv", "--code", "2"], monkeypatch, capsys)
     assert code == 0, err
@@ -194,7 +194,7 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     from tsgan.data import sines_array
 
     np.save(tmp_path / "ori.npy", sines_array(n=40, seq_len=6, dim=2))
-    code, out, err = run_cli(["fit", tmp_path / "ori.npy", "--seq-len", "6", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", tmp_path / "ori.npy", "--seq-len", "6", "--steps", "2", "--out", tmp_path / "r", "-q", "--sample", "3"], monkeypatch, capsys)
     assert code == 0, err
     assert list(pd.read_csv(tmp_path / "r" / "synthetic.csv").columns) == ["sequence_id", "step", "f0", "f1"]
     code, _, err = run_cli(["sample", tmp_path / "r", "-n", "7", "--seed", "3", "--out", tmp_path / "s.npy"], monkeypatch, capsys)
@@ -204,7 +204,7 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
     assert code == 2 and "sequence runs write a .csv or .parquet file (long format) or a .npy array: got '.txt'" in err
     assert not (tmp_path / "s.txt").exists()
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    code, out, err = run_cli(["fit", tmp_path / "obj.npy", "--steps", "2", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", tmp_path / "obj.npy", "--steps", "2", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
     assert code == 2 and "could not read" in err and "numbers only" in err and "Traceback" not in err + out
     assert not (tmp_path / "r2").exists()
 
@@ -212,7 +212,7 @@ def test_fit_reads_a_npy_array_and_refuses_pickles(tmp_path, monkeypatch, capsys
 def test_the_tuned_recipe_is_the_default_and_given_parameters_override_it(tmp_path, monkeypatch, capsys):
     from tsgan.models.crnngan import CRNNGAN
 
-    code, out, err = run_cli(["fit", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "r",
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "r",
                               "-p", "hidden=8"], monkeypatch, capsys)
     assert code == 0, err
     assert "recipe tuned: optimizer=adam_g" in out.replace("\n", " ")
@@ -222,6 +222,6 @@ def test_the_tuned_recipe_is_the_default_and_given_parameters_override_it(tmp_pa
     assert {k: meta["config"][k] for k in want} == want and meta["params"]["recipe"] == "tuned"
     run = tsgan.load(tmp_path / "r")
     assert run.config_.optimizer == "adam_g" and type(run.module_.optimizers()["g"]).__name__ == "ClippedAdam"
-    code, out, err = run_cli(["fit", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "p",
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "p",
                               "--recipe", "paper"], monkeypatch, capsys)
     assert code == 0 and "recipe tuned" not in out and tsgan.load(tmp_path / "p").config_.optimizer == "sgd"

@@ -101,7 +101,7 @@ def test_dp_refusals(frame):
 def test_dp_from_the_cli(tmp_path, monkeypatch, capsys, frame):
     data = tmp_path / "s.csv"
     frame.to_csv(data, index=False)
-    code, out, err = run_cli(["fit", data, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id",
+    code, out, err = run_cli(["fit", "--model", "rcgan", data, "--seq-len", "6", "--steps", "3", "-p", "batch_size=8", "-q", "--id-column", "sequence_id",
                               "-p", "hidden_g=8", "-p", "hidden_d=8", "--dp-epsilon", "5", "--out", tmp_path / "run"], monkeypatch, capsys)
     assert code == 0, err
     assert "differential privacy: epsilon 5.0" in out

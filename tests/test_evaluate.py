@@ -43,7 +43,7 @@ def test_windows_from_long_checks_columns():
 
 def test_cli_evaluate_writes_report(tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / "run"
-    code, _, err = run_cli(["fit", csv_path, "--seq-len", "8", "--steps", "3", "--out", run, "-q"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "8", "--steps", "3", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     out = tmp_path / "report"
     metrics = "correlational,marginal,autocorrelation,mmd"
@@ -86,7 +86,7 @@ def test_cli_evaluate_scores_numpy_arrays_from_other_tools(tmp_path, monkeypatch
 @pytest.mark.slow
 def test_cli_fit_with_evaluate(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", "sunspots", "--seq-len", "12", "--steps", "20", "--out", run, "-q", "--evaluate"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", "sunspots", "--seq-len", "12", "--steps", "20", "--out", run, "-q", "--evaluate"], monkeypatch, capsys)
     assert code == 0, err
     scores = json.loads((run / "report" / "metrics.json").read_text())
     assert scores["predictive"] == {"skipped": "needs at least 2 features"} and 0 <= scores["discriminative"]["mean"] <= 0.5

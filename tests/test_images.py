@@ -101,7 +101,7 @@ def test_image_loaders(tmp_path, blobs):
 
 def test_images_from_the_cli(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "-p", "batch_size=16",
+    code, out, err = run_cli(["fit", "--model", "rcgan", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "-p", "batch_size=16",
                               "-c", "label", "--out", run, "-q", "--sample", "4"], monkeypatch, capsys)
     assert code == 0, err
     assert "1797 images (1 x 8 x 8)" in out and (run / "synthetic.png").exists()
@@ -113,7 +113,7 @@ def test_images_from_the_cli(tmp_path, monkeypatch, capsys):
     assert code == 0 and np.load(tmp_path / "x.npy").shape == (3, 1, 8, 8)
     code, _, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "x.csv"], monkeypatch, capsys)
     assert code == 2 and "image runs write a .png grid" in err
-    code, _, err = run_cli(["fit", tmp_path / "missing", "--model", "dcgan", "--out", tmp_path / "r2"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", tmp_path / "missing", "--model", "dcgan", "--out", tmp_path / "r2"], monkeypatch, capsys)
     assert code == 2 and "pass an image folder" in err
 
 
@@ -144,7 +144,7 @@ def test_image_scores_known_answers():
 def test_image_report_from_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TSGAN_CACHE", str(tmp_path / "cache"))
     run = tmp_path / "run"
-    run_cli(["fit", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "--out", run, "-q"], monkeypatch, capsys)
+    run_cli(["fit", "--model", "rcgan", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "--out", run, "-q"], monkeypatch, capsys)
     code, out, err = run_cli(["evaluate", "digits", run, "--out", tmp_path / "rep", "-n", "50"], monkeypatch, capsys)
     assert code == 0, err
     assert "fid" in out and json.loads((tmp_path / "rep" / "metrics.json").read_text())["n_synthetic"] == 50

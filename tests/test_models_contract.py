@@ -71,11 +71,11 @@ def test_unknown_model_and_params(small_frame):
     with pytest.raises(tsgan.TsganError, match="unknown model 'nope'"):
         tsgan.Synthesizer(model="nope").fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="unknown parameter 'hiden'"):
-        tsgan.Synthesizer(hiden=3).fit(small_frame)
+        tsgan.Synthesizer(model="rcgan", hiden=3).fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="expects int"):
-        tsgan.Synthesizer(hidden_g="many").fit(small_frame)
+        tsgan.Synthesizer(model="rcgan", hidden_g="many").fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="must be one of"):
-        tsgan.Synthesizer(cell="rnn").fit(small_frame)
+        tsgan.Synthesizer(model="rcgan", cell="rnn").fit(small_frame)
     with pytest.raises(tsgan.TsganError, match=r"'batch_size' must be at least 1 \(got 0\): e.g. its default, --param batch_size=128"):
         tsgan.Synthesizer(model="timegan", batch_size=0).fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="'lr' is NaN"):
@@ -113,12 +113,13 @@ def test_ranges_accept_their_interval_and_name_it_when_refusing(within, inside, 
 
 
 def test_init_only_stores_and_fit_validates(small_frame):
+    assert tsgan.Synthesizer().model == "timegan" and tsgan.Synthesizer().recipe == "tuned"  # the measured-best defaults
     syn = tsgan.Synthesizer(model="nope", seq_len=-1, hidden_g="x")  # nothing checked yet, as in scikit-learn
     assert syn.get_params()["seq_len"] == -1 and syn.get_params()["hidden_g"] == "x"
     with pytest.raises(tsgan.TsganError, match="unknown model 'nope'"):
         syn.fit(small_frame)
     with pytest.raises(tsgan.TsganError, match="seq_len must be a positive integer .*--seq-len"):
-        tsgan.Synthesizer(seq_len=0).fit(small_frame)
+        tsgan.Synthesizer(model="rcgan", seq_len=0).fit(small_frame)
     assert syn.set_params(model="rcgan", seq_len=12).get_params()["model"] == "rcgan"
 
 
@@ -146,7 +147,7 @@ def test_load_of_save_gives_back_the_parameters_and_a_dataframe(name, tmp_path):
 
 def test_sample_before_fit():
     with pytest.raises(tsgan.TsganError, match="not fitted"):
-        tsgan.Synthesizer().sample(3)
+        tsgan.Synthesizer(model="rcgan").sample(3)
 
 
 def test_existing_run_dir_needs_force(small_frame, tmp_path):
@@ -163,12 +164,12 @@ def test_existing_run_dir_needs_force(small_frame, tmp_path):
 
 def test_constant_column_is_modelled_as_constant(small_frame):
     df = small_frame.assign(flat=3.25)
-    syn = tsgan.Synthesizer(seq_len=12, steps=3, batch_size=8).fit(df, id_column="sequence_id", time_column="step")
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=3, batch_size=8).fit(df, id_column="sequence_id", time_column="step")
     assert np.all(syn.sample_array(5, seed=0)[..., -1] == 3.25)
 
 
 def test_max_minutes_stops_training(small_frame):
-    syn = tsgan.Synthesizer(seq_len=12, steps=10_000_000, max_minutes=0.02, batch_size=8)
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=10_000_000, max_minutes=0.02, batch_size=8)
     syn.fit(small_frame, id_column="sequence_id", time_column="step")
     assert syn.train_info_["stopped"] == "time" and 0 < syn.train_info_["steps"] < 10_000_000
 

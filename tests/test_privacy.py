@@ -104,18 +104,18 @@ def test_fit_keeps_holdout_and_privacy_runs(tmp_path):
 
 def test_privacy_cli(tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0 and "held out 2 time blocks (4 windows)" in out
     code, out, err = run_cli(["privacy", run], monkeypatch, capsys)
     assert code == 2 and "at least 10 training and 10 holdout windows (got 4 and 4)" in err
-    run_cli(["fit", csv_path, "--seq-len", "2", "--steps", "2", "--out", run, "-q", "--force", "--holdout", "0.5"], monkeypatch, capsys)
+    run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "2", "--steps", "2", "--out", run, "-q", "--force", "--holdout", "0.5"], monkeypatch, capsys)
     code, out, err = run_cli(["privacy", run, "--out", tmp_path / "p"], monkeypatch, capsys)
     assert code == 0, err
     assert "membership inference AUC" in out and json.loads((tmp_path / "p" / "privacy.json").read_text())["split"]["by"] == "time"
     assert "<h2>Privacy</h2>" in (tmp_path / "p" / "privacy.html").read_text()
-    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", tmp_path / "r2", "-q", "--holdout", "0.95"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", tmp_path / "r2", "-q", "--holdout", "0.95"], monkeypatch, capsys)
     assert code == 2 and "pass --holdout 0" in err
-    code, _, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "2", "--out", tmp_path / "r3", "-q", "--holdout", "0"], monkeypatch, capsys)
+    code, _, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "2", "--out", tmp_path / "r3", "-q", "--holdout", "0"], monkeypatch, capsys)
     assert code == 0
     code, _, err = run_cli(["privacy", tmp_path / "r3"], monkeypatch, capsys)
     assert code == 2 and "kept no holdout" in err

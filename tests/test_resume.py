@@ -168,7 +168,7 @@ def test_checkpoint_selection_resumes_without_the_check_made_at_the_stop(monkeyp
 
 def test_resume_refuses_other_data_and_runs_without_their_data(small_frame, tmp_path, stop_at):
     stop_at(3)
-    syn = tsgan.Synthesizer(seq_len=12, steps=10, batch_size=8).fit(small_frame, id_column="sequence_id", time_column="step")
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=10, batch_size=8).fit(small_frame, id_column="sequence_id", time_column="step")
     syn.save(tmp_path / "run")
     loaded = tsgan.load(tmp_path / "run")
     with pytest.raises(tsgan.TsganError, match="fitted on a DataFrame or an array: pass its data"):
@@ -181,17 +181,17 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
     data = tmp_path / "d.npy"
     np.save(data, sines_array(n=40, seq_len=12, dim=2))
     stop_at(20)
-    code, out, err = run_cli(["fit", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "run", "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "run", "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "(stopped by Ctrl-C)" in out and f"`tsgan resume {tmp_path / 'run'}` trains the remaining 6 steps" in out  # batch 20 is in step 4 (6 batches a step)
     code, out, err = run_cli(["resume", tmp_path / "run", "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "for 10 steps" in out and "stopped" not in out
-    whole = tsgan.Synthesizer(seq_len=12, steps=10).fit(data)
+    whole = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=10).fit(data)
     np.testing.assert_array_equal(tsgan.load(tmp_path / "run").sample_array(3, seed=2), whole.sample_array(3, seed=2))
     code, out, err = run_cli(["resume", tmp_path / "run"], monkeypatch, capsys)
     assert code == 2 and "nothing to resume" in err and "Traceback" not in err + out
-    code, out, err = run_cli(["fit", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "ck", "-q", "--checkpoint-minutes", "1e-9"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "ck", "-q", "--checkpoint-minutes", "1e-9"], monkeypatch, capsys)
     assert code == 0, err
     np.testing.assert_array_equal(tsgan.load(tmp_path / "ck").sample_array(3, seed=2), whole.sample_array(3, seed=2))
     assert not (tmp_path / "ck" / "resume.pt").exists()
@@ -200,7 +200,7 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
 
 def test_a_stopped_dp_run_cannot_be_resumed(small_frame, tmp_path, stop_at):
     stop_at(2)
-    syn = tsgan.Synthesizer(seq_len=12, steps=10, batch_size=8, dp_noise=1.0).fit(small_frame, id_column="sequence_id", time_column="step")
+    syn = tsgan.Synthesizer(model="rcgan", seq_len=12, steps=10, batch_size=8, dp_noise=1.0).fit(small_frame, id_column="sequence_id", time_column="step")
     assert syn.train_info_["stopped"] == "interrupted" and syn.train_info_["dp"]["epsilon"] > 0
     syn.save(tmp_path / "run")
     assert not (tmp_path / "run" / "resume.pt").exists()
@@ -243,6 +243,6 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
 def test_checkpoint_dir_is_not_overwritten_without_force(small_frame, tmp_path):
     (tmp_path / "mine").mkdir()
     with pytest.raises(tsgan.TsganError, match="already exists: pass --force"):
-        tsgan.Synthesizer(seq_len=12, steps=2).fit(small_frame, checkpoint_dir=tmp_path / "mine")
+        tsgan.Synthesizer(model="rcgan", seq_len=12, steps=2).fit(small_frame, checkpoint_dir=tmp_path / "mine")
     with pytest.raises(tsgan.TsganError, match="DP-SGD run cannot be checkpointed"):
-        tsgan.Synthesizer(seq_len=12, steps=2, dp_noise=1.0).fit(small_frame, checkpoint_dir=tmp_path / "new")
+        tsgan.Synthesizer(model="rcgan", seq_len=12, steps=2, dp_noise=1.0).fit(small_frame, checkpoint_dir=tmp_path / "new")

@@ -118,20 +118,20 @@ def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
 
 def test_selection_bad_settings(csv_path):
     with pytest.raises(TsganError, match="parameter 'select_every' must be at least 0"):
-        tsgan.Synthesizer(select_every=-1, seq_len=5, steps=1).fit(csv_path)
+        tsgan.Synthesizer(model="rcgan", select_every=-1, seq_len=5, steps=1).fit(csv_path)
     with pytest.raises(TsganError, match="drop select_every"):
-        tsgan.Synthesizer(select_every=10, dp_noise=1.0, seq_len=5, steps=1).fit(csv_path)
+        tsgan.Synthesizer(model="rcgan", select_every=10, dp_noise=1.0, seq_len=5, steps=1).fit(csv_path)
     with pytest.raises(TsganError, match="select_every scores sequences"):
         tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
 
 
 def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path):
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=3", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=3", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "kept the checkpoint at step" in out and "2 checkpoints scored" in out.replace("\n", " ")
     assert tsgan.load(run).train_info_["selection"]["every"] == 3
-    code, out, err = run_cli(["fit", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=-3", "--out", tmp_path / "r2", "-q"],
+    code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=-3", "--out", tmp_path / "r2", "-q"],
                              monkeypatch, capsys)
     assert code == 2 and "parameter 'select_every' must be at least 0" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r2").exists()

@@ -172,7 +172,7 @@ def test_tables_from_the_cli(tmp_path, monkeypatch, capsys, table):
     data = tmp_path / "t.csv"
     table.to_csv(data, index=False)
     run = tmp_path / "run"
-    code, out, err = run_cli(["fit", data, "--model", "ctgan", "--steps", "3", "-p", "hidden=16", "-p", "batch_size=20", "--out", run, "-q"], monkeypatch, capsys)
+    code, out, err = run_cli(["fit", "--model", "rcgan", data, "--model", "ctgan", "--steps", "3", "-p", "hidden=16", "-p", "batch_size=20", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err
     assert "200 rows x 4 columns" in out
     code, out, err = run_cli(["sample", run, "-n", "30", "--out", tmp_path / "s.csv", "--condition", "city=east"], monkeypatch, capsys)

@@ -62,9 +62,9 @@ def make_plan(syn) -> Plan:
         if key in given and not isinstance(given[key], str) and not given[key] > 0:
             raise TsganError(f"{key} must be positive (got {given[key]}): e.g. {flag}; leave it out to train without DP")
     private = bool(given.get("dp_epsilon") or given.get("dp_noise"))
-    preset = recipe_values(cls, syn.recipe, private)
-    steps = preset.pop("steps", None)
-    config, options = split_params(cls, {**preset, **given}, syn.model)
+    chosen = recipe_values(cls, syn.recipe, private)
+    steps = chosen.pop("steps", None)
+    config, options = split_params(cls, {**chosen, **given}, syn.model)
     if options.private:
         config = _with(config, dp_layers=True)
         if syn.precision != "32":
@@ -83,7 +83,7 @@ def make_plan(syn) -> Plan:
         steps = None  # fitted to the clock
     elif steps is None:
         steps = DEFAULT_STEPS
-    recipe = {"name": syn.recipe, "set": {k: v for k, v in preset.items() if k not in given}}
+    recipe = {"name": syn.recipe, "set": {k: v for k, v in chosen.items() if k not in given}}
     return Plan(cls, config, options, steps, recipe)
 
 

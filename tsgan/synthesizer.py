@@ -36,7 +36,7 @@ class Synthesizer:
     ``select_every``, ``lr_decay``, ``dp_epsilon``, ...; ``tsgan models`` lists them).
     """
 
-    def __init__(self, model: str = "rcgan", recipe: str = "tuned", seq_len: int = 24, stride: int = 1, seed: int = 0,
+    def __init__(self, model: str = "timegan", recipe: str = "tuned", seq_len: int = 24, stride: int = 1, seed: int = 0,
                  steps: int | None = None, max_minutes: float | None = None, device: str = "auto", precision: str = "32",
                  progress: bool = False, holdout: float | None = None, **params: Any):
         self.model, self.recipe, self.seq_len, self.stride, self.seed = model, recipe, seq_len, stride, seed
@@ -159,7 +159,7 @@ class Synthesizer:
                 publish()
                 self.history_ = pd.concat([prior, history], ignore_index=True)
                 self.resume_state_ = {**state, "fit_args": fit_args}
-                self.train_info_ = {**self._info(plan, state, "checkpoint", None, None), "checkpoint": True}
+                self.train_info_ = self._info(plan, state["step"], state["seconds"], state["done"], "checkpoint")
                 write_run(self, Path(checkpoint_dir), force=True)
 
             cbs.append(Checkpoints(checkpoint_minutes, save_checkpoint))
@@ -170,7 +170,7 @@ class Synthesizer:
         self.history_ = pd.concat([prior, result.history], ignore_index=True)
         # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
         self.resume_state_ = None if result.state is None or private is not None else {**result.state, "fit_args": fit_args}
-        self.train_info_ = self._info(plan, result, result.stopped, private, probe)
+        self.train_info_ = self._info(plan, result.steps, result.seconds, result.phases, result.stopped, private, probe)
         if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
             self.train_info_["selection"] = selector.restore()
         if average is not None:
@@ -182,13 +182,11 @@ class Synthesizer:
             write_run(self, Path(checkpoint_dir), force=True)
         return self
 
-    def _info(self, plan, result, stopped, private, probe) -> dict[str, Any]:
+    def _info(self, plan, steps: int, seconds: float, phases: dict, stopped: str, private=None, probe=None) -> dict[str, Any]:
         """What ``tsgan.json`` records of the training: steps, time, device, recipe, DP, decay."""
-        get = (lambda k: result[k]) if isinstance(result, dict) else (lambda k: getattr(result, k))
-        info = {"steps": get("step") if isinstance(result, dict) else result.steps, "planned_steps": self.steps_,
-                "seconds": round(get("seconds"), 3), "device": str(resolve_device(self.device)), "precision": self.precision,
-                "stopped": stopped, "phases": dict(get("done") if isinstance(result, dict) else result.phases), "seed": self.seed,
-                "recipe": plan.recipe, "torch": torch.__version__, "threads": torch.get_num_threads()}
+        info = {"steps": steps, "planned_steps": self.steps_, "seconds": round(seconds, 3), "device": str(resolve_device(self.device)),
+                "precision": self.precision, "stopped": stopped, "phases": dict(phases), "seed": self.seed, "recipe": plan.recipe,
+                "torch": torch.__version__, "threads": torch.get_num_threads()}
         if probe is not None:
             info["clock_fit"] = probe
         if private is not None:

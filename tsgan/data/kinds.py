@@ -80,14 +80,40 @@ def write_frame(frame: pd.DataFrame, target: Path) -> None:
         raise TsganError(f"cannot write '{target.suffix}' files: use a .csv or .parquet --out")
 
 
-class SequenceKind:
+class DataKind:
+    """The adapter contract; the defaults suit kinds without a holdout.
+
+    ``prepare(data, roles, **options) -> Prepared``; ``model_shape(spec, codec)``: the
+    model constructor's arguments after the config; ``load(meta)`` / ``save(spec,
+    codec)``: the run directory's fields; ``describe(spec)``: one line for the fit's
+    summary; ``conditions(fitted, n, condition, rng)``: encoded conditions for
+    sampling; ``decode_array`` / ``frame``: samples in original units, as an array or
+    a DataFrame; ``write(fitted, path, n, **draw)``: samples into a file whose suffix is
+    in ``writes``; ``privacy_sets(fitted, data)``: training and holdout records."""
+
+    name = unit = writes_help = ""
+    writes: tuple[str, ...] = ()
+    checkable = False  # whether checkpoint selection can score it (tsgan.training.selection)
+
+    def save(self, spec, codec) -> dict[str, Any]:
+        return {"data": spec.to_dict(), "scaler": None, "columns": getattr(spec, "columns", None)}
+
+    def dp_unit(self, spec) -> tuple[int, int]:
+        """(records per unit, stride): how many DP units one row of the data lies in is ceil of their ratio."""
+        return 1, 1
+
+    def privacy_sets(self, fitted, data: Any):
+        raise TsganError(f"privacy checks cover sequence runs: {self.name} runs keep no holdout")
+
+
+class SequenceKind(DataKind):
     """Time series as windows of ``seq_len`` steps: one long series or a panel of entities."""
 
     name = "sequence"
     unit = "sequences"  # what one sample is
     writes = (".csv", ".parquet", ".pq", ".npy")  # what `tsgan sample --out` may name
     writes_help = "a .csv or .parquet file (long format) or a .npy array"
-    checkable = True  # checkpoint selection can score it (tsgan.training.selection)
+    checkable = True
 
     def prepare(self, data: Any, roles: Roles, seq_len: int, stride: int, holdout: float | None, seed: int, **_) -> Prepared:
         frame, roles = load_data(data, roles)
@@ -131,8 +157,7 @@ class SequenceKind:
         return f"{spec.n_windows} windows ({spec.seq_len} x {spec.n_features})"
 
     def dp_unit(self, spec: SeriesSpec) -> tuple[int, int]:
-        """(records per unit, stride): a row lies in up to ceil(seq_len / stride) windows."""
-        return spec.seq_len, spec.stride
+        return spec.seq_len, spec.stride  # a row lies in up to ceil(seq_len / stride) windows
 
     def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray | None:
         return _conditions(fitted, n, condition, rng, fitted.spec_.seq_len)
@@ -190,14 +215,11 @@ class SequenceKind:
         return train, hold
 
 
-class ImageKind:
+class ImageKind(DataKind):
     """Images ``(N, C, S, S)`` in [0, 1]: a folder, a .npy array or the built-in ``digits``."""
 
-    name = "image"
-    unit = "images"
-    writes = (".png", "", ".npy")
-    writes_help = "a .png grid, a .npy array or a folder"
-    checkable = False
+    name, unit = "image", "images"
+    writes, writes_help = (".png", "", ".npy"), "a .png grid, a .npy array or a folder"
 
     def prepare(self, data: Any, roles: Roles, image_size: int | None = None, **_) -> Prepared:
         from .images import ArrayData, ImageSpec, load_images
@@ -225,14 +247,8 @@ class ImageKind:
 
         return ImageSpec.from_dict(meta["data"]), None
 
-    def save(self, spec, codec) -> dict[str, Any]:
-        return {"data": spec.to_dict(), "scaler": None, "columns": None}
-
     def describe(self, spec) -> str:
         return f"{spec.n_images} images ({spec.channels} x {spec.size} x {spec.size})"
-
-    def dp_unit(self, spec) -> tuple[int, int]:
-        return 1, 1
 
     def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray | None:
         return _conditions(fitted, n, condition, rng, None)
@@ -263,18 +279,12 @@ class ImageKind:
         s = fitted.spec_
         return f"{n} images ({s.channels} x {s.size} x {s.size})"
 
-    def privacy_sets(self, fitted, data: Any):
-        raise TsganError("privacy checks cover sequence runs: image runs keep no holdout")
 
-
-class TableKind:
+class TableKind(DataKind):
     """Rows of mixed numeric and categorical columns (CTGAN's data)."""
 
-    name = "table"
-    unit = "rows"
-    writes = (".csv", ".parquet", ".pq")
-    writes_help = "a .csv or .parquet file"
-    checkable = False
+    name, unit = "table", "rows"
+    writes, writes_help = (".csv", ".parquet", ".pq"), "a .csv or .parquet file"
 
     def prepare(self, data: Any, roles: Roles, seed: int = 0, **_) -> Prepared:
         from .tabular import TableData, TableSpec, TableTransformer
@@ -294,14 +304,8 @@ class TableKind:
         spec = TableSpec.from_dict(meta["data"])
         return spec, TableTransformer.from_dict(spec.transformer)
 
-    def save(self, spec, codec) -> dict[str, Any]:
-        return {"data": spec.to_dict(), "scaler": None, "columns": spec.columns}
-
     def describe(self, spec) -> str:
         return f"{spec.n_rows} rows x {len(spec.columns)} columns"
-
-    def dp_unit(self, spec) -> tuple[int, int]:
-        return 1, 1
 
     def conditions(self, fitted, n: int, condition: Any, rng) -> np.ndarray:
         """CTGAN's conditional vector: for given column values, or drawn by the data's frequencies."""
@@ -319,9 +323,6 @@ class TableKind:
     def write(self, fitted, target: Path, n: int, **draw) -> str:
         write_frame(fitted.sample(n, **draw), target)
         return f"{n} rows x {len(fitted.spec_.columns)} columns"
-
-    def privacy_sets(self, fitted, data: Any):
-        raise TsganError("privacy checks cover sequence runs: table runs keep no holdout")
 
 
 def _conditions(fitted, n: int, condition: Any, rng, seq_len: int | None) -> np.ndarray | None:

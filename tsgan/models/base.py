@@ -44,7 +44,7 @@ class ObjectiveConfig:
     info_continuous: int = param(0, "InfoGAN: number of continuous latent codes ~ U(-1, 1)", within="[0, inf)")
     info_weight: float = param(1.0, "InfoGAN: lambda, weight of the mutual-information term (paper: 1)", within="[0, inf)")
     info_hidden: int = param(0, "InfoGAN: width of a hidden layer in the Q head (paper: 128; 0 = a linear head, which recovered classes better in our benchmarks)", within="[0, inf)")
-    dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by --dp-epsilon / --dp-noise)")
+    dp_layers: bool = param(False, "build opacus' DP-compatible recurrent layers where real data enters (set by dp_epsilon / dp_noise)")
 
 
 class SequenceModel(nn.Module):

@@ -91,7 +91,7 @@ class CTGAN(TwoPlayerGAN):
     def __init__(self, config: CTGANConfig, layout: list[dict], cond_width: int, cond_dim: int = 0):
         super().__init__()
         if config.batch_size % config.pac:
-            raise TsganError(f"--batch-size {config.batch_size} must be a multiple of pac={config.pac}")
+            raise TsganError(f"batch_size {config.batch_size} must be a multiple of pac={config.pac}: e.g. --param batch_size={config.pac * max(1, config.batch_size // config.pac)}")
         self.config, self.layout, self.cond_width = config, layout, cond_width
         self.cond_dim = 0  # CTGAN's conditional vector is its own input, not Controls' per-record condition
         self.width = sum(b["width"] for b in layout)

@@ -41,15 +41,15 @@ class DPSettings:
     
     def validate(self) -> None:
         if (self.epsilon is None) == (self.noise_multiplier is None):
-            raise TsganError("differential privacy needs exactly one of --dp-epsilon or --dp-noise")
+            raise TsganError("differential privacy needs exactly one of dp_epsilon (--dp-epsilon) or dp_noise (--param dp_noise)")
         if self.epsilon is not None and self.epsilon <= 0:
             raise TsganError(f"--dp-epsilon must be positive (got {self.epsilon})")
         if self.noise_multiplier is not None and self.noise_multiplier <= 0:
-            raise TsganError(f"--dp-noise must be positive (got {self.noise_multiplier})")
+            raise TsganError(f"dp_noise must be positive (got {self.noise_multiplier}): e.g. --param dp_noise=1")
         if self.delta is not None and not 0 < self.delta < 1:
-            raise TsganError(f"--dp-delta must be in (0, 1) (got {self.delta})")
+            raise TsganError(f"dp_delta must be in (0, 1) (got {self.delta}): e.g. --param dp_delta=1e-5")
         if self.max_grad_norm <= 0:
-            raise TsganError(f"--dp-max-grad-norm must be positive (got {self.max_grad_norm})")
+            raise TsganError(f"dp_max_grad_norm must be positive (got {self.max_grad_norm}): e.g. --param dp_max_grad_norm=1")
 
 
 def private_step_count(phases, steps: int, private: set[str]) -> int:
