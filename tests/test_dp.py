@@ -86,6 +86,9 @@ def test_dp_refusals(frame):
         fit(frame, dp_epsilon=0)
     with pytest.raises(TsganError, match="parameter 'dp_delta' must be in"):
         fit(frame, dp_epsilon=1.0, dp_delta=1.5)
+    with pytest.raises(TsganError, match="dp_epsilon must be positive"):  # as --param gives it: a string
+        fit(frame, dp_epsilon="0")
+    assert fit(frame, dp_noise="1.0", select_every="0", steps=2).train_info_["dp"]["noise_multiplier"] == 1.0  # 0 = off, as said
     with pytest.raises(TsganError, match="double backward"):
         fit(frame, dp_epsilon=1.0, objective="wgan-gp")
     with pytest.raises(TsganError, match="double backward"):

@@ -5,13 +5,14 @@ wall clock when only a clock is given) and the callbacks the loop runs with."""
 from __future__ import annotations
 
 import copy
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from .config import TrainingOptions, recipe_values, split_params
+from .config import TRAINING_FIELDS, TrainingOptions, build_config, recipe_values, split_params
 from .data.kinds import KINDS
 from .errors import TsganError
 from .models import MODELS
@@ -49,19 +50,20 @@ def make_plan(syn) -> Plan:
     what the user passed wins over the recipe, the recipe over the paper's defaults."""
     cls = model_class(syn.model)
     check_precision(syn.precision)
-    if syn.steps is not None and (isinstance(syn.steps, bool) or not isinstance(syn.steps, int) or syn.steps < 1):
+    if syn.steps is not None and (isinstance(syn.steps, bool) or not isinstance(syn.steps, numbers.Integral) or syn.steps < 1):
         raise TsganError(f"steps must be a positive integer (got {syn.steps!r}): e.g. steps=2000 (--steps)")
     if syn.max_minutes is not None and not syn.max_minutes > 0:
         raise TsganError(f"max_minutes must be positive (got {syn.max_minutes}): e.g. max_minutes=10 (--max-minutes)")
     for name in ("seq_len", "stride"):
         value = getattr(syn, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise TsganError(f"{name} must be a positive integer (got {value!r}): e.g. {name}=24 (--{name.replace('_', '-')})")
     given = {k: v for k, v in syn.params.items() if v is not None}
+    asked = build_config(TrainingOptions, {k: v for k, v in given.items() if k in TRAINING_FIELDS}, syn.model)  # typed
     for key, flag in (("dp_epsilon", "--dp-epsilon 1"), ("dp_noise", "--param dp_noise=1")):
-        if key in given and not isinstance(given[key], str) and not given[key] > 0:
+        if key in given and not getattr(asked, key) > 0:
             raise TsganError(f"{key} must be positive (got {given[key]}): e.g. {flag}; leave it out to train without DP")
-    private = bool(given.get("dp_epsilon") or given.get("dp_noise"))
+    private = asked.private
     chosen = recipe_values(cls, syn.recipe, private)
     steps = chosen.pop("steps", None)
     config, options = split_params(cls, {**chosen, **given}, syn.model)
@@ -69,7 +71,7 @@ def make_plan(syn) -> Plan:
         config = _with(config, dp_layers=True)
         if syn.precision != "32":
             raise TsganError("DP training runs in float32: drop precision='bf16' (--precision; opacus' per-sample gradients need float32)")
-        if given.get("select_every"):
+        if asked.select_every:
             raise TsganError("checkpoint selection scores the training data outside DP-SGD's accounting: drop select_every (--param select_every)")
         if options.dp_epsilon and options.dp_noise:
             raise TsganError("differential privacy needs exactly one of dp_epsilon (--dp-epsilon) or dp_noise (--param dp_noise)")
