@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import numbers
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -68,7 +68,7 @@ def make_plan(syn) -> Plan:
     steps = chosen.pop("steps", None)
     config, options = split_params(cls, {**chosen, **given}, syn.model)
     if options.private:
-        config = _with(config, dp_layers=True)
+        config = replace(config, dp_layers=True)
         if syn.precision != "32":
             raise TsganError("DP training runs in float32: drop precision='bf16' (--precision; opacus' per-sample gradients need float32)")
         if asked.select_every:
@@ -78,7 +78,7 @@ def make_plan(syn) -> Plan:
     if options.select_every and not KINDS[cls.kind].checkable:
         if "select_every" in given:
             raise TsganError(f"select_every scores sequences and {syn.model} learns {KINDS[cls.kind].unit}: drop select_every (--param select_every)")
-        options = _with(options, select_every=0)
+        options = replace(options, select_every=0)
     if syn.steps is not None:
         steps = syn.steps
     elif syn.max_minutes is not None:
@@ -87,12 +87,6 @@ def make_plan(syn) -> Plan:
         steps = DEFAULT_STEPS
     recipe = {"name": syn.recipe, "set": {k: v for k, v in chosen.items() if k not in given}}
     return Plan(cls, config, options, steps, recipe)
-
-
-def _with(obj, **changes):
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 def callbacks(plan: Plan, module, prepared, seed: int, minutes: float | None) -> tuple[list[Callback], WeightAverage | None, CheckpointSelector | None]:

@@ -62,10 +62,6 @@ class Synthesizer:
         """The data this model learns: sequence, image or table."""
         return model_class(self.model).kind
 
-    @property
-    def split_seed(self) -> int:
-        return self.seed
-
     # ------------------------------------------------------------------ fit
     def fit(self, data: Any, time_column: str | None = None, id_column: str | None = None,
             condition_columns: list[str] | str | None = None, checkpoint_dir: str | Path | None = None,
@@ -111,7 +107,7 @@ class Synthesizer:
         plan = make_plan(self)
         kind = plan.kind
         device = resolve_device(self.device)
-        prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.split_seed,
+        prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.seed,
                                 image_size=plan.options.image_size or None)
         if resume is not None:
             got, want = ({k: v for k, v in d.items() if k != "source"} for d in (prepared.spec.to_dict(), self.spec_.to_dict()))

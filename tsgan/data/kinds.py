@@ -199,7 +199,7 @@ class SequenceKind(DataKind):
             series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
             if series.spec.columns != spec.columns:
                 raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
-            train, hold, _ = self.split(series, fitted.codec_, fitted.conditions_, fitted.split_["holdout"], fitted.split_seed)
+            train, hold, _ = self.split(series, fitted.codec_, fitted.conditions_, fitted.split_["holdout"], fitted.seed)
         else:
             train, hold = sets.train, sets.holdout
         split = fitted.split_

@@ -207,8 +207,8 @@ def train(
             if stopped != "steps":
                 break
         flush()
-    seconds = run.seconds()
-    state = None if stopped == "steps" else {**run.state(), "seconds": seconds}
+    state = None if stopped == "steps" else run.state()
+    seconds = state["seconds"] if state is not None else run.seconds()
     model.eval()
     return TrainResult(run.history(), run.step, seconds, str(dev), stopped, dict(run.done), state)
 
