@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     add_completion=False,
@@ -21,8 +22,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Time-series GANs: fit a generator on your series, sample synthetic ones.",
 )
-out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes; the terminal wraps them
-err = Console(stderr=True, soft_wrap=True)
+# long lines stay whole in logs and pipes (the terminal wraps them); no markup, so a
+# "[" in a path, column name or message is printed as it is
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
+THREADS_HELP = "CPU threads (default: what the CPUs, a cgroup quota, OMP_NUM_THREADS and the machine's load leave free)"
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped the command; what it saved is said before this is raised."""
+
+
+def _set_threads(threads: Optional[int]) -> None:
+    """The process's torch threads for commands that do not train (the CLI owns the process)."""
+    import torch
+
+    from tsgan.torch_utils import pick_threads
+
+    torch.set_num_threads(pick_threads(threads)[0])
 METRICS = ["discriminative", "predictive", "fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"]
 
 
@@ -61,6 +78,7 @@ def fit(
     checkpoint_minutes: Optional[float] = typer.Option(None, "--checkpoint-minutes", help="save the run, resumable, every this many minutes (`tsgan resume` after a crash)"),
     sample_n: int = typer.Option(0, "--sample", help="also write this many synthetic samples to RUN_DIR/synthetic.csv (.png for images)"),
     evaluate_after: bool = typer.Option(False, "--evaluate", help="then score the run against DATA into RUN_DIR/report"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Fit a model on DATA and save the run directory."""
@@ -68,7 +86,7 @@ def fit(
     from tsgan.config import parse_key_values
     from tsgan.data.kinds import KINDS
     from tsgan.fitting import model_class
-    from tsgan.rundir import ensure_writable_dir
+    from tsgan.rundir import claim_run_dir
 
     kind = KINDS[model_class(model).kind]
     params = parse_key_values(param)
@@ -76,14 +94,15 @@ def fit(
         if value is not None:
             params[key] = value
     run_dir = out_dir if out_dir is not None else _default_run_dir(data, model)
-    ensure_writable_dir(run_dir, force)  # fail before training, not after
-    syn = Synthesizer(model=model, recipe=recipe, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
-                      device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout, **params)
-    syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
-            checkpoint_dir=None if checkpoint_minutes is None else run_dir,
-            checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=force)
-    if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
-        syn.save(run_dir, force=force)
+    with claim_run_dir(run_dir, force):  # writable and ours before training, not after
+        syn = Synthesizer(model=model, recipe=recipe, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
+                          device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout,
+                          threads=threads, **params)
+        syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
+                checkpoint_dir=None if checkpoint_minutes is None else run_dir,
+                checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=True)
+        if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
+            run_dir = _save(syn, run_dir)
     _report_fit(syn, run_dir)
     if sample_n:
         target = run_dir / ("synthetic.png" if ".png" in kind.writes else "synthetic.csv")
@@ -97,6 +116,21 @@ def fit(
         out.print(f"report written to {run_dir / 'report' / 'report.html'}")
 
 
+def _save(syn, run_dir: Path) -> Path:
+    """Save the run; if that fails (disk full, permissions changed), save it to a fresh
+    temporary directory instead, so the training is not lost, and say where."""
+    import tempfile
+
+    try:
+        syn.save(run_dir, force=True)
+        return run_dir
+    except OSError as e:
+        fallback = Path(tempfile.mkdtemp(prefix=f"tsgan-{run_dir.name}-"))
+        syn.save(fallback, force=True)
+        err.print(f"warning: could not save the run to {run_dir} ({e.strerror or e}): saved it to {fallback} instead; move it where you want it")
+        return fallback
+
+
 def _report_fit(syn, run_dir: Path) -> None:
     """What `tsgan fit` and `tsgan resume` print about the training just done."""
     from tsgan.data.kinds import KINDS
@@ -105,6 +139,7 @@ def _report_fit(syn, run_dir: Path) -> None:
     out.print(
         f"trained {syn.model} on {KINDS[syn.kind].describe(syn.spec_)} "
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
+        + (f" with {info['threads']} thread{'s' if info['threads'] > 1 else ''} ({info['threads_why']}; --threads)" if info.get("threads_why") and info["device"] == "cpu" else "")
         + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)"}.get(info["stopped"], "")
     )
     recipe = info.get("recipe") or {}
@@ -146,6 +181,8 @@ def _report_fit(syn, run_dir: Path) -> None:
     out.print(f"run saved to {run_dir}")
     if info["stopped"] != "steps" and getattr(syn, "resume_state_", None) is not None:
         out.print(f"stopped early: `tsgan resume {run_dir}` trains the remaining {syn.steps_ - info['steps']} steps")
+    if info["stopped"] == "interrupted":
+        raise Interrupted(f"interrupted: the run as trained so far is saved in {run_dir}")
 
 
 @app.command()
@@ -155,13 +192,14 @@ def resume(
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop again after this many minutes (resume later)"),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda: the kind of device the run was trained on"),
     checkpoint_minutes: Optional[float] = typer.Option(None, "--checkpoint-minutes", help="save the run in place, resumable, every this many minutes"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Train a stopped run's remaining steps, as if it had never stopped, and save it in place."""
     import tsgan
 
     syn = tsgan.load(run_dir, device=device)
-    syn.set_params(device=device, progress=not quiet and sys.stderr.isatty())
+    syn.set_params(device=device, progress=not quiet and sys.stderr.isatty(), threads=threads)
     syn.resume(data, max_minutes=max_minutes, checkpoint_dir=None if checkpoint_minutes is None else run_dir,
                checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes)
     syn.save(run_dir, force=True)
@@ -178,6 +216,7 @@ def sample(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto"),
     condition: Optional[List[str]] = typer.Option(None, "--condition", help="conditional runs: column=value for every sample (repeatable; default: the training mix)"),
     code: Optional[int] = typer.Option(None, "--code", help="InfoGAN runs: the categorical code for every sample"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ) -> None:
     """Sample N synthetic sequences, rows or images from a fitted run into a file."""
     import tsgan
@@ -190,6 +229,7 @@ def sample(
     if not out_file.parent.exists():
         raise TsganError(f"directory {out_file.parent} does not exist: create it or choose another --out")
     syn = tsgan.load(run_dir, device=device)
+    syn.set_params(threads=threads)
     kind = KINDS[syn.kind]
     if out_file.suffix.lower() not in kind.writes:
         raise TsganError(f"{syn.kind} runs write {kind.writes_help}: got '{out_file.suffix}' in --out")
@@ -201,8 +241,6 @@ def sample(
 @app.command()
 def models() -> None:
     """List the models, their parameters and recipes, and the training options (pass with --param key=value)."""
-    from rich.markup import escape
-
     from tsgan import MODELS
     from tsgan.config import TrainingOptions, describe, short_range
 
@@ -210,7 +248,7 @@ def models() -> None:
         for row in describe(config_cls):
             kind = row["type"] + (f" {short_range(row['within'])}" if row["within"] else "")
             help_ = row["help"] + (f" [{' | '.join(row['choices'])}]" if row["choices"] else "")
-            table.add_row(row["name"], kind, str(row["default"]), escape(help_))  # "[a|b]" is not rich markup
+            table.add_row(row["name"], kind, str(row["default"]), help_)
 
     for name, cls in MODELS.items():
         table = Table(title=f"{name} ({cls.kind}): {cls.paper}", title_justify="left")
@@ -218,7 +256,7 @@ def models() -> None:
             table.add_column(col)
         add_rows(table, cls.config_cls)
         for recipe, values in cls.recipes.items():
-            table.add_row("--recipe", recipe, "", escape(" ".join(f"{k}={v}" for k, v in values.items())))
+            table.add_row("--recipe", recipe, "", " ".join(f"{k}={v}" for k, v in values.items()))
         out.print(table)
     table = Table(title="training options, every model (--param key=value; 0 = off)", title_justify="left")
     for col in ("parameter", "type", "default", "help"):
@@ -255,11 +293,13 @@ def evaluate(
     condition_column: Optional[List[str]] = typer.Option(None, "--condition-column", "-c", help="condition columns (not scored)"),
     target_column: Optional[str] = typer.Option(None, "--target", help="table runs: the column TSTR predicts (default: the last categorical)"),
     compare: Optional[List[Path]] = typer.Option(None, "--compare", help="another run directory whose loss curves the report shows alongside (repeatable)"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ) -> None:
     """Score synthetic data against REAL and write metrics.json and a self-contained report.html."""
     from tsgan.errors import TsganError
     from tsgan.evaluate.runs import evaluate_target
 
+    _set_threads(threads)
     if reps < 1:
         raise TsganError(f"--reps must be at least 1 (got {reps})")
     chosen = [m.strip() for m in metrics.split(",")] if metrics else None
@@ -278,6 +318,7 @@ def privacy(
     n: Optional[int] = typer.Option(None, "-n", help="synthetic windows to draw (default: as many as training windows, at most 10,000)"),
     seed: int = typer.Option(0, "--seed"),
     force: bool = typer.Option(False, "--force", help="write into an existing non-empty --out"),
+    threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ) -> None:
     """Check a run for leaks: distance to closest record, copies, membership inference, DP budget."""
     import json
@@ -288,6 +329,7 @@ def privacy(
 
     if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
+    _set_threads(threads)
     syn = tsgan.load(run_dir)
     p = syn.privacy(data, n=n, seed=seed)
     for line in summary_lines(p):
@@ -307,30 +349,55 @@ def main() -> None:
     from tsgan.torch_utils import keep_freed_memory
 
     keep_freed_memory()  # process-wide: the allocator keeps freed blocks for the next training step
+    _notes_as_lines()
     try:
         app(standalone_mode=False)
     except TsganError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        err.print(Text.assemble(("error:", "bold red"), " ", str(e)), highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        err.print("aborted")
+    except Interrupted as e:
+        err.print(str(e), highlight=False)
         sys.exit(130)
-    except Exception as e:  # click usage errors (unknown option, missing argument)
-        if isinstance(e, _usage_errors()):
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written", highlight=False)
+        sys.exit(130)
+    except Exception as e:  # click usage errors (unknown option, missing argument), Ctrl-C as click's Abort
+        if isinstance(e, _click_classes("Abort")):
+            err.print("interrupted: nothing was written", highlight=False)
+            sys.exit(130)
+        if isinstance(e, _click_classes("ClickException")):
             e.show()
             sys.exit(e.exit_code)
         raise
 
 
-def _usage_errors() -> tuple[type, ...]:
-    """Click's usage-error classes: typer >= 0.24 raises those of its own vendored copy
-    (``typer._click``), which are not click's."""
+def _notes_as_lines() -> None:
+    """What tsgan assumed about the input (TsganWarning) prints as a ``note:`` line, every time, as it happens."""
+    import warnings
+
+    from tsgan.errors import TsganWarning
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TsganWarning):
+            err.print(f"note: {message}", highlight=False)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("always", TsganWarning)
+    warnings.showwarning = show
+
+
+def _click_classes(name: str) -> tuple[type, ...]:
+    """Click's exception class ``name`` (``ClickException``, ``Abort``): typer >= 0.24
+    raises those of its own vendored copy (``typer._click``), which are not click's."""
     import importlib
 
     found = []
-    for name in ("click.exceptions", "typer._click.exceptions"):
+    for module in ("click.exceptions", "typer._click.exceptions"):
         try:
-            found.append(importlib.import_module(name).ClickException)
+            found.append(getattr(importlib.import_module(module), name))
         except (ImportError, AttributeError):
             pass
     return tuple(found)

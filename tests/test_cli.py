@@ -106,7 +106,7 @@ def test_fit_bad_input(tmp_path, monkeypatch, capsys, make, args, message):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["fit", "sines", "--threads", "1"], "No such option: --threads"),
+    (["fit", "sines", "--thread", "1"], "No such option: --thread"),
     (["fit"], "Missing argument"),
     (["sample"], "Missing argument"),
 ])

@@ -182,7 +182,7 @@ def test_cli_resume(tmp_path, monkeypatch, capsys, stop_at):
     np.save(data, sines_array(n=40, seq_len=12, dim=2))
     stop_at(20)
     code, out, err = run_cli(["fit", "--model", "rcgan", data, "--seq-len", "12", "--steps", "10", "--out", tmp_path / "run", "-q"], monkeypatch, capsys)
-    assert code == 0, err
+    assert code == 130, err  # stopped by Ctrl-C: saved, but a `&&` chain stops
     assert "(stopped by Ctrl-C)" in out and f"`tsgan resume {tmp_path / 'run'}` trains the remaining 6 steps" in out  # batch 20 is in step 4 (6 batches a step)
     code, out, err = run_cli(["resume", tmp_path / "run", "-q"], monkeypatch, capsys)
     assert code == 0, err
@@ -225,7 +225,7 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
     finished = tsgan.load(tmp_path / "run")  # the directory ends with the finished run
     assert finished.train_info_["stopped"] == "steps" and not (tmp_path / "run" / "resume.pt").exists()
     # a seed repeats a run only on the same torch build and thread count: both are recorded
-    assert (finished.train_info_["torch"], finished.train_info_["threads"]) == (torch.__version__, torch.get_num_threads())
+    assert finished.train_info_["torch"] == torch.__version__ and finished.train_info_["threads"] >= 1 and finished.train_info_["threads_why"]
     np.testing.assert_array_equal(finished.sample_array(6, seed=1), whole.sample_array(6, seed=1))
     crashed = tmp_path / "crashed"
     crashed.mkdir()

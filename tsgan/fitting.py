@@ -16,7 +16,7 @@ from .config import TRAINING_FIELDS, TrainingOptions, build_config, recipe_value
 from .data.kinds import KINDS
 from .errors import TsganError
 from .models import MODELS
-from .torch_utils import check_precision
+from .torch_utils import check_precision, check_seed, check_threads
 from .training import Callback, Interrupt, LRDecay, WallClock, split_steps, train
 from .training.averaging import WeightAverage
 from .training.selection import CheckpointSelector
@@ -50,6 +50,8 @@ def make_plan(syn) -> Plan:
     what the user passed wins over the recipe, the recipe over the paper's defaults."""
     cls = model_class(syn.model)
     check_precision(syn.precision)
+    check_seed(syn.seed)
+    check_threads(getattr(syn, "threads", None))
     if syn.steps is not None and (isinstance(syn.steps, bool) or not isinstance(syn.steps, numbers.Integral) or syn.steps < 1):
         raise TsganError(f"steps must be a positive integer (got {syn.steps!r}): e.g. steps=2000 (--steps)")
     if syn.max_minutes is not None and not syn.max_minutes > 0:

@@ -45,11 +45,71 @@ RETIRED_CONFIG = {"crnngan": ("freeze_g",)}  # config fields that no longer exis
 
 
 def ensure_writable_dir(path: Path, force: bool) -> None:
-    """Refuse to write into an existing directory unless ``force``; refuse files."""
+    """Refuse to write into an existing directory unless ``force``; refuse files and
+    places this process cannot write (checked before training, not after)."""
+    path = Path(path)
     if path.exists() and not path.is_dir():
         raise TsganError(f"{path} exists and is not a directory: choose another --out")
-    if path.exists() and not force:
+    if path.exists() and not force and path.resolve() not in _CLAIMED:
         raise TsganError(f"{path} already exists: pass --force to overwrite it, or choose another --out")
+    parent = path if path.exists() else next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise TsganError(f"cannot write to {path} ({parent} is not writable): choose another --out")
+
+
+_CLAIMED: dict[Path, Any] = {}  # run directories this process holds the lock of -> lock file
+
+
+class claim_run_dir:
+    """``with claim_run_dir(path, force):`` the run directory, created and locked for
+    this process: a second process writing there (two fits into one ``--out``) gets
+    an error instead of overwriting the first's run. A directory created here and
+    left empty (the fit failed) is removed on exit."""
+
+    LOCK = ".tsgan.lock"
+
+    def __init__(self, path: Path, force: bool = False):
+        self.path = Path(path)
+        ensure_writable_dir(self.path, force)
+        self.created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise TsganError(f"cannot create {self.path} ({e.strerror}): choose another --out") from None
+        self.handle = open(self.path / self.LOCK, "a+")
+        if not _try_lock(self.handle):
+            self.handle.close()
+            raise TsganError(f"another tsgan process is writing {self.path}: wait for it to finish, or choose another --out")
+        _CLAIMED[self.path.resolve()] = self.handle
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        _CLAIMED.pop(self.path.resolve(), None)
+        (self.path / self.LOCK).unlink(missing_ok=True)
+        self.handle.close()  # closing releases the lock
+        if self.created and not any(self.path.iterdir()):
+            self.path.rmdir()
+
+
+def _try_lock(handle) -> bool:
+    """An exclusive, non-blocking lock on an open file (fcntl; msvcrt on Windows)."""
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
 
 
 def atomic_write(target: Path, write) -> None:
@@ -66,6 +126,11 @@ def atomic_write(target: Path, write) -> None:
 def write_run(syn, path: Path, force: bool = False) -> Path:
     """Write a fitted Synthesizer's run directory (files other than the run's are left alone)."""
     ensure_writable_dir(path, force)
+    lock = path / claim_run_dir.LOCK
+    if lock.exists() and path.resolve() not in _CLAIMED:  # another process's fit is writing there
+        with open(lock, "a+") as handle:
+            if not _try_lock(handle):
+                raise TsganError(f"another tsgan process is writing {path}: wait for it to finish, or choose another path")
     kind = KINDS[syn.kind]
     params = syn.get_params()
     meta = {

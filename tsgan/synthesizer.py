@@ -19,7 +19,7 @@ import torch
 from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
 from .errors import TsganError
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
-from .torch_utils import resolve_device
+from .torch_utils import check_seed, resolve_device, use_threads
 from .training import Checkpoints, decay_window, split_steps, train
 
 
@@ -32,20 +32,22 @@ class Synthesizer:
     ``steps``: training steps, all phases together (default: the recipe's budget;
     with only ``max_minutes``, as many as fit in the clock). ``holdout``: share of the
     data kept out of training for privacy checks (None: 0.2 when the data allows).
+    ``threads``: CPU threads for training and sampling (None: as many as the CPUs,
+    the cgroup quota and the machine's load leave free, or ``OMP_NUM_THREADS``).
     ``params``: the model's config fields and the training options (``ema``,
     ``select_every``, ``lr_decay``, ``dp_epsilon``, ...; ``tsgan models`` lists them).
     """
 
     def __init__(self, model: str = "timegan", recipe: str = "tuned", seq_len: int = 24, stride: int = 1, seed: int = 0,
                  steps: int | None = None, max_minutes: float | None = None, device: str = "auto", precision: str = "32",
-                 progress: bool = False, holdout: float | None = None, **params: Any):
+                 progress: bool = False, holdout: float | None = None, threads: int | None = None, **params: Any):
         self.model, self.recipe, self.seq_len, self.stride, self.seed = model, recipe, seq_len, stride, seed
         self.steps, self.max_minutes, self.device, self.precision = steps, max_minutes, device, precision
-        self.progress, self.holdout, self.params = progress, holdout, params
+        self.progress, self.holdout, self.threads, self.params = progress, holdout, threads, params
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments, as :func:`tsgan.load` passes them back."""
-        names = ("model", "recipe", "seq_len", "stride", "seed", "steps", "max_minutes", "device", "precision", "progress", "holdout")
+        names = ("model", "recipe", "seq_len", "stride", "seed", "steps", "max_minutes", "device", "precision", "progress", "holdout", "threads")
         return {**{k: getattr(self, k) for k in names}, **self.params}
 
     def set_params(self, **params: Any) -> "Synthesizer":
@@ -105,6 +107,11 @@ class Synthesizer:
 
     def _fit(self, data, roles: Roles, resume=None, checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
         plan = make_plan(self)
+        with use_threads(self.threads) as (_, self._threads_why):
+            self._train(plan, data, roles, resume, checkpoint_dir, checkpoint_minutes)
+        return self
+
+    def _train(self, plan, data, roles: Roles, resume, checkpoint_dir, checkpoint_minutes) -> None:
         kind = plan.kind
         device = resolve_device(self.device)
         prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.seed,
@@ -176,13 +183,12 @@ class Synthesizer:
             from .rundir import write_run
 
             write_run(self, Path(checkpoint_dir), force=True)
-        return self
 
     def _info(self, plan, steps: int, seconds: float, phases: dict, stopped: str, private=None, probe=None) -> dict[str, Any]:
         """What ``tsgan.json`` records of the training: steps, time, device, recipe, DP, decay."""
         info = {"steps": steps, "planned_steps": self.steps_, "seconds": round(seconds, 3), "device": str(resolve_device(self.device)),
                 "precision": self.precision, "stopped": stopped, "phases": dict(phases), "seed": self.seed, "recipe": plan.recipe,
-                "torch": torch.__version__, "threads": torch.get_num_threads()}
+                "torch": torch.__version__, "threads": torch.get_num_threads(), "threads_why": self._threads_why}
         if probe is not None:
             info["clock_fit"] = probe
         if private is not None:
@@ -225,15 +231,16 @@ class Synthesizer:
             raise TsganError(f"n must be an integer of at least 1 (got {n!r}): e.g. sample(100) (-n 100)")
         # the randomness is drawn on the CPU, so a seed gives the same samples on any device
         rng = torch.Generator()
-        rng.seed() if seed is None else rng.manual_seed(seed)
+        rng.seed() if seed is None else rng.manual_seed(check_seed(seed))
         cond = KINDS[self.kind].conditions(self, n, condition, rng)
         code = latent_codes(self.module_.controls, n, codes, rng)
         self.module_.eval()
         dev, parts = self.module_.device, []
-        for i in range(0, n, chunk):
-            c = None if cond is None else torch.as_tensor(cond[i : i + chunk], device=dev)
-            k = None if code is None else code[i : i + chunk]
-            parts.append(self.module_.generate(len(range(i, min(n, i + chunk))), rng, c, k).float().cpu())
+        with use_threads(getattr(self, "threads", None)):
+            for i in range(0, n, chunk):
+                c = None if cond is None else torch.as_tensor(cond[i : i + chunk], device=dev)
+                k = None if code is None else code[i : i + chunk]
+                parts.append(self.module_.generate(len(range(i, min(n, i + chunk))), rng, c, k).float().cpu())
         return torch.cat(parts).numpy(), cond
 
     def sample_scaled(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:

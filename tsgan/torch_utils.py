@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import numbers
 import os
 import sys
 from contextlib import nullcontext
@@ -111,3 +112,87 @@ def keep_freed_memory() -> bool:
         return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
     except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
         return False
+
+
+def cpu_budget() -> tuple[int, str]:
+    """How many CPU threads this process can use without oversubscribing, and why:
+    ``OMP_NUM_THREADS`` when set; else the CPUs this process may run on (affinity),
+    capped by a cgroup CPU quota (containers) and by the CPUs the machine's load
+    (the 1-minute load average) leaves free. At least one."""
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env), "OMP_NUM_THREADS"
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    n, why = cpus, f"{cpus} CPUs"
+    quota = _cgroup_quota()
+    if quota is not None and quota < n:
+        n, why = quota, f"a CPU quota of {quota}"
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    free = cpus - int(load)  # CPUs the other processes leave idle (a fraction of one busy CPU still leaves it free)
+    if free < n:
+        n, why = max(free, 1), f"{cpus} CPUs with load {load:.1f}"
+    return max(n, 1), why
+
+
+def _cgroup_quota() -> int | None:
+    """The cgroup's CPU quota in whole CPUs (v2 ``cpu.max`` or v1 ``cfs_quota_us``), if any."""
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            return max(int(int(quota) / int(period)), 1)
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int(open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read())
+        period = int(open("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read())
+        return max(int(quota / period), 1) if quota > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """``seed`` validated: an integer in [0, 2**32), as NumPy's and torch's generators take."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise TsganError(f"{name} must be an integer from 0 to 4294967295 (got {seed!r}): e.g. {name}=0 (--seed 0)")
+    return int(seed)
+
+
+def check_threads(threads: Any) -> int | None:
+    """``threads`` validated: None (choose) or a positive integer."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise TsganError(f"threads must be a positive integer (got {threads!r}): e.g. threads=2 (--threads 2), or leave it out to choose")
+    return int(threads)
+
+
+def pick_threads(threads: int | None = None) -> tuple[int, str]:
+    """The thread count to use and why: the one asked for, else :func:`cpu_budget`."""
+    threads = check_threads(threads)
+    return (threads, "asked for") if threads is not None else cpu_budget()
+
+
+class use_threads:
+    """``with use_threads(n) as (count, why):`` torch's intra-op threads set to
+    :func:`pick_threads`'s choice, and set back afterwards (a library call leaves
+    the process as it found it)."""
+
+    def __init__(self, threads: int | None = None):
+        self.count, self.why = pick_threads(threads)
+
+    def __enter__(self) -> tuple[int, str]:
+        self._before = torch.get_num_threads()
+        if self.count != self._before:
+            torch.set_num_threads(self.count)
+        return self.count, self.why
+
+    def __exit__(self, *exc) -> None:
+        if torch.get_num_threads() != self._before:
+            torch.set_num_threads(self._before)

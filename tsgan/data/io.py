@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import TsganError
+from ..errors import TsganError, note
 
 TIME_NAMES = {"date", "time", "datetime", "timestamp", "ds"}
 READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}  # .npy: read_npy
@@ -40,11 +40,12 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
             raise TsganError(f"cannot read '{path.suffix}' files: pass a .csv, .tsv, .parquet or .npy file")
         if path.stat().st_size == 0:
             raise TsganError(f"file is empty: {path}: it needs a header row and at least one data row")
+        notes: list[str] = []
         try:
             if kind == "parquet":
                 df = pd.read_parquet(path)
             else:
-                df = pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
+                df, notes = _read_text(path, kind == "tsv")
         except ImportError:
             raise TsganError("reading Parquet needs pyarrow: pip install pyarrow") from None
         except pd.errors.EmptyDataError:
@@ -53,11 +54,27 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise TsganError(f"could not parse {path}: {first}") from None
         where = str(path)
+        for message in notes:
+            note(message)
+        df.attrs["notes"] = notes
     if df.shape[1] == 0:
         raise TsganError(f"{where} has no columns: it needs a header row and at least one data row")
     if len(df) == 0:
         raise TsganError(f"{where} has a header but no data rows: add data rows")
     return df
+
+
+def _read_text(path: Path, tsv: bool) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV/TSV in the dialect :func:`~tsgan.data.sniff.sniff` detects, and what was detected."""
+    from .sniff import sniff
+
+    d = sniff(path, tsv)
+    try:
+        df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding=d.encoding)
+    except UnicodeDecodeError:  # valid UTF-8 in the first lines only
+        d.encoding = "cp1252"
+        df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding="latin-1")
+    return df, d.notes(path)
 
 
 ARRAY_ID = "sequence_id"
