@@ -140,7 +140,7 @@ def _report_fit(syn, run_dir: Path) -> None:
         f"trained {syn.model} on {KINDS[syn.kind].describe(syn.spec_)} "
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
         + (f" with {info['threads']} thread{'s' if info['threads'] > 1 else ''} ({info['threads_why']}; --threads)" if info.get("threads_why") and info["device"] == "cpu" else "")
-        + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)"}.get(info["stopped"], "")
+        + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)", "nonfinite": " (stopped: losses turned NaN/inf)"}.get(info["stopped"], "")
     )
     recipe = info.get("recipe") or {}
     if recipe.get("set"):
@@ -168,14 +168,15 @@ def _report_fit(syn, run_dir: Path) -> None:
         )
     elif sel:
         out.print(sel["note"])
+    if getattr(syn, "condition_bank_", None) is not None:
+        out.print(f"the run keeps {len(syn.condition_bank_)} real condition records to draw conditions from when sampling without "
+                  "--condition (--param keep_conditions=0 keeps none)")
     split = syn.split_
     if split.get("holdout"):
         how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
         out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`")
     elif split.get("note"):
         out.print(split["note"])
-    if getattr(syn.spec_, "skipped_entities", None):
-        out.print(f"skipped {len(syn.spec_.skipped_entities)}+ entities shorter than --seq-len")
     last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase
     out.print("final losses: " + ", ".join(f"{k}={v:.4f}" for k, v in last.items()))
     out.print(f"run saved to {run_dir}")
@@ -234,7 +235,7 @@ def sample(
     if out_file.suffix.lower() not in kind.writes:
         raise TsganError(f"{syn.kind} runs write {kind.writes_help}: got '{out_file.suffix}' in --out")
     cond = parse_key_values(condition, "--condition") if condition else None
-    what = kind.write(syn, out_file, n, seed=seed, condition=cond, codes=code)
+    what = kind.write(syn, out_file, n, progress=sys.stderr.isatty(), seed=seed, condition=cond, codes=code)
     out.print(f"wrote {what} to {out_file}")
 
 

@@ -154,6 +154,10 @@ class TrainingOptions:
     dp_noise: float = param(0.0, "DP-SGD noise multiplier instead of a target epsilon, 0 = off", within="[0, inf)")
     dp_delta: float = param(0.0, "DP delta, 0 = 1 / (10 x training records)", within="[0, 1)")
     dp_max_grad_norm: float = param(1.0, "DP-SGD per-sample gradient clip", within="(0, inf)")
+    keep_conditions: int = param(
+        1, "conditional runs: keep up to 2,000 real condition records in the run to draw from when sampling without conditions; "
+        "0 = keep none (labels are then drawn uniformly; numeric conditions must be given). DP runs keep none", within="[0, 1]"
+    )
 
     @property
     def private(self) -> bool:

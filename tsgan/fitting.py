@@ -75,6 +75,9 @@ def make_plan(syn) -> Plan:
             raise TsganError("DP training runs in float32: drop precision='bf16' (--precision; opacus' per-sample gradients need float32)")
         if asked.select_every:
             raise TsganError("checkpoint selection scores the training data outside DP-SGD's accounting: drop select_every (--param select_every)")
+        if asked.keep_conditions and "keep_conditions" in given:
+            raise TsganError("a DP run keeps no real condition records (they are outside DP-SGD's accounting): drop keep_conditions (--param keep_conditions)")
+        options = replace(options, keep_conditions=0)
         if options.dp_epsilon and options.dp_noise:
             raise TsganError("differential privacy needs exactly one of dp_epsilon (--dp-epsilon) or dp_noise (--param dp_noise)")
     if options.select_every and not KINDS[cls.kind].checkable:

@@ -76,6 +76,24 @@ def _auc_ci(labels: np.ndarray, scores: np.ndarray, rng: np.random.Generator, n_
     return auc, float(lo), float(hi)
 
 
+MIN_RECORDS = 50  # held-out records below which no verdict is given ("not enough data to judge")
+MAX_CI_WIDTH = 0.3  # an AUC whose 95 % interval is wider than this cannot be judged
+
+
+def _judged(name: str, auc: float, ci, small: bool) -> str:
+    """An attack's verdict: on the upper end of its interval when above chance (err to
+    caution), but none when the data are too few or the interval too wide to say."""
+    if small or ci[1] - ci[0] > MAX_CI_WIDTH:
+        return "insufficient"
+    return verdict(name, ci[1] if auc > 0.5 else auc)
+
+
+def _index(reference: np.ndarray):
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=1).fit(reference)
+
+
 def verdict(name: str, value: float) -> str:
     ok, weak = THRESHOLDS[name]
     if value <= ok:
@@ -119,7 +137,10 @@ def privacy_metrics(
     d_ho_tr = _nn(tr, ho, 2)  # baseline: genuinely new real records -> training
     dcr = d_sy_tr[:, 0]
     closer = float(np.mean(dcr < d_sy_ho) + 0.5 * np.mean(dcr == d_sy_ho))
-    near = float(np.percentile(d_ho_tr[:, 0], 1))
+    # copies are counted against every training window (a subsample would miss most copies)
+    index = _index(_flat(train))
+    dcr_all = index.kneighbors(sy, n_neighbors=1)[0][:, 0]
+    near = float(np.percentile(index.kneighbors(ho, n_neighbors=1)[0][:, 0], 1))
     ratio = lambda d: np.where(d[:, 1] > 0, d[:, 0] / np.maximum(d[:, 1], 1e-12), 0.0)  # noqa: E731
 
     # membership inference: members (training) vs non-members (holdout), score = -distance to synthetic
@@ -135,9 +156,10 @@ def privacy_metrics(
         "dcr_holdout_to_train": {f"p{q}": float(np.percentile(d_ho_tr[:, 0], q)) for q in (5, 25, 50)},
         "nndr_synthetic_median": float(np.median(ratio(d_sy_tr))),
         "nndr_holdout_median": float(np.median(ratio(d_ho_tr))),
-        "exact_copy_share": float(np.mean(dcr < 1e-6)),
+        "exact_copy_share": float(np.mean(dcr_all < 1e-6)),
         "near_copy_threshold": near,
-        "near_copy_share": float(np.mean(dcr < near)),
+        "near_copy_share": float(np.mean(dcr_all < near)),
+        "copies_checked_against": int(len(train)),
         "mia_auc": {"auc": auc, "ci95": [lo, hi_ci], "attack": "distance to nearest synthetic window (per window)"},
     }
     if train_groups is not None and holdout_groups is not None:
@@ -159,15 +181,37 @@ def privacy_metrics(
             "closer to training blocks than to held-out blocks of a different level even without memorisation; "
             "the membership attacks decide"
         )
+    small = m < MIN_RECORDS  # below this, a verdict would be noise either way
+    if small:
+        out["note"] = f"only {m} held-out records: at least {MIN_RECORDS} are needed to judge (fit with a larger --holdout or more data)"
     out["verdicts"] = {
-        "mia_auc": verdict("mia_auc", hi_ci if auc > 0.5 else auc),
-        "dcr_share_closer_to_train": "n/a" if "dcr_note" in out else verdict("dcr_share_closer_to_train", closer),
-        "near_copy_share": verdict("near_copy_share", out["near_copy_share"]),
+        "mia_auc": _judged("mia_auc", auc, (lo, hi_ci), small),
+        "dcr_share_closer_to_train": "n/a" if "dcr_note" in out else "insufficient" if small else verdict("dcr_share_closer_to_train", closer),
+        "near_copy_share": "insufficient" if small and out["near_copy_share"] <= THRESHOLDS["near_copy_share"][1] else verdict("near_copy_share", out["near_copy_share"]),
     }
     dens = out.get("mia_density")
     if dens and "auc" in dens:
-        out["verdicts"]["mia_density_auc"] = verdict("mia_density_auc", dens["ci95"][1] if dens["auc"] > 0.5 else dens["auc"])
+        out["verdicts"]["mia_density_auc"] = _judged("mia_density_auc", dens["auc"], dens["ci95"], small)
     out["thresholds"] = {k: {"pass_at_most": v[0], "warn_at_most": v[1]} for k, v in THRESHOLDS.items()}
+    return out
+
+
+def condition_copies(train_cond: np.ndarray, hold_cond: np.ndarray, synth_cond: np.ndarray, kept: bool, seed: int = 0) -> dict[str, Any]:
+    """How many synthetic sequences carry a training window's per-step conditions
+    exactly, against how many carry a held-out window's (every window of each): common
+    patterns (a label constant over the window) match both alike; replayed training
+    records match training far more often. Conditions constant within every window
+    (per-sequence labels) cannot be told apart this way and are only counted."""
+    varies = bool((np.ptp(train_cond, axis=1) > 0).any())
+    out: dict[str, Any] = {"kept_real_records": kept, "per_step": varies}
+    if varies:
+        def share(reference: np.ndarray) -> float:
+            seen = {np.ascontiguousarray(w).tobytes() for w in np.round(reference, 6)}
+            return float(np.mean([np.ascontiguousarray(w).tobytes() in seen for w in np.round(synth_cond, 6)]))
+
+        out["exact_copy_share"], out["holdout_match_share"] = share(train_cond), share(hold_cond)
+        excess = out["exact_copy_share"] - out["holdout_match_share"]
+        out["verdict"] = "pass" if excess <= 0.1 else "warn" if excess <= 0.2 else "fail"
     return out
 
 
@@ -216,6 +260,7 @@ def _entity_attack(tg: np.ndarray, hg: np.ndarray, ts: np.ndarray, hs: np.ndarra
 
 SUMMARY = {
     "n/a": "not informative: the synthetic windows are nearly identical (collapsed generator; see synthetic_spread_ratio)",
+    "insufficient": "not enough data to judge",
     "pass": "no evidence of leakage",
     "warn": "weak evidence of leakage: review before sharing",
     "fail": "leaks training records: do not share; train longer with DP (--dp-epsilon) or refit",
@@ -233,6 +278,8 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
         f"near copies {100 * p['near_copy_share']:.2f}% (exact {100 * p['exact_copy_share']:.2f}%): "
         + SUMMARY[p["verdicts"]["near_copy_share"]],
     ]
+    if p.get("note"):
+        lines.append(f"note: {p['note']}")
     if p.get("split", {}).get("by") == "time":
         lines.append(
             "note: one series: members are windows of training blocks shaped like the holdout blocks; with few blocks, "
@@ -248,6 +295,16 @@ def summary_lines(p: dict[str, Any]) -> list[str]:
         e = p["mia_auc_entity"]
         unit = "time-block" if p.get("split", {}).get("by") == "time" else "entity"
         lines.append(f"per-{unit} membership inference AUC {e['auc']:.3f} (95% CI {e['ci95'][0]:.3f}-{e['ci95'][1]:.3f})")
+    c = p.get("conditions")
+    if c and c.get("per_step"):
+        lines.append(
+            f"condition columns: {100 * c['exact_copy_share']:.1f}% of synthetic sequences carry a real training window's "
+            f"conditions exactly ({100 * c['holdout_match_share']:.1f}% a held-out window's)" + (" (the run keeps real condition records and draws from them: refit with "
+                                    "--param keep_conditions=0, or pass --condition when sampling)" if c["kept_real_records"] else "")
+            + ": " + SUMMARY[c["verdict"]]
+        )
+    if p.get("kept_real"):
+        lines.append("the run directory holds from the real data: " + "; ".join(p["kept_real"]))
     if p.get("dp"):
         d = p["dp"]
         lines.append(f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:g} (per window; noise multiplier {d['noise_multiplier']:.3f})")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import torch
 from . import __version__
 from .config import build_config, to_dict
 from .data.conditions import ConditionEncoder
-from .data.kinds import KINDS
+from .data.kinds import BANK_SIZE, KINDS
 from .errors import TsganError
 from .fitting import model_class
 from .torch_utils import resolve_device, to_cpu
@@ -153,6 +154,8 @@ def write_run(syn, path: Path, force: bool = False) -> Path:
     atomic_write(path / HISTORY_FILE, lambda f: syn.history_.to_csv(f, index=False))
     if syn.condition_bank_ is not None:
         atomic_write(path / CONDITIONS_FILE, lambda f: np.save(f, syn.condition_bank_, allow_pickle=False))
+    else:  # a run saved again without them (keep_conditions=0) keeps none
+        (path / CONDITIONS_FILE).unlink(missing_ok=True)
     for name in RETIRED_FILES:
         (path / name).unlink(missing_ok=True)
     resume = getattr(syn, "resume_state_", None)
@@ -177,19 +180,93 @@ def _params_of_format_1(meta: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return params, s.get("steps")
 
 
+MAX_META_BYTES = 64 << 20  # a tsgan.json larger than this is not one tsgan wrote
+MAX_PARAMETERS = 500_000_000  # settings asking for more weights than this (2 GB) are refused before allocating
+MAX_STEPS_OR_FEATURES = 1_000_000  # seq_len, features: bounds a tampered spec puts on sampling
+MAX_SETTING = 100_000  # any integer model setting (hidden units, layers, batch size) above this is not tsgan's
+
+
+def _damaged(path: Path, what: str) -> TsganError:
+    return TsganError(f"{path} is damaged or was not written by tsgan ({what}): re-run `tsgan fit`, or restore the file")
+
+
+def _load_torch(path: Path, max_bytes: int) -> Any:
+    """``torch.load`` of a tensors-only file (``weights_only``: never runs pickled code),
+    its size bounded first; any failure is one line naming the file."""
+    if path.stat().st_size > max_bytes:
+        raise _damaged(path, f"{path.stat().st_size:,} bytes, more than its model can hold")
+    try:
+        with warnings.catch_warnings():  # torch's own warnings about a foreign file: the error below says it
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, foreign pickle, refused globals: torch raises many kinds
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise _damaged(path, first) from None
+
+
+def _load_array(path: Path, width: int) -> np.ndarray:
+    """A float array saved by ``np.save`` whose last axis is ``width`` (read without pickles)."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: shape and dtype
+        if arr.ndim not in (2, 3) or arr.shape[-1] != width or arr.dtype.kind != "f" or len(arr) > 10 * BANK_SIZE:
+            raise ValueError(f"an array of {arr.dtype} {arr.shape}, not conditions of width {width}")
+        return np.array(arr)
+    except (ValueError, OSError, EOFError) as e:
+        raise _damaged(path, str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+
+
+def _read_history(path: Path) -> pd.DataFrame:
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # a run stopped before its first step
+        return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
+        raise _damaged(path, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__) from None
+
+
 def read_run(path: str | Path, device: str | None = None):
     """Load a run saved by :func:`write_run`: the weights onto ``device`` (default the
-    CPU, whatever trained it); a given ``device`` also becomes the estimator's."""
-    from .synthesizer import Synthesizer
+    CPU, whatever trained it); a given ``device`` also becomes the estimator's.
 
+    Every file is checked before use: ``tsgan.json``'s size, types and the size of the
+    model its settings describe (counted on the meta device, allocating nothing);
+    the weights' file size against that model; arrays by their header. A damaged,
+    truncated or foreign file is a one-line error naming it."""
     path = Path(path)
     meta_path = path / META_FILE
     if not path.is_dir() or not meta_path.exists():
         raise TsganError(f"{path} is not a tsgan run (no {META_FILE}): pass the --out directory of `tsgan fit`")
+    if meta_path.stat().st_size > MAX_META_BYTES:
+        raise _damaged(meta_path, f"{meta_path.stat().st_size:,} bytes")
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise TsganError(f"{meta_path} is not valid JSON ({e.msg}): re-run `tsgan fit`") from None
+    except (UnicodeDecodeError, OSError) as e:
+        raise _damaged(meta_path, type(e).__name__) from None
+    try:
+        return _read_run(path, meta, device)
+    except TsganError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
+        raise _damaged(meta_path, f"{type(e).__name__}: {str(e)[:200]}") from None
+
+
+def _read_run(path: Path, meta: Any, device: str | None):
+    from .synthesizer import Synthesizer
+
+    meta_path = path / META_FILE
+    types = {"model": str, "config": dict, "params": dict, "train": dict, "data": dict, "holdout": (dict, type(None)),
+             "source": (str, type(None)), "conditions": (dict, type(None)), "scaler": (dict, type(None))}
+    if not isinstance(meta, dict):
+        raise _damaged(meta_path, "not a JSON object")
+    for key, typ in types.items():
+        if key in meta and not isinstance(meta[key], typ):
+            raise _damaged(meta_path, f"'{key}' is a {type(meta[key]).__name__}")
+    if not isinstance(meta.get("format_version", 1), int):
+        raise _damaged(meta_path, "'format_version' is not a number")
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise TsganError(f"{path} was saved by a newer tsgan ({meta.get('tsgan_version')}): upgrade tsgan")
     cls = model_class(meta["model"])
@@ -206,9 +283,30 @@ def read_run(path: str | Path, device: str | None = None):
     if device is not None:
         syn.device = device
     spec, codec = kind.load(meta)
+    for name in ("seq_len", "n_features"):
+        value = getattr(spec, name, 1)
+        if not isinstance(value, int) or not 1 <= value <= MAX_STEPS_OR_FEATURES:
+            raise _damaged(meta_path, f"{name} {value!r}")
     encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
-    module = cls(config, *kind.model_shape(spec, codec), cond_dim=0 if encoder is None else encoder.width)
-    state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    shape, cond_dim = kind.model_shape(spec, codec), 0 if encoder is None else encoder.width
+    for name, value in vars(config).items():  # no size a model takes comes near this
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SETTING:
+            raise _damaged(meta_path, f"{name} {value:,}")
+    try:
+        with torch.device("meta"):  # count the weights its settings ask for, allocating nothing
+            n_params = sum(p.numel() for p in cls(config, *shape, cond_dim=cond_dim).parameters())
+    except RuntimeError as e:
+        if "meta" not in str(e):  # sizes beyond what torch can even describe
+            raise _damaged(meta_path, f"its settings ask for too many weights ({str(e)[:100]})") from None
+        n_params = None  # a model that reads its own tensors while it is built (CTGAN): the settings' bound holds
+    if n_params is not None and n_params > MAX_PARAMETERS:
+        raise _damaged(meta_path, f"its settings ask for {n_params:,} weights")
+    module = cls(config, *shape, cond_dim=cond_dim)
+    n_params = n_params or sum(p.numel() for p in module.parameters())
+    weights_cap = 8 * n_params + (16 << 20)  # float32 weights and buffers, with room for the zip's overhead
+    state = _load_torch(path / WEIGHTS_FILE, weights_cap)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise _damaged(path / WEIGHTS_FILE, "not a dictionary of tensors")
     try:
         module.load_state_dict(state)
     except RuntimeError:
@@ -218,15 +316,17 @@ def read_run(path: str | Path, device: str | None = None):
         ) from None
     module.to(resolve_device(device or "cpu")).eval()
     syn.config_, syn.spec_, syn.codec_, syn.module_, syn.conditions_ = config, spec, codec, module, encoder
-    syn.condition_bank_ = None if encoder is None else np.load(path / CONDITIONS_FILE, allow_pickle=False)
+    bank = path / CONDITIONS_FILE
+    syn.condition_bank_ = _load_array(bank, encoder.width) if encoder is not None and bank.exists() else None
     syn.train_info_ = meta.get("train", {})
     syn.steps_ = steps if steps is not None else syn.train_info_.get("steps")
     syn.recipe_ = syn.train_info_.get("recipe", {"name": params.get("recipe", "paper"), "set": {}})
     syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}
     syn.source_ = meta.get("source")
     syn._prepared = syn._data = None
-    hist = path / HISTORY_FILE
-    syn.history_ = pd.read_csv(hist) if hist.exists() and hist.stat().st_size else pd.DataFrame()
+    syn.history_ = _read_history(path / HISTORY_FILE)
     resume = path / RESUME_FILE
-    syn.resume_state_ = torch.load(resume, map_location="cpu", weights_only=True) if resume.exists() else None
+    syn.resume_state_ = _load_torch(resume, 4 * weights_cap + (64 << 20)) if resume.exists() else None
+    if syn.resume_state_ is not None and not isinstance(syn.resume_state_, dict):
+        raise _damaged(resume, "not a dictionary")
     return syn

@@ -9,6 +9,7 @@ state ends in ``_``. The run directory is :mod:`tsgan.rundir`'s.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ import pandas as pd
 import torch
 
 from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
-from .errors import TsganError
+from .errors import TsganError, note
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
 from .torch_utils import check_seed, resolve_device, use_threads
-from .training import Checkpoints, decay_window, split_steps, train
+from .training import Checkpoints, FiniteLosses, decay_window, split_steps, train
 
 
 class Synthesizer:
@@ -116,8 +117,18 @@ class Synthesizer:
         device = resolve_device(self.device)
         prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.seed,
                                 image_size=plan.options.image_size or None)
+        records = len(prepared.train) if hasattr(prepared.train, "__len__") else None
+        if records and plan.config.batch_size > records:  # a batch of the whole data is the most there is
+            note(f"batch_size {plan.config.batch_size} is more than the {records} training {kind.unit if kind.unit != 'sequences' else 'windows'}: "
+                 f"capped at {records}", prepared.spec.notes if hasattr(prepared.spec, "notes") else None)
+            plan.config = replace(plan.config, batch_size=records)
         if resume is not None:
-            got, want = ({k: v for k, v in d.items() if k != "source"} for d in (prepared.spec.to_dict(), self.spec_.to_dict()))
+            got, want = ({k: v for k, v in d.items() if k not in ("source", "notes")} for d in (prepared.spec.to_dict(), self.spec_.to_dict()))
+            if want.get("fingerprint") and got.get("fingerprint") != want["fingerprint"] and all(
+                    got.get(k) == v for k, v in want.items() if k != "fingerprint"):
+                raise TsganError("the data is not the run's training data (same shape, other values: its fingerprint differs): "
+                                 "pass the data the run was fitted on")
+            got["fingerprint"] = want.get("fingerprint", "")  # runs saved before fingerprints
             if got != want:
                 diff = next(k for k in want if got.get(k) != want.get(k))
                 raise TsganError(f"the data differs from the run's ({diff}: {got.get(diff)!r}, the run has {want.get(diff)!r}): pass the training data")
@@ -132,6 +143,8 @@ class Synthesizer:
             steps, probe = steps_for_clock(plan, module, prepared, self.seed, minutes, device, self.precision)
             minutes = max(minutes - probe["probe_seconds"] / 60.0, 1e-3)
         cbs, average, selector = callbacks(plan, module, prepared, self.seed, minutes)
+        guard = FiniteLosses(module)
+        cbs.insert(0, guard)
         private = None
         if plan.options.private:
             from .training.private import DPSettings, PrivateTraining
@@ -151,7 +164,7 @@ class Synthesizer:
             self.recipe_ = plan.recipe
             self._data, self._prepared = data, prepared  # this session only: resume() and privacy() read them again
             self.condition_bank_ = None
-            if prepared.cond_records is not None:  # conditions of training records, drawn when sample() gets none
+            if prepared.cond_records is not None and plan.options.keep_conditions:  # real conditions, drawn when sample() gets none
                 keep = np.random.default_rng(self.seed).permutation(len(prepared.cond_records))[:BANK_SIZE]
                 self.condition_bank_ = prepared.cond_records[np.sort(keep)]
 
@@ -174,9 +187,14 @@ class Synthesizer:
         # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
         self.resume_state_ = None if result.state is None or private is not None else {**result.state, "fit_args": fit_args}
         self.train_info_ = self._info(plan, result.steps, result.seconds, result.phases, result.stopped, private, probe)
-        if selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
+        if guard.bad is not None:  # NaN/inf losses: the last good weights, no averaging or selection over bad ones
+            bad = self.train_info_["nonfinite"] = guard.restore()
+            self.train_info_["stopped"], self.resume_state_ = "nonfinite", None
+            note(f"losses turned non-finite ({bad['loss']} = {bad['value']} at step {bad['step']}, phase {bad['phase']}): training "
+                 f"stopped and the weights of step {bad['kept_step']} are kept; lower the learning rates or check the data for extreme values")
+        elif selector is not None:  # the best checkpoint (of the averaged weights, with averaging)
             self.train_info_["selection"] = selector.restore()
-        if average is not None:
+        if average is not None and guard.bad is None:
             # the selected checkpoint holds averaged weights; with no check made, the average is applied here
             self.train_info_["ema"] = average.record() if selector is not None and selector.best is not None else average.apply()
         if checkpoint_dir is not None:
@@ -202,28 +220,64 @@ class Synthesizer:
         """Privacy scores (:mod:`tsgan.privacy`) of fresh samples against this run's
         training and holdout records. ``data`` is needed for a loaded run whose data was
         a DataFrame or an array (otherwise the recorded file or built-in is re-read)."""
-        from .privacy import privacy_metrics
+        from .privacy import condition_copies, privacy_metrics
 
         self._check_fitted()
         if not self.split_.get("holdout"):
             raise TsganError("this run kept no holdout split (" + self.split_.get("note", "holdout=0") + "): refit with holdout=0.2 (--holdout 0.2) for privacy checks")
         train_w, hold_w = KINDS[self.kind].privacy_sets(self, data)
-        synth = self.sample_scaled(n or min(len(train_w), 10_000), seed=seed)
-        out = privacy_metrics(train_w.array(), hold_w.array(), synth, train_w.groups, hold_w.groups, seed=seed,
-                              by_time=self.split_.get("by") == "time")
+        bank = self.condition_bank_
+        if bank is None and self.conditions_ is not None and self.conditions_.numeric:
+            self.condition_bank_ = hold_w.cond_array()  # numeric conditions must be given: real ones the model never saw
+        try:
+            synth, cond = self._draw(n or min(len(train_w), 10_000), seed, None, None)
+        finally:
+            self.condition_bank_ = bank
+        train, hold = train_w.array(), hold_w.array()
+        if cond is not None:  # condition columns are part of what a synthetic record discloses
+            train, hold = (np.concatenate([x, w.cond_array()], axis=-1) for x, w in ((train, train_w), (hold, hold_w)))
+            synth = np.concatenate([synth, cond], axis=-1)
+        out = privacy_metrics(train, hold, synth, train_w.groups, hold_w.groups, seed=seed, by_time=self.split_.get("by") == "time")
+        if cond is not None:
+            out["conditions"] = condition_copies(train_w.cond_array(), hold_w.cond_array(), cond, self.condition_bank_ is not None, seed)
+        out["kept_real"] = self.kept_real()
         out["split"] = self.split_
         if self.train_info_.get("dp"):
             out["dp"] = self.train_info_["dp"]
         return out
+
+    def kept_real(self) -> list[str]:
+        """What this run (its directory) holds that comes from the real data, beyond the
+        model's weights: what the privacy report lists."""
+        self._check_fitted()
+        held = [f"the column names ({len(getattr(self.spec_, 'columns', []) or [])})"]
+        if self.codec_ is not None and hasattr(self.codec_, "min_"):
+            held.append("each column's minimum and maximum (the scaler; not covered by a DP epsilon)")
+        elif self.codec_ is not None:
+            held.append("each column's categories and value modes (the table transformer; not covered by a DP epsilon)")
+        if self.conditions_ is not None:
+            held.append("the condition columns' labels and numeric ranges")
+        if getattr(self, "condition_bank_", None) is not None:
+            held.append(f"{len(self.condition_bank_)} real condition records (conditions.npy; keep_conditions=0 keeps none)")
+        return held
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_"):
             raise TsganError("this Synthesizer is not fitted: call fit(data) or tsgan.load(run_dir) first")
 
     # ------------------------------------------------------------------ sample
-    @torch.no_grad()
     def _draw(self, n: int, seed: int | None, condition: Any, codes: Any, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
         """Samples in the model's space ``(n, ...)`` and the encoded conditions they used."""
+        parts = list(self.stream(n, seed, condition, codes, chunk))
+        cond = None if parts[0][1] is None else np.concatenate([c for _, c in parts])
+        return np.concatenate([x for x, _ in parts]), cond
+
+    @torch.no_grad()
+    def stream(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None, chunk: int = 4096):
+        """``n`` samples in the model's space as chunks ``(samples, conditions)`` of at
+        most ``chunk``, drawn one after another from one random stream: memory stays
+        flat however large ``n`` is, and the chunks together are what :meth:`sample`
+        returns for the same seed."""
         from .sampling import latent_codes
 
         self._check_fitted()
@@ -232,16 +286,17 @@ class Synthesizer:
         # the randomness is drawn on the CPU, so a seed gives the same samples on any device
         rng = torch.Generator()
         rng.seed() if seed is None else rng.manual_seed(check_seed(seed))
-        cond = KINDS[self.kind].conditions(self, n, condition, rng)
-        code = latent_codes(self.module_.controls, n, codes, rng)
+        kind, seq_len = KINDS[self.kind], getattr(self.spec_, "seq_len", None)
         self.module_.eval()
-        dev, parts = self.module_.device, []
-        with use_threads(getattr(self, "threads", None)):
-            for i in range(0, n, chunk):
-                c = None if cond is None else torch.as_tensor(cond[i : i + chunk], device=dev)
-                k = None if code is None else code[i : i + chunk]
-                parts.append(self.module_.generate(len(range(i, min(n, i + chunk))), rng, c, k).float().cpu())
-        return torch.cat(parts).numpy(), cond
+        dev = self.module_.device
+        for i in range(0, n, chunk):
+            m = min(chunk, n - i)
+            cond = kind.conditions(self, m, _part(condition, i, m, n, seq_len), rng)
+            code = latent_codes(self.module_.controls, m, _part(codes, i, m, n, None), rng)
+            with use_threads(getattr(self, "threads", None)):
+                c = None if cond is None else torch.as_tensor(cond, device=dev)
+                x = self.module_.generate(m, rng, c, code).float().cpu().numpy()
+            yield x, cond
 
     def sample_scaled(self, n: int, seed: int | None = None, condition: Any = None, codes: Any = None) -> np.ndarray:
         """``n`` samples in the model's space (sequences: ``(n, T, F)`` in [0, 1]), for metrics."""
@@ -272,3 +327,23 @@ class Synthesizer:
 
         self._check_fitted()
         return write_run(self, Path(path), force)
+
+
+def _part(request: Any, i: int, m: int, n: int, seq_len: int | None) -> Any:
+    """The slice of a per-sample request (conditions, codes) for samples ``i .. i + m``
+    of ``n``: lists, arrays and frames of ``n`` items (or ``n * seq_len`` rows, per step)
+    are sliced; single values and dicts of them apply to every sample."""
+    if request is None or (i == 0 and m == n):
+        return request
+    if isinstance(request, dict):
+        return {k: _part(v, i, m, n, seq_len) for k, v in request.items()}
+    if isinstance(request, (str, bytes)) or np.ndim(request) == 0:
+        return request
+    size = len(request)
+    if size == n:
+        start, stop = i, i + m
+    elif seq_len and size == n * seq_len:
+        start, stop = i * seq_len, (i + m) * seq_len
+    else:
+        return request  # one value for all, or a size the encoder refuses with its own message
+    return request.iloc[start:stop] if hasattr(request, "iloc") else request[start:stop]

@@ -142,16 +142,17 @@ def cpu_budget() -> tuple[int, str]:
 
 def _cgroup_quota() -> int | None:
     """The cgroup's CPU quota in whole CPUs (v2 ``cpu.max`` or v1 ``cfs_quota_us``), if any."""
+    def read(path: str) -> str:
+        with open(path) as f:
+            return f.read()
+
     try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
-        if quota != "max":
-            return max(int(int(quota) / int(period)), 1)
-        return None
+        quota, period = read("/sys/fs/cgroup/cpu.max").split()[:2]
+        return None if quota == "max" else max(int(int(quota) / int(period)), 1)
     except (OSError, ValueError):
         pass
     try:
-        quota = int(open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read())
-        period = int(open("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read())
+        quota, period = int(read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")), int(read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
         return max(int(quota / period), 1) if quota > 0 else None
     except (OSError, ValueError):
         return None

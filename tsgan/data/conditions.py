@@ -157,6 +157,11 @@ class ConditionEncoder:
             f"got {rows} conditions for {n} sequences: pass one condition, {n} (one per sequence) or {n * seq_len} (one per step)"
         )
 
+    @property
+    def numeric(self) -> list[str]:
+        """The numeric condition columns (the rest are labels)."""
+        return [c.name for c in self.columns if c.kind == "numeric"]
+
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [asdict(c) for c in self.columns]}
 

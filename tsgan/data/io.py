@@ -111,6 +111,10 @@ def frame_from_array(data: Any) -> tuple[pd.DataFrame, str | None]:
     arrays (lengths may differ) are one sequence each. Features are named ``f0, f1, ...``."""
     if hasattr(data, "detach"):  # a torch tensor, maybe on a GPU
         data = data.detach().cpu().numpy()
+    parts = data if isinstance(data, (list, tuple)) else [data]
+    if any(np.iscomplexobj(np.asarray(s)) for s in parts if not isinstance(s, (list, tuple))):
+        raise TsganError("the data array holds complex numbers: pass their real and imaginary parts as features, "
+                         "e.g. np.concatenate([x.real, x.imag], axis=-1)")
     if isinstance(data, (list, tuple)):
         seqs = [np.asarray(s) for s in data]
         if not seqs:
@@ -162,8 +166,12 @@ class SeriesSpec:
     id_column: str | None = None
     n_entities: int = 1
     n_windows: int = 0
-    skipped_entities: list[str] = field(default_factory=list)
+    n_skipped: int = 0  # entities shorter than seq_len, left out (a count: a run keeps no real id)
     condition_columns: list[str] = field(default_factory=list)
+    order_columns: list[str] = field(default_factory=list)  # calendar columns (year, quarter, ...) that order rows, not modelled
+    dropped_columns: list[str] = field(default_factory=list)  # row-index columns, not modelled
+    notes: list[str] = field(default_factory=list)  # what was assumed about the data, as the fit said it
+    fingerprint: str = ""  # SHA-256 of the modelled values (and conditions): resume and privacy refuse other data
 
     @property
     def n_features(self) -> int:
@@ -174,6 +182,9 @@ class SeriesSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SeriesSpec":
+        d = dict(d)
+        if "skipped_entities" in d:  # format <= 2.0 listed (up to 20) skipped ids: only their count is kept
+            d["n_skipped"] = len(d.pop("skipped_entities"))
         return cls(**d)
 
 
@@ -184,22 +195,123 @@ class Series(NamedTuple):
     conditions: pd.DataFrame | None  # condition columns, row-aligned with base
 
 
+CALENDAR_RANK = {"year": 0, "quarter": 1, "month": 2, "week": 3, "day": 4, "weekday": 5, "dayofweek": 5, "hour": 6, "minute": 7, "second": 8}
+ID_NAMES = {"id", "case", "subject", "patient", "entity", "unit", "series", "station", "device", "machine", "user", "customer", "account", "stay"}
+MIN_INDEX_ROWS = 10  # a 0..n-1 counter this long is a row index, not a feature
+WIDE_COLUMNS = 20  # this many numbered columns (t1, t2, ...) look like the steps of one case per row
+
+
+def _lower(name: Any) -> str:
+    return str(name).strip().lower()
+
+
+def _parses_as_dates(col: pd.Series) -> bool:
+    """A text column whose values (the first 50 present) all read as dates."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    head = col.dropna().astype(str).head(50)
+    if head.empty or not head.str.contains(r"\d").all():
+        return False
+    try:
+        return not pd.to_datetime(head, errors="coerce", utc=True, format="mixed").isna().any()
+    except (ValueError, TypeError):
+        return False
+
+
 def _detect_time_column(df: pd.DataFrame, exclude: set[str]) -> str | None:
+    """A datetime column, a column named like a time (``date``, ``timestamp``, ...), or a
+    text column of dates (also under a calendar name such as ``month``)."""
     for c in df.columns:
         if c in exclude:
             continue
-        if pd.api.types.is_datetime64_any_dtype(df[c]) or str(c).strip().lower() in TIME_NAMES:
+        if pd.api.types.is_datetime64_any_dtype(df[c]) or _lower(c) in TIME_NAMES:
+            return c
+    for c in df.columns:
+        if c not in exclude and _parses_as_dates(df[c]):
             return c
     return None
 
 
-def _order_key(values: pd.Series, name: str) -> np.ndarray:
+def _is_row_index(col: pd.Series, name: Any) -> bool:
+    """``Unnamed: 0`` (a saved pandas index), ``index``, or an integer counter 0..n-1 / 1..n."""
+    low = _lower(name)
+    if low == "index" or low.startswith("unnamed:"):
+        return True
+    if len(col) >= MIN_INDEX_ROWS and pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        v = col.to_numpy()
+        return bool(v[0] in (0, 1) and np.all(np.diff(v) == 1))
+    return False
+
+
+def _is_calendar(col: pd.Series, name: Any) -> bool:
+    if _lower(name) not in CALENDAR_RANK or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    v = col.to_numpy(dtype=np.float64)
+    return bool(np.isfinite(v).all() and np.all(v == np.round(v)))
+
+
+def _detect_id_column(df: pd.DataFrame, candidates: list[Any]) -> tuple[Any, int] | None:
+    """A column whose values each fill one contiguous block of rows (entities written
+    one after another): text, or integers under an id-like name. (column, entities)."""
+    n = len(df)
+    for c in candidates:
+        col, low = df[c], _lower(c)
+        text = not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+        named = low in ID_NAMES or low.endswith(("_id", " id", "-id")) or (low.endswith("id") and low[:-2] in ID_NAMES)
+        if not (text or (named and pd.api.types.is_integer_dtype(col))) or col.isna().any():
+            continue
+        codes, uniques = pd.factorize(col, sort=False)
+        k = len(uniques)
+        if 2 <= k <= n // 2 and 1 + int(np.count_nonzero(codes[1:] != codes[:-1])) == k:
+            return c, k
+    return None
+
+
+def _numbered_columns(columns: list[Any]) -> list[Any]:
+    """The largest group of columns named one prefix plus consecutive numbers (t1..t150, 0..149)."""
+    import re
+
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    for c in columns:
+        m = re.fullmatch(r"(.*?)(\d+)", str(c))
+        if m:
+            groups.setdefault(m.group(1), []).append((int(m.group(2)), c))
+    best: list[Any] = []
+    for members in groups.values():
+        nums = sorted(k for k, _ in members)
+        if len(members) > len(best) and nums == list(range(nums[0], nums[0] + len(nums))):
+            best = [c for _, c in sorted(members, key=lambda m: m[0])]
+    return best
+
+
+def _order_key(values: pd.Series, name: str, notes: list[str]) -> np.ndarray:
+    """A sortable int64/float64 key from a time column: numbers, datetimes or date
+    text (mixed UTC offsets compared in UTC). Missing values are refused."""
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise TsganError(
+            f"time column '{name}' has {int(missing.sum())} missing values (first at row {int(np.argmax(missing))}): "
+            "fill or drop those rows, or pass another --time-column"
+        )
+    if pd.api.types.is_complex_dtype(values):
+        raise TsganError(f"time column '{name}' holds complex numbers: pass a column of times, dates or step numbers")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=np.float64)
-    parsed = pd.to_datetime(values, errors="coerce")
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        try:
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+            if parsed.dtype == object:  # mixed UTC offsets: pandas keeps objects
+                raise ValueError
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+            note(f"time column '{name}' mixes UTC offsets: times are compared in UTC", notes)
     if parsed.isna().any():
         bad = values[parsed.isna()].iloc[0]
         raise TsganError(f"time column '{name}' has a value that is not a date or number ({bad!r}): fix it or pass another --time-column")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
 
 
@@ -217,10 +329,18 @@ def to_series(
     float64 in original units with entities consecutive and each ordered by time;
     ``lengths`` are the rows per kept entity; ``conditions`` holds the condition
     columns (not modelled as features) row-aligned with ``base``, or None. Entities
-    shorter than ``seq_len`` are skipped (listed in ``spec.skipped_entities``); if
-    none is long enough this raises.
+    shorter than ``seq_len`` are skipped (counted in ``spec.n_skipped``); if none is
+    long enough this raises.
+
+    What is not given is detected and said (``spec.notes``, a TsganWarning each): a
+    time column (datetime dtype, a time-like name, or date text); an id column when
+    entities are written one after another (text ids, or integers named like ids); a
+    row index (``Unnamed: 0``, a 0..n-1 counter) and calendar fields (``year``,
+    ``quarter``, ...), which order rows but are not modelled; repeated timestamps; a
+    file that looks like one case per row.
     """
     condition_columns = list(condition_columns or [])
+    notes: list[str] = list(df.attrs.get("notes", []))
     if seq_len < 2:
         raise TsganError(f"--seq-len must be at least 2 (got {seq_len}): sequence models need two or more steps")
     if stride < 1:
@@ -238,15 +358,40 @@ def to_series(
     if time_column is None:
         time_column = _detect_time_column(df, {id_column} if id_column else set())
     skip = {c for c in (time_column, id_column) if c is not None} | set(condition_columns)
-    columns = [c for c in df.columns if c not in skip]
+    rest = [c for c in df.columns if c not in skip]
+    if id_column is None:
+        found = _detect_id_column(df, rest)
+        if found is not None:
+            id_column, k = found
+            rest.remove(id_column)
+            note(f"column '{id_column}' holds {k} entities written one after another: used as --id-column {id_column}, "
+                 "so windows never cross entities", notes)
+    dropped = [c for c in rest if _is_row_index(df[c], c)]
+    if dropped:
+        note(f"column{'s' if len(dropped) > 1 else ''} {', '.join(repr(str(c)) for c in dropped)} "
+             f"{'look' if len(dropped) > 1 else 'looks'} like a row index (Unnamed: 0, index, or 0, 1, 2, ...): not modelled", notes)
+    calendar = sorted((c for c in rest if c not in dropped and _is_calendar(df[c], c)), key=lambda c: CALENDAR_RANK[_lower(c)])
+    if calendar:
+        names = ", ".join(repr(str(c)) for c in calendar)
+        how = "order the rows" if time_column is None else f"repeat what time column '{time_column}' says"
+        note(f"calendar column{'s' if len(calendar) > 1 else ''} {names} {how} and {'are' if len(calendar) > 1 else 'is'} not modelled "
+             f"(--condition-column {calendar[0]} conditions on it)", notes)
+    columns = [c for c in rest if c not in dropped and c not in calendar]
     if not columns:
         raise TsganError("no columns left to model after the time/id columns: add numeric columns")
     for c in columns:
         s = df[c]
+        if pd.api.types.is_complex_dtype(s):
+            raise TsganError(f"column '{c}' holds complex numbers: split it into two real columns (its .real and .imag parts)")
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             raise TsganError(
                 f"column '{c}' is not numeric: pass --condition-column {c} to condition on it, --time-column {c} or --id-column {c}, or drop it"
             )
+    numbered = _numbered_columns(columns) if id_column is None else []
+    if len(numbered) >= WIDE_COLUMNS:
+        note(f"the {len(numbered)} columns {numbered[0]}..{numbered[-1]} may be the time steps of one case per row (a wide file): "
+             f"they are modelled as {len(numbered)} features of one series over the rows; if each row is a case, reshape to long "
+             "format (one row per case and step, with an id column: pandas.melt) or pass a (cases, steps, features) array", notes)
     values = df[columns].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -256,6 +401,14 @@ def to_series(
         raise TsganError(
             f"column '{columns[j]}' has {n_bad} missing or infinite values (first: {what} at row {r}): fill or drop them before fitting"
         )
+    with np.errstate(over="ignore"):
+        span = values.max(axis=0) - values.min(axis=0)
+    if not np.isfinite(span).all():
+        j = int(np.argmin(np.isfinite(span)))
+        raise TsganError(
+            f"column '{columns[j]}' spans {values[:, j].min():.3g} to {values[:, j].max():.3g}, too wide to scale "
+            "(the difference overflows): rescale it, e.g. divide it by 1e300"
+        )
 
     n = len(df)
     if id_column is not None:
@@ -264,10 +417,17 @@ def to_series(
             raise TsganError(f"id column '{id_column}' has missing values: fill or drop those rows")
     else:
         codes, uniques = np.zeros(n, dtype=np.int64), np.array(["series"], dtype=object)
-    if time_column is not None:
-        order = np.lexsort((_order_key(df[time_column], time_column), codes))
-    else:
-        order = np.argsort(codes, kind="stable")
+    keys = [_order_key(df[time_column], time_column, notes)] if time_column is not None else []
+    keys += [df[c].to_numpy(dtype=np.float64) for c in calendar] if time_column is None else []
+    order = np.lexsort((*reversed(keys), codes)) if keys else np.argsort(codes, kind="stable")
+    if keys:
+        same = codes[order][1:] == codes[order][:-1]
+        for key in keys:
+            same &= key[order][1:] == key[order][:-1]
+        if same.any():
+            where = "with another row of its entity" if id_column is not None else "with another row (several entities in one file? pass --id-column)"
+            what = f"time column '{time_column}'" if time_column is not None else "the calendar columns"
+            note(f"{int(same.sum())} rows share their time in {what} {where}: kept in file order", notes)
     lengths_all = np.bincount(codes, minlength=len(uniques))
     keep = lengths_all >= seq_len
     if not keep.any():
@@ -275,6 +435,10 @@ def to_series(
         raise TsganError(
             f"the data has {lengths_all.max()} rows {who}but --seq-len is {seq_len}: lower --seq-len or add rows"
         )
+    n_skipped = int((~keep).sum())
+    if n_skipped:
+        note(f"skipped {n_skipped} of {len(keep)} entities shorter than --seq-len {seq_len} (their median length: "
+             f"{np.median(lengths_all[~keep]):g} rows; {int(lengths_all[~keep].sum())} rows left out): lower --seq-len to keep them", notes)
     rows = order if keep.all() else order[keep[codes[order]]]
     base = values[rows]
     conditions = df[condition_columns].iloc[rows].reset_index(drop=True) if condition_columns else None
@@ -287,10 +451,24 @@ def to_series(
         time_column=None if time_column is None else str(time_column),
         id_column=None if id_column is None else str(id_column),
         n_entities=int(keep.sum()),
+        n_skipped=n_skipped,
         condition_columns=[str(c) for c in condition_columns],
-        skipped_entities=[str(u) for u in np.asarray(uniques)[~keep]][:20],
+        order_columns=[str(c) for c in calendar],
+        dropped_columns=[str(c) for c in dropped],
+        notes=notes,
     )
+    spec.fingerprint = fingerprint(base, conditions)
     return Series(spec, base, lengths, conditions)
+
+
+def fingerprint(base: np.ndarray, conditions: pd.DataFrame | None = None) -> str:
+    """SHA-256 of the ordered values (and condition columns): the same data gives the same print."""
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(base, dtype=np.float64).tobytes())
+    if conditions is not None:
+        h.update(pd.util.hash_pandas_object(conditions, index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def restore_dtypes(values: np.ndarray, spec: SeriesSpec) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ The estimator (:class:`tsgan.Synthesizer`) and the CLI ask the adapter of a mode
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,85 @@ def source_name(data: Any) -> str | None:
 
 
 def write_frame(frame: pd.DataFrame, target: Path) -> None:
-    if target.suffix.lower() in {".parquet", ".pq"}:
-        frame.to_parquet(target, index=False)
-    elif target.suffix.lower() == ".csv":
-        frame.to_csv(target, index=False)
-    else:
+    """``frame`` into a .csv or .parquet file, whole or not at all."""
+    suffix = target.suffix.lower()
+    if suffix not in {".parquet", ".pq", ".csv"}:
         raise TsganError(f"cannot write '{target.suffix}' files: use a .csv or .parquet --out")
+    with partial_file(target) as tmp, FrameWriter(tmp, suffix) as out:
+        out.write(frame)
+
+
+class partial_file:
+    """``with partial_file(target) as tmp:`` write ``tmp`` (beside ``target``); it
+    becomes ``target`` when the block ends, and is removed if the block raises
+    (Ctrl-C included): no half-written output is ever left behind."""
+
+    def __init__(self, target: Path):
+        self.target = Path(target)
+        self.tmp = self.target.with_name(f".{self.target.name}.partial{self.target.suffix}")
+
+    def __enter__(self) -> Path:
+        return self.tmp
+
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            os.replace(self.tmp, self.target)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+class FrameWriter:
+    """Appends DataFrames to one CSV (header once) or Parquet file (one row group each)."""
+
+    def __init__(self, path: Path, suffix: str):
+        self.path, self.parquet, self.handle, self.first = path, suffix in (".parquet", ".pq"), None, True
+
+    def __enter__(self) -> "FrameWriter":
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.parquet:
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise TsganError("writing Parquet needs pyarrow: pip install pyarrow, or write a .csv") from None
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.handle is None:
+                self.handle = pq.ParquetWriter(self.path, table.schema)
+            self.handle.write_table(table)
+        else:
+            if self.handle is None:
+                self.handle = open(self.path, "w", newline="")
+            frame.to_csv(self.handle, index=False, header=self.first)
+        self.first = False
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class _bar:
+    """A progress bar over ``total`` samples on stderr (when ``show``); yields ``advance(k)``."""
+
+    def __init__(self, show: bool, total: int, what: str):
+        self.show, self.total, self.what, self.progress = show, total, what, None
+
+    def __enter__(self):
+        if not self.show:
+            return lambda k: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn(self.what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
+        self.progress.start()
+        task = self.progress.add_task(self.what, total=self.total)
+        return lambda k: self.progress.advance(task, k)
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 class DataKind:
@@ -178,12 +252,31 @@ class SequenceKind(DataKind):
             frame[name] = col
         return frame
 
-    def write(self, fitted, target: Path, n: int, **draw) -> str:
-        if target.suffix.lower() == ".npy":
-            np.save(target, fitted.sample_array(n, **draw))
-        else:
-            write_frame(fitted.sample(n, **draw), target)
+    def write(self, fitted, target: Path, n: int, progress: bool = False, **draw) -> str:
+        """Stream ``n`` sequences into ``target`` chunk by chunk (memory stays flat), via
+        a temporary file renamed at the end: an interrupted write leaves no file."""
         s = fitted.spec_
+        with partial_file(target) as tmp, _bar(progress, n, "sampling") as advance:
+            chunks = fitted.stream(n, draw.get("seed"), draw.get("condition"), draw.get("codes"))
+            suffix = target.suffix.lower()
+            if suffix == ".npy":
+                arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float64, shape=(n, s.seq_len, s.n_features))
+                i = 0
+                for x, _ in chunks:
+                    arr[i : i + len(x)] = self.decode_array(fitted, x)
+                    i += len(x)
+                    advance(len(x))
+                arr.flush()
+                del arr
+            else:
+                with FrameWriter(tmp, suffix) as out:
+                    i = 0
+                    for x, cond in chunks:
+                        frame = self.frame(fitted, x, cond)
+                        frame["sequence_id"] += i
+                        out.write(frame)
+                        i += len(x)
+                        advance(len(x))
         return f"{n} sequences x {s.seq_len} steps x {s.n_features} columns"
 
     def privacy_sets(self, fitted, data: Any) -> tuple[Windows, Windows]:
@@ -199,6 +292,9 @@ class SequenceKind(DataKind):
             series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
             if series.spec.columns != spec.columns:
                 raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
+            if spec.fingerprint and series.spec.fingerprint != spec.fingerprint:
+                raise TsganError("the data is not the run's training data (its fingerprint differs: another file, or the file was "
+                                 "edited after the fit): pass the data the run was fitted on")
             train, hold, _ = self.split(series, fitted.codec_, fitted.conditions_, fitted.split_["holdout"], fitted.seed)
         else:
             train, hold = sets.train, sets.holdout
@@ -268,12 +364,13 @@ class ImageKind(DataKind):
             return pixels
         return pd.concat([fitted.conditions_.inverse_transform(cond), pixels], axis=1)
 
-    def write(self, fitted, target: Path, n: int, **draw) -> str:
+    def write(self, fitted, target: Path, n: int, progress: bool = False, **draw) -> str:
         from .images import save_images
 
         x = fitted.sample_array(n, **draw)
         if target.suffix.lower() == ".npy":
-            np.save(target, x)
+            with partial_file(target) as tmp:
+                np.save(tmp, x)
         else:
             save_images(x, target)
         s = fitted.spec_
@@ -320,7 +417,7 @@ class TableKind(DataKind):
     def frame(self, fitted, scaled: np.ndarray, cond: np.ndarray | None) -> pd.DataFrame:
         return fitted.codec_.inverse_transform(scaled)
 
-    def write(self, fitted, target: Path, n: int, **draw) -> str:
+    def write(self, fitted, target: Path, n: int, progress: bool = False, **draw) -> str:
         write_frame(fitted.sample(n, **draw), target)
         return f"{n} rows x {len(fitted.spec_.columns)} columns"
 
@@ -336,8 +433,17 @@ def _conditions(fitted, n: int, condition: Any, rng, seq_len: int | None) -> np.
     if condition is None:
         import torch
 
-        idx = torch.randint(len(fitted.condition_bank_), (n,), generator=rng).numpy()
-        return fitted.condition_bank_[idx]
+        if fitted.condition_bank_ is not None:
+            idx = torch.randint(len(fitted.condition_bank_), (n,), generator=rng).numpy()
+            return fitted.condition_bank_[idx]
+        # a run that keeps no real condition records (DP, keep_conditions=0): labels uniformly, one per sample
+        numeric = encoder.numeric
+        if numeric:
+            raise TsganError(f"this run keeps no real condition records (DP or keep_conditions=0): pass the conditions, "
+                             f"e.g. condition={{'{numeric[0]}': value}} (--condition {numeric[0]}=VALUE)")
+        frame = pd.DataFrame({c.name: [c.labels[k] for k in torch.randint(len(c.labels), (n,), generator=rng).tolist()]
+                              for c in encoder.columns})
+        condition = frame
     return encoder.request(condition, n, seq_len).astype(np.float32)
 
 

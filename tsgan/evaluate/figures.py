@@ -9,10 +9,16 @@ import pandas as pd
 
 from .report import _png
 
+def plain_text(text) -> str:
+    """``text`` as matplotlib shows it literally: ``$`` would start mathtext (and a lone one raises)."""
+    return str(text).replace("$", r"\$")
+
+
 def plot_figures(real: np.ndarray, synth: np.ndarray, columns: list[str], history: pd.DataFrame | None, seed: int = 0) -> list[tuple[str, str]]:
     """(title, base64 PNG) for each figure of the report."""
     import matplotlib
 
+    columns = [plain_text(c) for c in columns]  # "$x$" in a column name is a name, not mathtext
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.stats import gaussian_kde
@@ -121,7 +127,7 @@ def loss_figure(history) -> tuple[str, str] | None:
             ax.plot(h["step"], smooth(h[c]), label=c)
         if "d/gap" in h:  # for the WGAN objectives, the critic's estimate of the Wasserstein distance
             ax.plot(h["step"], smooth(h["d/gap"]), label="d/gap = E D(x) - E D(G(z))", color="black", lw=2)
-        ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", title=label)
+        ax.set(xlabel="training step", ylabel=f"loss (rolling mean of {window})", title=plain_text(label))
         lo, hi = ax.get_ylim()
         if hi - lo > 100:  # losses of very different sizes (TimeGAN's weighted terms)
             ax.set_yscale("symlog", linthresh=1.0)

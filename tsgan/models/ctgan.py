@@ -19,6 +19,7 @@ Conditional GAN", NeurIPS 2019, and its released code.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -243,4 +244,4 @@ class CTGAN(TwoPlayerGAN):
 
 
 def _starts(widths: list[int]) -> list[int]:
-    return torch.cumsum(torch.tensor([0] + widths), 0)[:-1].tolist()
+    return list(itertools.accumulate([0] + list(widths)))[:-1]

@@ -2,9 +2,9 @@
 what plugs into it (:mod:`.callbacks`, :mod:`.averaging`, :mod:`.selection`,
 :mod:`.private`)."""
 
-from .callbacks import Callback, Checkpoints, Interrupt, LRDecay, WallClock, decay_window
+from .callbacks import Callback, Checkpoints, FiniteLosses, Interrupt, LRDecay, WallClock, decay_window
 from .loop import Run, TrainResult, train
 from .schedule import Batch, Phase, Update, split_steps
 
-__all__ = ["Batch", "Callback", "Checkpoints", "Interrupt", "LRDecay", "Phase", "Run", "TrainResult", "Update", "WallClock",
+__all__ = ["Batch", "Callback", "Checkpoints", "FiniteLosses", "Interrupt", "LRDecay", "Phase", "Run", "TrainResult", "Update", "WallClock",
            "decay_window", "split_steps", "train"]

@@ -15,6 +15,7 @@ import time
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, ContextManager
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -181,3 +182,50 @@ class Checkpoints(Callback):
             run.flush()
             self.save(run.state(), run.history())
             self.saved_at = time.perf_counter()
+
+
+class FiniteLosses(Callback):
+    """Stops training when a logged loss turns NaN or infinite, and keeps the last
+    good weights: those of a snapshot whose following steps all logged finite losses.
+    Losses reach the history in blocks (one device sync per block), so the check runs
+    per block; snapshots are taken at block boundaries (two are kept)."""
+
+    name = "finite"
+
+    def __init__(self, model: torch.nn.Module):
+        self.model = model
+        self.seen = 0
+        self.snapshots: list[tuple[int, dict]] = []  # (step, state), oldest first
+        self.bad: dict[str, Any] | None = None  # the first non-finite loss: step, phase, name, value
+
+    def _check(self, run: "Run") -> None:
+        if self.bad is not None or len(run.rows) == self.seen:
+            return
+        for row in run.rows[self.seen:]:
+            for key, value in row.items():
+                if key.endswith("/loss") and not np.isfinite(value):
+                    self.bad = {"step": int(row["step"]), "phase": row["phase"], "loss": key, "value": str(value)}
+                    return
+        self.seen = len(run.rows)
+        self.snapshots = [*self.snapshots[-1:], (run.step, {k: v.detach().clone() for k, v in self.model.state_dict().items()})]
+
+    def on_start(self, run: "Run") -> None:
+        self.seen = len(run.rows)
+        self.snapshots = [(run.step, {k: v.detach().clone() for k, v in self.model.state_dict().items()})]
+
+    def after_logged(self, run: "Run") -> None:
+        self._check(run)
+
+    def stop_reason(self, run: "Run") -> str | None:
+        return "nonfinite" if self.bad is not None else None
+
+    def on_end(self, run: "Run") -> None:
+        if run.flush is not None:
+            run.flush()
+        self._check(run)
+
+    def restore(self) -> dict[str, Any]:
+        """Load the last good weights into the model; what happened, for the run's record."""
+        step, state = self.snapshots[0]
+        self.model.load_state_dict(state)
+        return {**self.bad, "kept_step": step}

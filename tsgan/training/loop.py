@@ -88,7 +88,17 @@ class Run:
         return state
 
     def restore(self, state: dict[str, Any]) -> float:
-        """Load a stopped run's :meth:`state`; returns the seconds it had trained."""
+        """Load a stopped run's :meth:`state`; returns the seconds it had trained.
+        A state that does not fit (damaged, or another model's) is a one-line error."""
+        try:
+            return self._restore(state)
+        except TsganError:
+            raise
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+            raise TsganError(f"the run's resume state (resume.pt) is damaged or another run's ({type(e).__name__}: {str(e)[:150]}): "
+                             "fit the run again") from None
+
+    def _restore(self, state: dict[str, Any]) -> float:
         if state["device_type"] != self.device.type:
             raise TsganError(f"this run was trained on {state['device_type']}: resume it with --device {state['device_type']} (random streams differ by device)")
         self.model.load_state_dict(state["model"])
