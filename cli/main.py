@@ -285,7 +285,7 @@ def evaluate(
     target: Path = typer.Argument(..., metavar="TARGET", help="a run directory, a synthetic CSV written by `tsgan sample`, or a .npy array (sequences, time, features)"),
     out_dir: Path = typer.Option(..., "--out", "-o", help="report directory (metrics.json, report.html)"),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="sequences: comma-separated subset of " + ", ".join(METRICS)),
-    reps: int = typer.Option(1, "--reps", help="repeats of the discriminative and predictive scores"),
+    reps: int = typer.Option(3, "--reps", help="repeats of the discriminative and predictive scores (their spread is shown)"),
     n: Optional[int] = typer.Option(None, "-n", help="synthetic samples to draw from a run (default: as many as real, at most 10,000)"),
     seed: int = typer.Option(0, "--seed"),
     force: bool = typer.Option(False, "--force", help="write into an existing non-empty --out"),
@@ -313,34 +313,48 @@ def evaluate(
 
 @app.command()
 def privacy(
-    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `tsgan fit` (with a holdout split)"),
+    target: Path = typer.Argument(..., metavar="TARGET", help="a run directory written by `tsgan fit` (with a holdout split), or a synthetic file (.csv/.parquet as `tsgan sample` writes, or .npy) with --data"),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="also write privacy.json and privacy.html here"),
-    data: Optional[str] = typer.Option(None, "--data", help="the training data, if the run was fitted on a DataFrame or the file moved"),
-    n: Optional[int] = typer.Option(None, "-n", help="synthetic windows to draw (default: as many as training windows, at most 10,000)"),
+    data: Optional[str] = typer.Option(None, "--data", help="the training data: for a run, if it was fitted on a DataFrame or the file moved; for a synthetic file, required"),
+    holdout_data: Optional[str] = typer.Option(None, "--holdout-data", help="synthetic files: real records the generator never saw (enables the membership attacks)"),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="synthetic files: the real data's time column"),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="synthetic files: the real data's id column"),
+    n: Optional[int] = typer.Option(None, "-n", help="synthetic windows to draw or read (default: as many as training windows, at most 10,000)"),
     seed: int = typer.Option(0, "--seed"),
     force: bool = typer.Option(False, "--force", help="write into an existing non-empty --out"),
     threads: Optional[int] = typer.Option(None, "--threads", help=THREADS_HELP),
 ) -> None:
-    """Check a run for leaks: distance to closest record, copies, membership inference, DP budget."""
+    """Check a run or a synthetic file for leaks: distance to closest record, copies, membership inference, DP budget."""
     import json
 
     import tsgan
     from tsgan.errors import TsganError
-    from tsgan.privacy import summary_lines
+    from tsgan.evaluate.runs import privacy_of_file
+    from tsgan.privacy import copy_lines, summary_lines
+    from tsgan.rundir import META_FILE
 
     if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
     _set_threads(threads)
-    syn = tsgan.load(run_dir)
-    p = syn.privacy(data, n=n, seed=seed)
-    for line in summary_lines(p):
+    if target.is_dir() and (target / META_FILE).exists():
+        if holdout_data is not None:
+            raise TsganError("a run keeps its own holdout: drop --holdout-data (it is for synthetic files)")
+        p = tsgan.load(target).privacy(data, n=n, seed=seed)
+    elif target.is_file():
+        if data is None:
+            raise TsganError(f"checking a synthetic file needs the real data it may leak: tsgan privacy {target} --data REAL.csv")
+        p = privacy_of_file(target, data, holdout_data, (time_column, id_column, None), n=n, seed=seed)
+    else:
+        raise TsganError(f"{target} is neither a run directory (with {META_FILE}) nor a file: pass a run or a synthetic file")
+    lines = summary_lines(p) if "mia_auc" in p else copy_lines(p) + [f"note: {p['note']}"]
+    for line in lines:
         out.print(line)
     if out_dir is not None:
         from tsgan.evaluate import write_privacy_page
 
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "privacy.json").write_text(json.dumps(p, indent=2))
-        write_privacy_page(out_dir / "privacy.html", p, title=f"tsgan privacy: {run_dir}")
+        write_privacy_page(out_dir / "privacy.html", p, title=f"tsgan privacy: {target}", lines=lines)
         out.print(f"privacy report written to {out_dir / 'privacy.html'}")
 
 
@@ -362,6 +376,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was written", highlight=False)
         sys.exit(130)
+    except OSError as e:  # the disk or the file system refused: permissions, space, a path gone
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        err.print(Text.assemble(("error:", "bold red"), f"{where}: {e.strerror or e}: check the path and free space, or choose another --out"),
+                  highlight=False)
+        sys.exit(1)
     except Exception as e:  # click usage errors (unknown option, missing argument), Ctrl-C as click's Abort
         if isinstance(e, _click_classes("Abort")):
             err.print("interrupted: nothing was written", highlight=False)

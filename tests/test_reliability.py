@@ -412,3 +412,51 @@ def test_dollar_signs_in_column_names_plot_as_text():
     x = np.random.default_rng(0).random((20, 6, 2)).astype(np.float32)
     figures = plot_figures(x, x[::-1].copy(), ["price $", "$x^$ rate"], None)  # unescaped, "$x^$" is bad mathtext: ValueError
     assert len(figures) >= 3
+
+
+# ---------------------------------------------------------------- evaluate and privacy of synthetic files
+@pytest.fixture
+def copied(tmp_path):
+    """A series, its first 300 rows as training and the rest held out, and a synthetic file of verbatim training windows."""
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    series = pd.DataFrame({"a": np.sin(t / 5) + rng.normal(0, 0.1, 400), "b": rng.normal(size=400)})
+    series.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
+    series.iloc[300:].to_csv(tmp_path / "hold.csv", index=False)
+    windows = [series.iloc[k : k + 8].assign(sequence_id=k, step=range(8)) for k in range(0, 290)]
+    pd.concat(windows)[["sequence_id", "step", "a", "b"]].to_csv(tmp_path / "copy.csv", index=False)
+    return tmp_path
+
+
+def test_privacy_checks_a_synthetic_file_against_the_real_data(copied, monkeypatch, capsys):
+    code, out, err = run_cli(["privacy", copied / "copy.csv", "--data", copied / "train.csv"], monkeypatch, capsys)
+    assert code == 0 and "near copies 100.00% (exact 100.00%)" in out and "do not share" in out and "--holdout-data" in out
+    code, out, err = run_cli(["privacy", copied / "copy.csv", "--data", copied / "train.csv", "--holdout-data", copied / "hold.csv",
+                              "--out", copied / "p"], monkeypatch, capsys)
+    assert code == 0 and "membership inference AUC 0.99" in out and (copied / "p" / "privacy.html").exists()
+    code, out, err = run_cli(["privacy", copied / "copy.csv"], monkeypatch, capsys)
+    assert code == 2 and "needs the real data it may leak" in err
+
+
+def test_evaluate_flags_copies_and_shows_the_spread_of_repeated_scores(copied, monkeypatch, capsys):
+    code, out, err = run_cli(["evaluate", copied / "train.csv", copied / "copy.csv", "--out", copied / "ev", "--metrics", "discriminative,marginal"],
+                             monkeypatch, capsys)
+    assert code == 0 and "warning: 100.0% of synthetic windows are near copies" in out
+    assert "(sd of 3 repeats;" in out
+    assert "near copies" in (copied / "ev" / "report.html").read_text()
+    metrics = json.loads((copied / "ev" / "metrics.json").read_text())
+    assert metrics["copies"]["exact_copy_share"] == 1.0 and len(metrics["discriminative"]["values"]) == 3
+
+
+def test_file_system_errors_are_one_line(saved_run, monkeypatch, capsys):
+    from tsgan.data import kinds
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied", str(saved_run / "s.csv"))
+
+    monkeypatch.setattr(kinds.FrameWriter, "write", refuse)
+    code, out, err = run_cli(["sample", saved_run, "-n", "2", "--out", saved_run / "s.csv"], monkeypatch, capsys)
+    assert code == 1 and "Permission denied" in err and len(err.strip().splitlines()) == 1
+    assert not (saved_run / "s.csv").exists()
+    code, out, err = run_cli(["sample", saved_run, "-n", str(10**13), "--out", saved_run / "big.npy"], monkeypatch, capsys)
+    assert code == 2 and "GB free: lower -n" in err

@@ -143,9 +143,11 @@ def privacy_metrics(
     near = float(np.percentile(index.kneighbors(ho, n_neighbors=1)[0][:, 0], 1))
     ratio = lambda d: np.where(d[:, 1] > 0, d[:, 0] / np.maximum(d[:, 1], 1e-12), 0.0)  # noqa: E731
 
-    # membership inference: members (training) vs non-members (holdout), score = -distance to synthetic
-    d_members = _nn(sy, tr, 1)[:, 0]
-    d_non = _nn(sy, ho, 1)[:, 0]
+    # membership inference: members (training) vs non-members (holdout), score = -distance to the nearest of
+    # all synthetic records (a subsample of them would hide most copies of a member)
+    every = _flat(synth if len(synth) <= max_records else synth[rng.choice(len(synth), max_records, replace=False)])
+    d_members = _nn(every, tr, 1)[:, 0]
+    d_non = _nn(every, ho, 1)[:, 0]
     labels = np.r_[np.ones(m), np.zeros(m)]
     scores = -np.r_[d_members, d_non]
     auc, lo, hi_ci = _auc_ci(labels, scores, rng)
@@ -194,6 +196,28 @@ def privacy_metrics(
         out["verdicts"]["mia_density_auc"] = _judged("mia_density_auc", dens["auc"], dens["ci95"], small)
     out["thresholds"] = {k: {"pass_at_most": v[0], "warn_at_most": v[1]} for k, v in THRESHOLDS.items()}
     return out
+
+
+def copy_check(real: np.ndarray, synth: np.ndarray, max_records: int = 10_000, seed: int = 0) -> dict[str, Any]:
+    """Copies of real windows among synthetic ones when no held-out data is at hand:
+    exact copies (distance < 1e-6) and near copies, closer to a real window than the
+    1st percentile of the distances from the last fifth of the real windows (later
+    entities or times) to the rest. Counted against every real window."""
+    rng = np.random.default_rng(seed)
+    sy = _flat(synth if len(synth) <= max_records else synth[rng.choice(len(synth), max_records, replace=False)])
+    rf = _flat(real)
+    dist = _index(rf).kneighbors(sy, n_neighbors=1)[0][:, 0]
+    cut = int(0.8 * len(rf))
+    near = float(np.percentile(_index(rf[:cut]).kneighbors(rf[cut:], n_neighbors=1)[0][:, 0], 1)) if min(cut, len(rf) - cut) >= 10 else 0.0
+    out = {"records": int(len(sy)), "copies_checked_against": int(len(rf)), "exact_copy_share": float(np.mean(dist < 1e-6)),
+           "near_copy_threshold": near, "near_copy_share": float(np.mean(dist < max(near, 1e-6)))}
+    out["verdicts"] = {"near_copy_share": verdict("near_copy_share", out["near_copy_share"])}
+    return out
+
+
+def copy_lines(c: dict[str, Any]) -> list[str]:
+    return [f"near copies {100 * c['near_copy_share']:.2f}% (exact {100 * c['exact_copy_share']:.2f}%) of {c['records']} synthetic "
+            f"windows, against all {c['copies_checked_against']} real windows: " + SUMMARY[c["verdicts"]["near_copy_share"]]]
 
 
 def condition_copies(train_cond: np.ndarray, hold_cond: np.ndarray, synth_cond: np.ndarray, kept: bool, seed: int = 0) -> dict[str, Any]:

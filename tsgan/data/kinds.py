@@ -10,6 +10,7 @@ The estimator (:class:`tsgan.Synthesizer`) and the CLI ask the adapter of a mode
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,11 @@ class SequenceKind(DataKind):
         """Stream ``n`` sequences into ``target`` chunk by chunk (memory stays flat), via
         a temporary file renamed at the end: an interrupted write leaves no file."""
         s = fitted.spec_
+        per_sequence = s.seq_len * s.n_features * (8 if target.suffix.lower() == ".npy" else 12) + 16 * s.seq_len  # bytes, about
+        free = shutil.disk_usage(target.parent if str(target.parent) else ".").free
+        if n * per_sequence > free:
+            raise TsganError(f"{n:,} sequences need about {n * per_sequence / 1e9:.1f} GB and {target.parent or '.'} has "
+                             f"{free / 1e9:.1f} GB free: lower -n or write elsewhere")
         with partial_file(target) as tmp, _bar(progress, n, "sampling") as advance:
             chunks = fitted.stream(n, draw.get("seed"), draw.get("condition"), draw.get("codes"))
             suffix = target.suffix.lower()

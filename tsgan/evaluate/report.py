@@ -38,6 +38,27 @@ REFERENCE = {  # the papers' tables, sequence length 24 (docs/benchmarks.md)
 }
 
 
+def score_text(v: Any) -> str:
+    """A score as the terminal and the report show it: a repeated score with its spread."""
+    if not isinstance(v, dict):
+        return f"{v:.4f}"
+    if "skipped" in v:
+        return v["skipped"]
+    if v.get("std") is None:
+        return f"{v['mean']:.4f} (one repeat, no spread: --reps 3 shows it)"
+    return f"{v['mean']:.4f} ± {v['std']:.4f} (sd of {len(v['values'])} repeats; {min(v['values']):.3f} to {max(v['values']):.3f})"
+
+
+def copies_warning(scores: dict[str, Any]) -> str | None:
+    """A line when the synthetic data copies real records: the scores then flatter it."""
+    c = scores.get("copies")
+    if not c or c["verdicts"]["near_copy_share"] == "pass":
+        return None
+    return (f"warning: {100 * c['near_copy_share']:.1f}% of synthetic windows are near copies of real ones "
+            f"({100 * c['exact_copy_share']:.1f}% exact): the scores cannot tell copying from learning, "
+            "and such data is not private (tsgan privacy)")
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -56,7 +77,7 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
         if isinstance(v, dict) and "tstr" in v:
             cell = f"{v['tstr']:.4f} (real: {v['trtr']:.4f}; {html.escape(str(v['target']))}, {v['task']})"
         elif isinstance(v, dict):
-            cell = v.get("skipped") or f"{v['mean']:.4f} ± {v['std']:.4f}"
+            cell = html.escape(score_text(v))
         else:
             cell = f"{v:.4f}"
         refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals) if _unit(scores).startswith("windows") else ""
@@ -66,6 +87,7 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
 {_STYLE}
 </head><body><h1>{html.escape(title)}</h1>
 <p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {_unit(scores)}.</p>
+{f"<p class=fail>{html.escape(copies_warning(scores))}</p>" if copies_warning(scores) else ""}
 <table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (docs/benchmarks.md)</th></tr>{''.join(rows)}</table>
 {privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
 {imgs}</body></html>"""
@@ -112,9 +134,11 @@ never seen in training is the yardstick. Distances are Euclidean between flatten
 AUC's 95% interval): {th}.</p>"""
 
 
-def write_privacy_page(path: Path, p: dict[str, Any], title: str) -> Path:
+def write_privacy_page(path: Path, p: dict[str, Any], title: str, lines: list[str] | None = None) -> Path:
+    """The privacy page: the full section for a run's checks, the ``lines`` for a copies-only check."""
+    body = privacy_section(p) if "mia_auc" in p else "<h2>Privacy</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines or []) + "</ul>"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>{_STYLE}</head>
-<body><h1>{html.escape(title)}</h1>{privacy_section(p)}</body></html>"""
+<body><h1>{html.escape(title)}</h1>{body}</body></html>"""
     path.write_text(page)
     return path
 

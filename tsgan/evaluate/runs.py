@@ -11,10 +11,11 @@ from ..errors import TsganError
 SEQUENCE_KEYS = ("discriminative", "predictive", "fid", "precision", "recall", "correlational", "marginal_ks", "autocorrelation", "mmd")
 
 
-def _sequences(real, target: Path, out_dir: Path, n, seed, force, metrics=None, reps=1, roles=(None, None, None),
+def _sequences(real, target: Path, out_dir: Path, n, seed, force, metrics=None, reps=3, roles=(None, None, None),
                compare=None, privacy=False, **_) -> list[str]:
     import tsgan
 
+    from .report import copies_warning, score_text
     from .sequences import load_pair, run_evaluation
 
     r, s, columns, history = load_pair(real, target, n, seed, *roles)
@@ -29,13 +30,9 @@ def _sequences(real, target: Path, out_dir: Path, n, seed, force, metrics=None, 
         syn = tsgan.load(target)
         priv = syn.privacy(real, seed=seed) if syn.split_.get("holdout") else None
     scores = run_evaluation(r, s, columns, out_dir, metrics, reps, history, title=f"tsgan evaluation: {target}", force=force, privacy=priv)
-    lines = []
-    for key in SEQUENCE_KEYS:
-        if key in scores:
-            v = scores[key]
-            text = v.get("skipped") if isinstance(v, dict) and "skipped" in v else (f"{v['mean']:.4f} ± {v['std']:.4f}" if isinstance(v, dict) else f"{v:.4f}")
-            lines.append(f"{key:16} {text}")
-    return lines
+    lines = [f"{key:16} {score_text(scores[key])}" for key in SEQUENCE_KEYS if key in scores]
+    warning = copies_warning(scores)
+    return lines + ([warning] if warning else [])
 
 
 def _table(real, target: Path, out_dir: Path, n, seed, force, table_target=None, **_) -> list[str]:
@@ -67,6 +64,34 @@ def _images(real, target: Path, out_dir: Path, n, seed, force, **_) -> list[str]
     synth = syn.sample_array(n or min(len(images), 10_000), seed=seed)
     scores = run_image_evaluation(images, synth, out_dir, syn.history_, title=f"tsgan evaluation: {target}", force=force)
     return [f"{key:16} {scores[key]:.4f}" for key in ("fid", "precision", "recall", "density", "coverage")]
+
+
+def privacy_of_file(synth_path, real, holdout=None, roles=(None, None, None), n: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Privacy checks (:mod:`tsgan.privacy`) of a synthetic file (long format as ``tsgan sample`` writes, or a
+    ``.npy`` array) against the real data: copies only, or with ``holdout`` (real
+    records the generator never saw) every check of :func:`privacy_metrics`."""
+    from ..data import MinMaxScaler, Windows, to_series
+    from ..data.kinds import Roles, load_data
+    from ..privacy import copy_check, privacy_metrics
+    from .sequences import load_pair
+
+    real_w, synth_w, columns, _ = load_pair(real, synth_path, n, seed, *roles)
+    if holdout is None:
+        out = copy_check(real_w, synth_w, seed=seed)
+        out["note"] = "no held-out data (--holdout-data): copies only; the membership attacks need real records the generator never saw"
+        return out
+    seq_len = synth_w.shape[1]
+
+    def series(source):
+        frame, r = load_data(source, Roles(*roles))
+        return to_series(frame, seq_len, 1, r.time_column, r.id_column, r.condition_columns)
+
+    train, hold = series(real), series(holdout)
+    if hold.spec.columns != train.spec.columns:
+        raise TsganError(f"the held-out data's columns {hold.spec.columns} differ from the real data's {train.spec.columns}: pass data of the same table")
+    scaler = MinMaxScaler().fit(train.base)
+    hold_w = Windows.from_lengths(scaler.transform(hold.base), hold.lengths, seq_len, 1).array()
+    return privacy_metrics(real_w, hold_w, synth_w, seed=seed)
 
 
 EVALUATORS = {"sequence": _sequences, "table": _table, "image": _images}
