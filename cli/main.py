@@ -366,7 +366,11 @@ def main() -> None:
     keep_freed_memory()  # process-wide: the allocator keeps freed blocks for the next training step
     _notes_as_lines()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # typer returns (not raises) the exit code of an Exit, 130 for Ctrl-C
+        if code == 130:
+            raise KeyboardInterrupt
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            sys.exit(code)
     except TsganError as e:
         err.print(Text.assemble(("error:", "bold red"), " ", str(e)), highlight=False)
         sys.exit(2)

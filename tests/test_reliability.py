@@ -47,6 +47,27 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
     assert e.value.code == 130 and capsys.readouterr().err.strip() == "interrupted: nothing was written"
 
 
+def test_ctrl_c_while_sampling_exits_130_and_writes_nothing(tmp_path, csv_path):
+    """A real SIGINT to a real `tsgan sample` process (typer turns Ctrl-C into a returned
+    130, which once became exit status 0)."""
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    run = tmp_path / "run"
+    tsgan.Synthesizer(model="rcgan", seq_len=8, steps=1, hidden_g=8, hidden_d=8).fit(csv_path).save(run)
+    p = subprocess.Popen([shutil.which("tsgan"), "sample", str(run), "-n", "100000000", "--out", str(tmp_path / "s.csv")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(f.name.startswith(".s.csv") for f in tmp_path.iterdir()) and time.time() < deadline:
+        time.sleep(0.2)  # until it writes
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and err.strip().endswith("interrupted: nothing was written"), (p.returncode, err)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["data.csv", "run"]  # no s.csv, no partial file
+
+
 def test_fit_stopped_by_ctrl_c_keeps_the_run_and_exits_130(tmp_path, monkeypatch, capsys, csv_path):
     from tsgan.training import callbacks
 
@@ -460,3 +481,17 @@ def test_file_system_errors_are_one_line(saved_run, monkeypatch, capsys):
     assert not (saved_run / "s.csv").exists()
     code, out, err = run_cli(["sample", saved_run, "-n", str(10**13), "--out", saved_run / "big.npy"], monkeypatch, capsys)
     assert code == 2 and "GB free: lower -n" in err
+
+
+def test_evaluate_of_a_damaged_run_and_a_damaged_embedding_cache(saved_run, tmp_path, monkeypatch, capsys, csv_path):
+    (saved_run / "tsgan.json").write_text("{not json")
+    code, out, err = run_cli(["evaluate", csv_path, saved_run, "--out", tmp_path / "ev"], monkeypatch, capsys)
+    assert code == 2 and "tsgan.json is not valid JSON" in err and len(err.strip().splitlines()) == 1
+    from tsgan.metrics.embedding import EncoderConfig, embedding_for, fingerprint
+
+    x = np.random.default_rng(0).random((40, 6, 2)).astype(np.float32)
+    config = EncoderConfig(steps=2)
+    entry = tmp_path / "cache" / fingerprint(x, config)[:16]
+    entry.mkdir(parents=True)
+    (entry / "encoder.json").write_text("{}")  # damaged: refitted, not a traceback
+    assert embedding_for(x, tmp_path / "cache", config).fingerprint == fingerprint(x, config)

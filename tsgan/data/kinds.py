@@ -265,15 +265,14 @@ class SequenceKind(DataKind):
         with partial_file(target) as tmp, _bar(progress, n, "sampling") as advance:
             chunks = fitted.stream(n, draw.get("seed"), draw.get("condition"), draw.get("codes"))
             suffix = target.suffix.lower()
-            if suffix == ".npy":
-                arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float64, shape=(n, s.seq_len, s.n_features))
-                i = 0
-                for x, _ in chunks:
-                    arr[i : i + len(x)] = self.decode_array(fitted, x)
-                    i += len(x)
-                    advance(len(x))
-                arr.flush()
-                del arr
+            if suffix == ".npy":  # the header, then each chunk's bytes in order (C order: sequences first)
+                with open(tmp, "wb") as f:
+                    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
+                              "shape": (n, s.seq_len, s.n_features)}
+                    np.lib.format.write_array_header_1_0(f, header)
+                    for x, _ in chunks:
+                        f.write(np.ascontiguousarray(self.decode_array(fitted, x), dtype=np.float64).tobytes())
+                        advance(len(x))
             else:
                 with FrameWriter(tmp, suffix) as out:
                     i = 0

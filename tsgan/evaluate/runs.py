@@ -108,6 +108,13 @@ def evaluate_target(real: Any, target: str | Path, out_dir: str | Path, **option
     target = Path(target)
     kind = "sequence"
     if target.is_dir() and (target / META_FILE).exists():
-        meta = json.loads((target / META_FILE).read_text())
-        kind = meta.get("kind", "sequence")
+        try:
+            meta = json.loads((target / META_FILE).read_text())
+            kind = meta.get("kind") if isinstance(meta, dict) else None
+        except (ValueError, UnicodeDecodeError):
+            kind = None
+        if kind not in EVALUATORS:  # loading says what is wrong with the run, in one line
+            from .. import load
+
+            kind = load(target).kind
     return EVALUATORS[kind](real, target, Path(out_dir), **options)

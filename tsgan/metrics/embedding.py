@@ -201,8 +201,11 @@ def embedding_for(real: np.ndarray, cache_dir: str | Path | None = None, config:
     if cache_dir is not None:
         path = Path(cache_dir) / fp[:16]
         if (path / "encoder.json").exists():
-            emb = Embedding.load(path)
-            if emb.fingerprint == fp:
+            try:
+                emb = Embedding.load(path)
+            except Exception:  # a damaged or foreign cache entry (ours to replace): fit afresh below
+                emb = None
+            if emb is not None and emb.fingerprint == fp:
                 return emb
     emb = fit_embedding(real, c)
     if cache_dir is not None:
