@@ -1,0 +1,81 @@
+"""Entity tables (issue #35, the data layer): detected roles and a reversible encoder."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsgan.data.entities import EntityEncoder, detect_roles
+from tsgan.errors import TsganError
+
+
+def stays(n=30, seed=0) -> pd.DataFrame:
+    """Hospital stays: irregular times, static sex/age/admission, a ward that changes,
+    vitals with missing values, a boolean; rows shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n):
+        length = int(rng.integers(3, 12))
+        t0 = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=float(rng.integers(0, 2000)))
+        gaps = np.r_[0, rng.exponential(3.0, length - 1)]
+        times = t0 + pd.to_timedelta(np.round(np.cumsum(gaps), 4), unit="h")
+        ward = np.where(np.arange(length) < length // 2, "ER", "ICU")
+        hr = np.round(rng.normal(80, 10, length), 1)
+        hr[rng.random(length) < 0.1] = np.nan
+        lab = np.round(rng.normal(5, 1, length), 2)
+        lab[rng.random(length) < 0.6] = np.nan
+        for i in range(length):
+            rows.append({"stay_id": f"stay-{1000 + k}", "ts": times[i], "sex": ["F", "M"][k % 2], "age": int(20 + k),
+                         "ward": ward[i], "hr": hr[i], "lab": lab[i], "vent": bool(i % 3 == 0)})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+
+def test_roles_are_detected():
+    roles = {name: (role, kind) for name, role, kind in detect_roles(stays(), "stay_id", "ts")}
+    assert roles == {"sex": ("static", "categorical"), "age": ("static", "numeric"), "ward": ("temporal", "categorical"),
+                     "hr": ("temporal", "numeric"), "lab": ("temporal", "numeric"), "vent": ("temporal", "boolean")}
+
+
+def test_bad_roles_are_refused():
+    df = stays()
+    with pytest.raises(TsganError, match="--static-column 'ward' varies within entity 'stay-"):
+        detect_roles(df, "stay_id", "ts", static_columns=["ward"])
+    with pytest.raises(TsganError, match="--id-column 'nope' is not a column"):
+        detect_roles(df, "nope", "ts")
+    with pytest.raises(TsganError, match="column 'empty' is entirely missing: drop it"):
+        detect_roles(df.assign(empty=np.nan), "stay_id", "ts")
+    with pytest.raises(TsganError, match="more than --max-categories 5"):
+        detect_roles(df.assign(code=[f"c{i % 9}" for i in range(len(df))]), "stay_id", "ts", max_categories=5)
+
+
+def test_the_encoder_gives_back_the_same_table():
+    df = stays()
+    enc = EntityEncoder.fit(df, "stay_id", "ts")
+    static, temporal, mask = enc.transform(df)
+    assert static.shape[0] == temporal.shape[0] == 30 and mask.sum() == len(df) and temporal.shape[1] == enc.max_length
+    assert 0 <= temporal.min() and temporal.max() <= 1 and 0 <= static.min() and static.max() <= 1
+    back = EntityEncoder.from_dict(enc.to_dict()).inverse_transform(static, temporal, mask)
+    entity = pd.factorize(df["stay_id"], sort=False)[0]  # entities in order of first appearance, each by time
+    real = df.assign(_e=entity).sort_values(["_e", "ts"], kind="stable").drop(columns="_e").reset_index(drop=True)
+    assert list(back.columns) == list(df.columns) and dict(back.dtypes.astype(str)) == dict(df.dtypes.astype(str))
+    assert back["stay_id"].str.startswith("stay-").all() and back["stay_id"].nunique() == 30
+    for name in ("sex", "age", "ward", "vent"):
+        assert (back[name].to_numpy() == real[name].to_numpy()).all(), name
+    for name in ("hr", "lab"):
+        np.testing.assert_array_equal(back[name].isna(), real[name].isna())
+        np.testing.assert_allclose(back[name].dropna(), real[name].dropna(), atol=1e-6)
+    err = (back["ts"] - real["ts"]).abs().max()
+    assert err < pd.Timedelta(seconds=30), err  # float32 codes: about 1e-6 of a 2,000-hour span
+    assert (back.groupby("stay_id")["ts"].diff().dropna() > pd.Timedelta(0)).all()  # strictly increasing
+    assert (back.groupby("stay_id")[["sex", "age"]].nunique() == 1).all().all()
+
+
+def test_long_entities_are_cut_and_integer_times_and_no_time_column_work():
+    df = stays(10).assign(step=lambda d: d.groupby("stay_id").cumcount()).drop(columns="ts")
+    enc = EntityEncoder.fit(df, "stay_id", "step", max_length=4)
+    static, temporal, mask = enc.transform(df)
+    assert temporal.shape[1] == 4 and mask.sum() <= len(df) and len(static) > 10
+    back = enc.inverse_transform(static, temporal, mask)
+    assert back["step"].dtype == df["step"].dtype
+    plain = EntityEncoder.fit(df.drop(columns="step"), "stay_id")
+    s, t, m = plain.transform(df.drop(columns="step"))
+    assert m.sum() == len(df) and list(plain.inverse_transform(s, t, m).columns) == [c for c in df.columns if c != "step"]

@@ -1,0 +1,383 @@
+"""Entity tables: one row per observation, an id column, usually a time column, static
+attributes and temporal columns of any type, missing values, entities of different
+lengths (hospital stays, machines, accounts). The building block of the entity data
+kind: detected column roles (:func:`detect_roles`) and one reversible encoder
+(:class:`EntityEncoder`) between a long table and tensors.
+
+An entity becomes
+
+* ``static``  ``(E, S)``: the start time, the length, then each static column;
+* ``temporal`` ``(E, T_max, F)``: the gap to the previous step, then each temporal
+  column; padded after the entity's last step;
+* ``mask`` ``(E, T_max)``: which steps exist (the length).
+
+Numbers are min-max scaled to [0, 1] (0 where missing); gaps and start times are
+``log1p``-scaled first (heavy tails). Categorical and boolean columns are one-hot
+(boolean as two categories). A column with missing values gets a missing indicator
+(numbers) or a missing category (labels), so the synthetic table can say "not
+observed" at the rates and in the patterns of the real one. ``layout()`` says which
+features form each one-hot group, for softmax / Gumbel outputs.
+
+``inverse_transform`` gives back the same schema: the original column names and
+order, dtypes and categories, a fresh id per entity in the id column's style, times in
+the time column's dtype, non-decreasing within an entity (strictly increasing when the
+real data never repeats a time), static columns constant within an entity, NaN where
+missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import TsganError
+from .tabular import _decimals, _plain
+
+MAX_CATEGORIES = 50
+
+
+@dataclass
+class Column:
+    """One modelled column: its role (static / temporal), type and what decoding needs."""
+
+    name: str
+    role: str  # "static" or "temporal"
+    type: str  # "numeric", "categorical", "boolean" or "datetime"
+    dtype: str
+    categories: list[Any] = field(default_factory=list)  # labels in code order (booleans: [False, True])
+    low: float = 0.0  # numbers (datetimes as int64 ns): the observed range
+    high: float = 1.0
+    missing: bool = False  # has missing values: an indicator (numbers) or a category (labels)
+    decimals: int | None = None  # numbers: written with this many decimals
+
+    @property
+    def width(self) -> int:
+        if self.type in ("categorical", "boolean"):
+            return len(self.categories) + self.missing
+        return 1 + self.missing
+
+
+@dataclass
+class EntitySchema:
+    """The table's layout: id and time columns, the modelled columns, the original order."""
+
+    id_column: str
+    time_column: str | None
+    time_type: str  # "datetime", "numeric" or "index" (no time column: steps 0, 1, 2, ...)
+    time_dtype: str
+    columns: list[Column]
+    order: list[str]  # every column of the table, in its order
+    id_kind: str  # "int" or "str": fresh ids are written the same way
+    id_prefix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "EntitySchema":
+        d = dict(d)
+        d["columns"] = [Column(**c) for c in d["columns"]]
+        return cls(**d)
+
+
+def _kind(s: pd.Series, categorical: bool) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if categorical or not pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+        return "categorical"
+    return "numeric"
+
+
+def detect_roles(
+    df: pd.DataFrame,
+    id_column: str,
+    time_column: str | None = None,
+    static_columns: list[str] | None = None,
+    categorical_columns: list[str] | None = None,
+    max_categories: int = MAX_CATEGORIES,
+) -> list[tuple[str, str, str]]:
+    """``(column, role, type)`` for every column but the id and time: static when it is
+    constant within every entity (missing counts as a value), else temporal; boolean,
+    datetime, categorical (text, category dtype, or named in ``categorical_columns``) or
+    numeric. ``static_columns`` forces the role and is checked."""
+    for opt, name in (("--id-column", id_column), ("--time-column", time_column)):
+        if name is not None and name not in df.columns:
+            raise TsganError(f"{opt} '{name}' is not a column: choose one of {', '.join(map(str, df.columns))}")
+    static_columns, categorical_columns = list(static_columns or []), list(categorical_columns or [])
+    for opt, names in (("--static-column", static_columns), ("--categorical-column", categorical_columns)):
+        for name in names:
+            if name not in df.columns or name in (id_column, time_column):
+                raise TsganError(f"{opt} '{name}' is not a column other than the id and time: choose one of "
+                                 f"{', '.join(str(c) for c in df.columns if c not in (id_column, time_column))}")
+    groups = df.groupby(df[id_column], sort=False, dropna=False)
+    roles = []
+    for name in df.columns:
+        if name in (id_column, time_column):
+            continue
+        s = df[name]
+        if s.isna().all():
+            raise TsganError(f"column '{name}' is entirely missing: drop it")
+        varies = groups[name].nunique(dropna=False) > 1
+        if name in static_columns and varies.any():
+            raise TsganError(f"--static-column '{name}' varies within entity {varies.idxmax()!r}: drop the override, or fix that entity")
+        kind = _kind(s, name in categorical_columns)
+        if kind == "categorical" and s.nunique() > max_categories:
+            raise TsganError(f"column '{name}' has {s.nunique()} distinct values, more than --max-categories {max_categories}: "
+                             f"drop it, or convert it to numbers if it is a quantity")
+        roles.append((str(name), "temporal" if varies.any() else "static", kind))
+    return roles
+
+
+class EntityEncoder:
+    """Long entity table <-> ``(static, temporal, mask)`` arrays; JSON state."""
+
+    def __init__(self, schema: EntitySchema, max_length: int, gap: tuple[float, float] = (0.0, 1.0),
+                 start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0):
+        self.schema, self.max_length = schema, max_length
+        self.gap, self.start, self.length, self.min_gap = gap, start, length, min_gap
+
+    # ------------------------------------------------------------------ fit
+    @classmethod
+    def fit(cls, df: pd.DataFrame, id_column: str, time_column: str | None = None, static_columns: list[str] | None = None,
+            categorical_columns: list[str] | None = None, max_categories: int = MAX_CATEGORIES,
+            max_length: int | None = None) -> "EntityEncoder":
+        roles = detect_roles(df, id_column, time_column, static_columns, categorical_columns, max_categories)
+        columns = []
+        for name, role, kind in roles:
+            s = df[name]
+            col = Column(name, role, kind, str(s.dtype), missing=bool(s.isna().any()))
+            present = s.dropna()
+            if kind in ("categorical", "boolean"):
+                col.categories = [False, True] if kind == "boolean" else [_plain(v) for v in pd.unique(present)]
+            else:
+                x = _numbers(present, kind)
+                col.low, col.high = float(x.min()), float(x.max())
+                col.decimals = _decimals(x) if kind == "numeric" else None
+            columns.append(col)
+        ids = df[id_column]
+        id_kind = "int" if pd.api.types.is_integer_dtype(ids) else "str"
+        prefix = _common_prefix(ids.astype(str).unique()[:1000]) if id_kind == "str" else ""
+        time_type, time_dtype = "index", ""
+        if time_column is not None:
+            time_type = "datetime" if pd.api.types.is_datetime64_any_dtype(df[time_column]) else "numeric"
+            if time_type == "numeric" and not pd.api.types.is_numeric_dtype(df[time_column]):
+                time_type = "datetime"  # date text: parsed
+            time_dtype = str(df[time_column].dtype)
+        schema = EntitySchema(str(id_column), None if time_column is None else str(time_column), time_type, time_dtype,
+                              columns, [str(c) for c in df.columns], id_kind, prefix)
+        enc = cls(schema, 1)
+        times, lengths, _ = enc._times(df)
+        longest = int(lengths.max())
+        if longest < 2:
+            raise TsganError("every entity has a single step: entity models need at least 2 steps per entity")
+        enc.max_length = min(longest, max_length) if max_length else longest
+        gaps = np.concatenate([np.diff(t) for t in times if len(t) > 1])
+        positive = gaps[gaps > 0]
+        enc.min_gap = 0.0 if (gaps == 0).any() or not len(positive) else float(positive.min())
+        lg, ls = np.log1p(np.maximum(gaps, 0)), np.log1p(np.array([t[0] for t in times]) - _t0(times))
+        enc.gap, enc.start = (0.0, float(lg.max())), (float(ls.min()), float(ls.max()))  # a first step has gap 0
+        enc.length = (float(lengths.min()), float(min(lengths.max(), enc.max_length)))
+        enc.t0 = _t0(times)
+        return enc
+
+    def _times(self, df: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Each entity's sorted times (float64; datetimes in ns; steps 0, 1, ... without a
+        time column), in order of first appearance; the lengths; the row order that
+        sorts the table by entity, then time (ties in file order)."""
+        s = self.schema
+        codes = pd.factorize(df[s.id_column], sort=False)[0]
+        if s.time_column is None:
+            t = df.groupby(codes, sort=False).cumcount().to_numpy(dtype=np.float64)
+        else:
+            t = _numbers(df[s.time_column], "datetime" if s.time_type == "datetime" else "numeric")
+        order = np.lexsort((t, codes))
+        lengths = np.bincount(codes)
+        return np.split(t[order], np.cumsum(lengths)[:-1]), lengths, order
+
+    # ------------------------------------------------------------------ layout
+    def static_columns(self) -> list[Column]:
+        return [c for c in self.schema.columns if c.role == "static"]
+
+    def temporal_columns(self) -> list[Column]:
+        return [c for c in self.schema.columns if c.role == "temporal"]
+
+    def layout(self) -> dict[str, list[dict[str, Any]]]:
+        """Per array, its blocks in order: ``{"name", "kind": "number" | "one_hot" | "indicator", "start", "width"}``."""
+        def blocks(head: list[str], columns: list[Column]) -> list[dict[str, Any]]:
+            out, at = [], 0
+            for name in head:
+                out.append({"name": name, "kind": "number", "start": at, "width": 1})
+                at += 1
+            for c in columns:
+                if c.type in ("categorical", "boolean"):
+                    out.append({"name": c.name, "kind": "one_hot", "start": at, "width": c.width})
+                else:
+                    out.append({"name": c.name, "kind": "number", "start": at, "width": 1})
+                    if c.missing:
+                        out.append({"name": c.name, "kind": "indicator", "start": at + 1, "width": 1})
+                at += c.width
+            return out
+
+        return {"static": blocks(["__start__", "__length__"], self.static_columns()), "temporal": blocks(["__gap__"], self.temporal_columns())}
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(static (E, S), temporal (E, T_max, F), mask (E, T_max))`` float32 / bool;
+        entities longer than ``max_length`` are cut into consecutive pieces, each an entity."""
+        times, lengths, order = self._times(df)
+        t_all = np.concatenate(times)
+        rows = df.iloc[order].reset_index(drop=True)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        pieces = [(a + k, min(self.max_length, n - k)) for a, n in zip(starts, lengths) for k in range(0, n, self.max_length)]
+        pieces = [(a, n) for a, n in pieces if n >= 2] or [(a, n) for a, n in pieces]
+        temporal_cols, static_cols = self.temporal_columns(), self.static_columns()
+        tv = self._encode(rows, temporal_cols)  # (rows, F - 1)
+        sv = self._encode(rows, static_cols)  # (rows, S - 2): constant within an entity
+        gaps = np.r_[0.0, np.diff(t_all)]
+        E, T = len(pieces), self.max_length
+        temporal = np.zeros((E, T, 1 + tv.shape[1]), dtype=np.float32)
+        static = np.zeros((E, 2 + sv.shape[1]), dtype=np.float32)
+        mask = np.zeros((E, T), dtype=bool)
+        for e, (a, n) in enumerate(pieces):
+            g = gaps[a : a + n].copy()
+            g[0] = 0.0
+            temporal[e, :n, 0] = _scale(np.log1p(np.maximum(g, 0)), self.gap)
+            temporal[e, :n, 1:] = tv[a : a + n]
+            mask[e, :n] = True
+            static[e, 0] = _scale(np.log1p(max(t_all[a] - self.t0, 0.0)), self.start)
+            static[e, 1] = _scale(np.array(float(n)), self.length)
+            static[e, 2:] = sv[a]
+        return static, temporal, mask
+
+    def _encode(self, rows: pd.DataFrame, columns: list[Column]) -> np.ndarray:
+        parts = []
+        for c in columns:
+            s = rows[c.name]
+            miss = s.isna().to_numpy()
+            if c.type in ("categorical", "boolean"):
+                lookup = {v: i for i, v in enumerate(c.categories)}
+                idx = np.array([len(c.categories) if m else lookup.get(_plain(v), -1) for v, m in zip(s.tolist(), miss)])
+                if (idx < 0).any():
+                    raise TsganError(f"column '{c.name}' has a value never seen when the encoder was fitted ({s[idx < 0].iloc[0]!r})")
+                block = np.zeros((len(s), c.width), dtype=np.float32)
+                block[np.arange(len(s)), idx] = 1.0
+            else:
+                x = np.where(miss, c.low, _numbers(s.fillna(s.dropna().iloc[0] if (~miss).any() else 0), c.type))
+                block = _scale(x, (c.low, c.high))[:, None].astype(np.float32)
+                if c.missing:
+                    block = np.concatenate([np.where(miss[:, None], 0.0, block), miss[:, None].astype(np.float32)], axis=1)
+            parts.append(block)
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(rows), 0), dtype=np.float32)
+
+    # ------------------------------------------------------------------ inverse
+    def inverse_transform(self, static: np.ndarray, temporal: np.ndarray, mask: np.ndarray | None = None) -> pd.DataFrame:
+        """The long table of the schema from encoded entities. ``mask`` (or the decoded
+        length, when None) says which steps exist."""
+        s = self.schema
+        E = len(static)
+        lengths = (mask.sum(axis=1) if mask is not None else
+                   np.clip(np.rint(_unscale(static[:, 1], self.length)), 2, self.max_length)).astype(int)
+        lengths = np.maximum(lengths, 1)
+        rows = np.repeat(np.arange(E), lengths)
+        steps = np.concatenate([np.arange(n) for n in lengths])
+        out: dict[str, Any] = {}
+        ids = np.arange(E)
+        out[s.id_column] = ids[rows] if s.id_kind == "int" else np.array([f"{s.id_prefix}{k}" for k in ids])[rows]
+        if s.time_column is not None:
+            gaps = np.expm1(np.maximum(_unscale(temporal[rows, steps, 0].astype(np.float64), self.gap), 0.0))
+            gaps[steps == 0] = 0.0
+            if self.min_gap > 0:
+                gaps[steps > 0] = np.maximum(gaps[steps > 0], self.min_gap)
+            start = self.t0 + np.expm1(np.maximum(_unscale(static[:, 0].astype(np.float64), self.start), 0.0))
+            t = start[rows] + np.concatenate([np.cumsum(gaps[rows == e]) for e in range(E)])
+            out[s.time_column] = _times_back(t, s)
+        tcols, scols = self.temporal_columns(), self.static_columns()
+        decoded = {**self._decode(temporal[rows, steps, 1:], tcols), **self._decode(static[rows, 2:], scols)}
+        out.update(decoded)
+        return pd.DataFrame({name: out[name] for name in s.order})
+
+    def _decode(self, x: np.ndarray, columns: list[Column]) -> dict[str, Any]:
+        out, at = {}, 0
+        for c in columns:
+            block = x[:, at : at + c.width]
+            at += c.width
+            if c.type in ("categorical", "boolean"):
+                idx = block.argmax(axis=1)
+                labels = np.array(list(c.categories) + [None], dtype=object)[idx]
+                if c.type == "boolean":
+                    col = pd.array([None if v is None else bool(v) for v in labels], dtype="boolean" if c.missing else "bool")
+                else:
+                    col = pd.Series(labels, dtype=object).where(idx < len(c.categories), np.nan)
+                    col = col.astype(c.dtype) if c.dtype in ("category",) or c.dtype.startswith(("int", "str", "float")) and not c.missing else col
+                out[c.name] = col
+            else:
+                v = np.clip(_unscale(block[:, 0].astype(np.float64), (c.low, c.high)), c.low, c.high)
+                if c.decimals is not None:
+                    v = np.round(v, c.decimals)
+                missing = block[:, 1] > 0.5 if c.missing else np.zeros(len(v), dtype=bool)
+                if c.type == "datetime":
+                    col = pd.Series(pd.to_datetime(v.astype(np.int64))).where(~missing)
+                elif np.dtype(c.dtype).kind in "iu" and not c.missing:
+                    col = np.rint(v).astype(c.dtype)
+                else:
+                    col = pd.Series(np.where(missing, np.nan, v)).astype("float64" if np.dtype(c.dtype).kind in "iu" else c.dtype)
+                out[c.name] = col
+        return out
+
+    # ------------------------------------------------------------------ state
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": self.schema.to_dict(), "max_length": self.max_length, "gap": list(self.gap), "start": list(self.start),
+                "length": list(self.length), "min_gap": self.min_gap, "t0": self.t0}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "EntityEncoder":
+        enc = cls(EntitySchema.from_dict(d["schema"]), int(d["max_length"]), tuple(d["gap"]), tuple(d["start"]),
+                  tuple(d["length"]), float(d["min_gap"]))
+        enc.t0 = float(d["t0"])
+        return enc
+
+
+def _numbers(s: pd.Series, kind: str) -> np.ndarray:
+    """Values as float64; datetimes (or date text) as int64 nanoseconds since the epoch."""
+    if kind == "datetime":
+        parsed = s if pd.api.types.is_datetime64_any_dtype(s) else pd.to_datetime(s, format="mixed")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+    return s.to_numpy(dtype=np.float64)
+
+
+def _t0(times: list[np.ndarray]) -> float:
+    return float(min(t[0] for t in times))
+
+
+def _scale(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    return (np.asarray(x, dtype=np.float64) - lo) / (hi - lo) if hi > lo else np.zeros_like(np.asarray(x, dtype=np.float64))
+
+
+def _unscale(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    return np.asarray(x, dtype=np.float64) * (hi - lo) + lo
+
+
+def _times_back(t: np.ndarray, schema: EntitySchema) -> Any:
+    if schema.time_type == "datetime":
+        return pd.to_datetime(np.rint(t).astype(np.int64))
+    if schema.time_dtype and np.dtype(schema.time_dtype).kind in "iu":
+        return np.rint(t).astype(schema.time_dtype)
+    return t
+
+
+def _common_prefix(values: np.ndarray) -> str:
+    """The text before the digits ids share (``stay-`` of ``stay-1017``), for fresh ids in the same style."""
+    import os
+    import re
+
+    prefix = os.path.commonprefix([str(v) for v in values])
+    return re.sub(r"\d+$", "", prefix)
