@@ -79,3 +79,23 @@ def test_long_entities_are_cut_and_integer_times_and_no_time_column_work():
     plain = EntityEncoder.fit(df.drop(columns="step"), "stay_id")
     s, t, m = plain.transform(df.drop(columns="step"))
     assert m.sum() == len(df) and list(plain.inverse_transform(s, t, m).columns) == [c for c in df.columns if c != "step"]
+
+
+# ---------------------------------------------------------------- entity-level scores
+def test_entity_scores_have_known_answers():
+    from tsgan.metrics.entities import entity_scores, independent_marginals
+
+    real = stays(200, seed=0).sort_values(["stay_id", "ts"]).reset_index(drop=True)  # as a tool writes it
+    same = entity_scores(real, real, "stay_id", "ts", seed=0)
+    assert same["length_ks"] == 0 and same["gap_ks"] == 0 and same["transition_tv"] == {"ward": 0.0, "vent": 0.0}
+    assert same["max_missing_rate_diff"] == 0 and same["static_constant_share"] == 1.0 and same["decreasing_time_share"] == 0.0
+    assert abs(same["detection_auc"] - 0.5) < 0.1  # identical sets: nothing to tell apart
+    naive = independent_marginals(real, 200, "stay_id", "ts", seed=1)
+    assert list(naive.columns) == list(real.columns) and naive["stay_id"].nunique() == 200
+    base = entity_scores(real, naive, "stay_id", "ts", seed=0)
+    assert base["length_ks"] < 0.15 and base["gap_ks"] < 0.1 and base["max_missing_rate_diff"] < 0.05  # marginals kept
+    assert base["transition_tv"]["ward"] > 0.3  # ER -> ICU order lost: real wards change once, forward
+    assert base["static_constant_share"] == 1.0 and base["decreasing_time_share"] == 0.0
+    assert base["detection_auc"] > 0.8  # whole entities give the shuffle away
+    shifted = real.assign(ts=real["ts"] - pd.to_timedelta(real.groupby("stay_id").cumcount() * 7, unit="h"))
+    assert entity_scores(real, shifted, "stay_id", "ts")["decreasing_time_share"] > 0.9
