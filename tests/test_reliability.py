@@ -495,3 +495,11 @@ def test_evaluate_of_a_damaged_run_and_a_damaged_embedding_cache(saved_run, tmp_
     entry.mkdir(parents=True)
     (entry / "encoder.json").write_text("{}")  # damaged: refitted, not a traceback
     assert embedding_for(x, tmp_path / "cache", config).fingerprint == fingerprint(x, config)
+
+
+def test_day_first_dates_are_read_day_first_and_said():
+    dates = pd.date_range("2023-01-01", periods=40, freq="D")
+    df = pd.DataFrame({"Datum": dates.strftime("%d.%m.%Y"), "x": np.arange(40.0) ** 0.5})
+    s = _series(df.sample(frac=1.0, random_state=0))  # shuffled: the order comes from the dates alone
+    assert s.spec.time_column == "Datum" and (np.diff(s.base[:, 0]) > 0).all()
+    assert any("read day first ('" in n for n in s.spec.notes) and any("holds dates" in n for n in s.spec.notes)

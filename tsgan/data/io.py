@@ -284,6 +284,35 @@ def _numbered_columns(columns: list[Any]) -> list[Any]:
     return best
 
 
+def _parse_dates(values: pd.Series, name: str, notes: list[str]) -> pd.Series:
+    """Date text as datetimes: month-first or day-first, whichever reads every value
+    (and, if both do, keeps the rows in order more often: 01.02.2024 then 13.02.2024 is
+    day first), said when day first; mixed UTC offsets compared in UTC."""
+    mixed = []
+
+    def parse(dayfirst: bool) -> pd.Series:
+        try:
+            got = pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=dayfirst)
+            if got.dtype == object:  # mixed UTC offsets: pandas keeps objects
+                raise ValueError
+            return got
+        except (ValueError, TypeError):
+            mixed.append(dayfirst)
+            return pd.to_datetime(values, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
+
+    def backwards(t: pd.Series) -> int:
+        return int((t.diff() < pd.Timedelta(0)).sum())
+
+    month, day = parse(False), parse(True)
+    use_day = day.isna().sum() < month.isna().sum() or (day.isna().sum() == month.isna().sum() and backwards(day) < backwards(month))
+    parsed = day if use_day else month
+    if use_day and not day.equals(month):
+        note(f"dates in time column '{name}' read day first ({values.iloc[0]!r} is {parsed.iloc[0]:%d %B %Y})", notes)
+    if use_day in mixed:
+        note(f"time column '{name}' mixes UTC offsets: times are compared in UTC", notes)
+    return parsed
+
+
 def _order_key(values: pd.Series, name: str, notes: list[str]) -> np.ndarray:
     """A sortable int64/float64 key from a time column: numbers, datetimes or date
     text (mixed UTC offsets compared in UTC). Missing values are refused."""
@@ -300,13 +329,7 @@ def _order_key(values: pd.Series, name: str, notes: list[str]) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
-        try:
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-            if parsed.dtype == object:  # mixed UTC offsets: pandas keeps objects
-                raise ValueError
-        except (ValueError, TypeError):
-            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-            note(f"time column '{name}' mixes UTC offsets: times are compared in UTC", notes)
+        parsed = _parse_dates(values, name, notes)
     if parsed.isna().any():
         bad = values[parsed.isna()].iloc[0]
         raise TsganError(f"time column '{name}' has a value that is not a date or number ({bad!r}): fix it or pass another --time-column")
@@ -357,6 +380,8 @@ def to_series(
         raise TsganError("--time-column and --id-column must be different columns")
     if time_column is None:
         time_column = _detect_time_column(df, {id_column} if id_column else set())
+        if time_column is not None and not pd.api.types.is_datetime64_any_dtype(df[time_column]) and _lower(time_column) not in TIME_NAMES:
+            note(f"column '{time_column}' holds dates: it orders the rows and is not modelled (--time-column chooses another)", notes)
     skip = {c for c in (time_column, id_column) if c is not None} | set(condition_columns)
     rest = [c for c in df.columns if c not in skip]
     if id_column is None:
