@@ -1,0 +1,90 @@
+"""Peers on the entity-table benchmark (#35): SDV's PARSynthesizer, and the scores.
+
+Each peer runs in its own virtual environment (never a tsgan dependency):
+
+    python -m venv /tmp/sdv && /tmp/sdv/bin/pip install torch==2.13.0 sdv
+    python bench/stays.py --entities 2000 --out /tmp/stays.csv
+    /tmp/sdv/bin/python bench/peers_entities.py par --data /tmp/stays.csv --minutes 15 --out /tmp/par.csv
+    python bench/peers_entities.py score --real /tmp/stays.csv --synth /tmp/par.csv --name par
+
+``par`` times one epoch, then trains as many epochs as fit in ``--minutes`` (all of the
+fitting, including SDV's preprocessing, counts) and samples as many stays as the real
+data has. ``score`` prints the entity-level figures of ``tsgan.metrics.entities`` beside
+the independent-marginals baseline's and writes them to
+``bench/results/entities-<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ID, TIME = "stay_id", "ts"
+
+
+def run_par(data: str, minutes: float, out: str, seed: int = 0) -> None:
+    import numpy as np
+    import torch
+    from sdv.metadata import Metadata  # SDV 2.0
+    from sdv.sequential import PARSynthesizer
+
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    df = pd.read_csv(data, parse_dates=[TIME])
+    meta = Metadata.detect_from_dataframes({"stays": df}, infer_keys=None)
+    meta.update_column(ID, sdtype="id", regex_format="stay-[0-9]{4}")
+    meta.set_sequence_key(ID)
+    meta.set_sequence_index(TIME)
+    context = ["sex", "age", "admission"]
+    start = time.perf_counter()
+    probe = PARSynthesizer(meta, context_columns=context, epochs=1, verbose=False, cuda=False)
+    probe.fit({"stays": df})  # SDV 2.0 takes a dict of one table
+    per_epoch = time.perf_counter() - start
+    epochs = max(1, int((minutes * 60 - per_epoch) / per_epoch))
+    par = PARSynthesizer(meta, context_columns=context, epochs=epochs, verbose=False, cuda=False)
+    par.fit({"stays": df})
+    fit_seconds = time.perf_counter() - start
+    synth = par.sample_sequences(df[ID].nunique())  # SDV 2.0
+    synth = synth["stays"] if isinstance(synth, dict) else synth
+    synth.to_csv(out, index=False)
+    print(json.dumps({"peer": "sdv PARSynthesizer", "epochs": epochs, "seconds_per_epoch": round(per_epoch, 1),
+                      "fit_seconds": round(fit_seconds, 1), "rows": len(synth)}))
+
+
+def score(real: str, synth: str, name: str, seed: int = 0) -> None:
+    from tsgan.metrics.entities import entity_scores, independent_marginals
+
+    r = pd.read_csv(real, parse_dates=[TIME])
+    s = pd.read_csv(synth, parse_dates=[TIME])
+    naive = independent_marginals(r, r[ID].nunique(), ID, TIME, seed=seed + 1)
+    result = {"synthetic": entity_scores(r, s, ID, TIME, seed=seed), "independent_marginals": entity_scores(r, naive, ID, TIME, seed=seed)}
+    text = json.dumps(result, indent=2, default=float)
+    print(text)
+    target = Path(__file__).resolve().parent / "results" / f"entities-{name}.json"
+    target.write_text(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("par")
+    p.add_argument("--data", required=True)
+    p.add_argument("--minutes", type=float, default=15.0)
+    p.add_argument("--out", required=True)
+    s = sub.add_parser("score")
+    s.add_argument("--real", required=True)
+    s.add_argument("--synth", required=True)
+    s.add_argument("--name", required=True)
+    args = ap.parse_args()
+    if args.cmd == "par":
+        run_par(args.data, args.minutes, args.out)
+    else:
+        score(args.real, args.synth, args.name)
+
+
+if __name__ == "__main__":
+    main()
