@@ -137,9 +137,10 @@ class EntityEncoder:
     """Long entity table <-> ``(static, temporal, mask)`` arrays; JSON state."""
 
     def __init__(self, schema: EntitySchema, max_length: int, gap: tuple[float, float] = (0.0, 1.0),
-                 start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0):
+                 start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0,
+                 t0: float = 0.0):
         self.schema, self.max_length = schema, max_length
-        self.gap, self.start, self.length, self.min_gap = gap, start, length, min_gap
+        self.gap, self.start, self.length, self.min_gap, self.t0 = gap, start, length, min_gap, t0
 
     # ------------------------------------------------------------------ fit
     @classmethod
@@ -313,7 +314,8 @@ class EntityEncoder:
                     col = pd.array([None if v is None else bool(v) for v in labels], dtype="boolean" if c.missing else "bool")
                 else:
                     col = pd.Series(labels, dtype=object).where(idx < len(c.categories), np.nan)
-                    col = col.astype(c.dtype) if c.dtype in ("category",) or c.dtype.startswith(("int", "str", "float")) and not c.missing else col
+                    if not c.missing:  # back to the column's own dtype (text, category, integer labels)
+                        col = col.astype(c.dtype)
                 out[c.name] = col
             else:
                 v = np.clip(_unscale(block[:, 0].astype(np.float64), (c.low, c.high)), c.low, c.high)
@@ -336,10 +338,8 @@ class EntityEncoder:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EntityEncoder":
-        enc = cls(EntitySchema.from_dict(d["schema"]), int(d["max_length"]), tuple(d["gap"]), tuple(d["start"]),
-                  tuple(d["length"]), float(d["min_gap"]))
-        enc.t0 = float(d["t0"])
-        return enc
+        return cls(EntitySchema.from_dict(d["schema"]), int(d["max_length"]), tuple(d["gap"]), tuple(d["start"]),
+                   tuple(d["length"]), float(d["min_gap"]), float(d["t0"]))
 
 
 def _numbers(s: pd.Series, kind: str) -> np.ndarray:

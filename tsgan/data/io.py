@@ -72,7 +72,7 @@ def _read_text(path: Path, tsv: bool) -> tuple[pd.DataFrame, list[str]]:
     try:
         df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding=d.encoding)
     except UnicodeDecodeError:  # valid UTF-8 in the first lines only
-        d.encoding = "cp1252"
+        d.encoding = "latin-1"  # what the retry reads with (never fails): the note says so
         df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding="latin-1")
     return df, d.notes(path)
 
