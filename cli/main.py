@@ -60,7 +60,7 @@ def fit(
     model: str = typer.Option("timegan", "--model", "-m", help="model name (`tsgan models`)"),
     recipe: str = typer.Option("tuned", "--recipe", help="tuned (the best settings measured) or paper (the paper's settings exactly)"),
     objective: Optional[str] = typer.Option(None, "--objective", help="minimax, nonsaturating, wgan, wgan-gp or hinge (default: the model's paper)"),
-    seq_len: int = typer.Option(24, "--seq-len", help="window length in time steps: the model learns and samples sequences this long"),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="window length in time steps: the model learns and samples windows this long (default 24; with --id-column and no --seq-len, whole entities)"),
     stride: int = typer.Option(1, "--stride", help="steps between consecutive window starts"),
     steps: Optional[int] = typer.Option(None, "--steps", help="training steps, all phases together (default: the recipe's budget; with only --max-minutes, as many as fit)"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="train for this many minutes (alone: steps are fitted to the clock; with --steps: a limit)"),
@@ -71,7 +71,11 @@ def fit(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     precision: str = typer.Option("32", "--precision", help="32, or bf16 for mixed precision (CPUs with AVX512-BF16/AMX, GPUs)"),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="column that orders rows (not modelled)"),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities (panel data): windows never cross entities"),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities: without --seq-len the model learns whole entities (an entity table), with it windows that never cross entities"),
+    static_column: Optional[List[str]] = typer.Option(None, "--static-column", help="entity tables: this column is a static attribute (checked constant within every entity; repeatable)"),
+    categorical_column: Optional[List[str]] = typer.Option(None, "--categorical-column", help="entity tables: read this numeric column as labels (repeatable)"),
+    max_categories: int = typer.Option(50, "--max-categories", help="entity tables: most distinct labels a categorical column may have"),
+    max_length: Optional[int] = typer.Option(None, "--max-length", help="entity tables: cut longer entities into consecutive pieces of at most this many steps"),
     condition_column: Optional[List[str]] = typer.Option(None, "--condition-column", "-c", help="condition on this column (label or attribute, per sequence or per step; repeatable)"),
     holdout: Optional[float] = typer.Option(None, "--holdout", help="share held out of training for privacy checks (default 0.2 when the data allows; 0 = off)"),
     dp_epsilon: Optional[float] = typer.Option(None, "--dp-epsilon", help="train with DP-SGD (opacus) to this epsilon; --param dp_delta=, dp_max_grad_norm=, dp_noise= refine it"),
@@ -88,7 +92,6 @@ def fit(
     from tsgan.fitting import model_class
     from tsgan.rundir import claim_run_dir
 
-    kind = KINDS[model_class(model).kind]
     params = parse_key_values(param)
     for key, value in (("objective", objective), ("dp_epsilon", dp_epsilon)):
         if value is not None:
@@ -97,13 +100,15 @@ def fit(
     with claim_run_dir(run_dir, force):  # writable and ours before training, not after
         syn = Synthesizer(model=model, recipe=recipe, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
                           device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout,
-                          threads=threads, **params)
+                          threads=threads, max_length=max_length, **params)
         syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
                 checkpoint_dir=None if checkpoint_minutes is None else run_dir,
-                checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=True)
+                checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=True,
+                static_columns=static_column or None, categorical_columns=categorical_column or None, max_categories=max_categories)
         if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
             run_dir = _save(syn, run_dir)
     _report_fit(syn, run_dir)
+    kind = KINDS[syn.kind]
     if sample_n:
         target = run_dir / ("synthetic.png" if ".png" in kind.writes else "synthetic.csv")
         what = kind.write(syn, target, sample_n, seed=seed)
@@ -173,8 +178,12 @@ def _report_fit(syn, run_dir: Path) -> None:
                   "--condition (--param keep_conditions=0 keeps none)")
     split = syn.split_
     if split.get("holdout"):
-        how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
-        out.print(f"held out {how} ({split['holdout_windows']} windows) for privacy checks: `tsgan privacy {run_dir}`")
+        if "holdout_windows" in split:
+            how = f"{split['holdout_entities']} entities" if split.get("by") == "entity" else f"{len(split['blocks'])} time blocks"
+            how += f" ({split['holdout_windows']} windows)"
+        else:  # entity tables: whole entities
+            how = f"{split['holdout_entities']} of {split['holdout_entities'] + split['train_entities']} entities"
+        out.print(f"held out {how} for privacy checks: `tsgan privacy {run_dir}`")
     elif split.get("note"):
         out.print(split["note"])
     last = syn.history_.filter(like="/loss").apply(lambda col: col.dropna().tail(50).mean())  # per update, its own phase

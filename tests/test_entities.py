@@ -99,3 +99,116 @@ def test_entity_scores_have_known_answers():
     assert base["detection_auc"] > 0.8  # whole entities give the shuffle away
     shifted = real.assign(ts=real["ts"] - pd.to_timedelta(real.groupby("stay_id").cumcount() * 7, unit="h"))
     assert entity_scores(real, shifted, "stay_id", "ts")["decreasing_time_share"] > 0.9
+
+
+# ---------------------------------------------------------------- models on entity tables
+TINY = {"steps": 6, "batch_size": 16, "hidden_g": 8, "hidden_d": 8}
+
+
+def _fit(model="rcgan", df=None, **kw):
+    import tsgan
+
+    params = {"rcgan": TINY, "crnngan": {"steps": 6, "batch_size": 16, "hidden": 8},
+              "timegan": {"steps": 6, "batch_size": 16, "hidden": 8, "num_layers": 1}}[model]
+    return tsgan.Synthesizer(model=model, **{**params, **kw}).fit(stays(40) if df is None else df, id_column="stay_id", time_column="ts")
+
+
+@pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan"])
+def test_every_sequence_model_gives_whole_entities_of_the_same_schema(model, tmp_path):
+    import tsgan
+
+    real = stays(40)
+    syn = _fit(model, real)
+    assert syn.kind == "entity" and syn.split_["by"] == "entity" and syn.split_["holdout_entities"] == 8
+    out = syn.sample(25, seed=3)
+    assert list(out.columns) == list(real.columns) and dict(out.dtypes.astype(str)) == dict(real.dtypes.astype(str))
+    assert out["stay_id"].nunique() == 25 and out["stay_id"].str.startswith("stay-").all()
+    assert (out.groupby("stay_id")[["sex", "age"]].nunique() == 1).all().all()  # statics constant
+    assert (out.groupby("stay_id")["ts"].diff().dropna() >= pd.Timedelta(0)).all()  # times never go back
+    assert set(out["ward"].dropna()) <= {"ER", "ICU"} and set(out["sex"]) <= {"F", "M"}
+    lengths = out.groupby("stay_id").size()
+    assert lengths.min() >= 2 and lengths.max() <= syn.codec_.max_length
+    syn.save(tmp_path / "run")
+    back = tsgan.load(tmp_path / "run")
+    assert back.kind == "entity" and back.sample(25, seed=3).equals(out)
+
+
+def test_conditional_sampling_on_static_values_and_its_errors():
+    syn = _fit()
+    out = syn.sample(30, seed=0, condition={"sex": "F"})
+    assert (out.groupby("stay_id")["sex"].first() == "F").all()
+    aged = syn.sample(10, seed=0, condition={"age": 30})
+    assert (aged["age"] == 30).all()
+    with pytest.raises(TsganError, match="'sex' was never 'X' in training: choose one of M, F"):
+        syn.sample(3, condition={"sex": "X"})
+    with pytest.raises(TsganError, match="cannot condition on 'ward': it changes within entities"):
+        syn.sample(3, condition={"ward": "ICU"})
+    with pytest.raises(TsganError, match="'age' = 500 was never seen in training"):
+        syn.sample(3, condition={"age": 500})
+
+
+def test_entity_bad_input_is_one_line_with_the_fix():
+    import tsgan
+
+    df = stays(20)
+    with pytest.raises(TsganError, match="max_length must be an integer of at least 2"):
+        tsgan.Synthesizer(model="rcgan", max_length=1, **TINY).fit(df, id_column="stay_id", time_column="ts")
+    bad = df.astype({"ts": str})
+    bad.loc[5, "ts"] = "yesterday"
+    with pytest.raises(TsganError, match="time column 'ts' has a value that is not a time: 'yesterday' \\(row 5\\)"):
+        _fit(df=bad)
+    single = df.drop_duplicates("stay_id")
+    with pytest.raises(TsganError, match="every entity has a single step"):
+        _fit(df=single)
+    with pytest.raises(TsganError, match="entity runs are conditioned on their static columns when sampling"):
+        tsgan.Synthesizer(model="rcgan", **TINY).fit(df, id_column="stay_id", time_column="ts", condition_columns=["sex"])
+    with pytest.raises(TsganError, match="DP-SGD does not cover entity tables yet"):
+        tsgan.Synthesizer(model="rcgan", dp_epsilon=1.0, **TINY).fit(df, id_column="stay_id", time_column="ts")
+
+
+def test_long_entities_are_cut_with_a_note_and_windows_stay_on_request():
+    import tsgan
+
+    syn = tsgan.Synthesizer(model="rcgan", max_length=4, **TINY).fit(stays(20), id_column="stay_id", time_column="ts")
+    assert syn.codec_.max_length == 4 and any("cut into consecutive pieces" in n for n in syn.spec_.notes)
+    windows = tsgan.Synthesizer(model="rcgan", seq_len=3, **TINY).fit(
+        stays(20)[["stay_id", "ts", "hr"]].fillna(80.0), id_column="stay_id", time_column="ts")
+    assert windows.kind == "sequence" and list(windows.sample(2).columns) == ["sequence_id", "step", "hr"]
+
+
+def test_entity_verdicts_read_a_score_between_floor_and_naive():
+    from tsgan.evaluate.entities import verdict
+
+    assert verdict(0.55, 0.5, 1.0)["verdict"] == "good" and verdict(0.55, 0.5, 1.0)["position"] == 0.1
+    assert verdict(0.8, 0.5, 1.0)["verdict"] == "poor" and verdict(1.0, 0.5, 0.9)["verdict"] == "fail"
+    assert verdict(0.03, 0.02, 0.025)["verdict"] == "uninformative"  # shuffling matches real: no ranking
+    assert verdict(0.4, 0.02, 0.025)["verdict"] == "fail"  # but a marginal far off real still fails
+
+
+def test_entity_cli_flow_fit_sample_evaluate_privacy(tmp_path, monkeypatch, capsys):
+    from conftest import run_cli
+
+    data = tmp_path / "stays.csv"
+    stays(60).to_csv(data, index=False)
+    run = tmp_path / "run"
+    code, out, err = run_cli(["fit", data, "--model", "rcgan", "--id-column", "stay_id", "--time-column", "ts", "--steps", "6",
+                              "-p", "batch_size=16", "-p", "hidden_g=8", "-p", "hidden_d=8", "--out", run, "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    out = " ".join(out.split())  # the console wraps long lines
+    assert "static: sex (categorical), age (numeric)" in out and "temporal: ward (categorical), hr (numeric," in out and "held out 12 of 60 entities" in out
+    code, out, err = run_cli(["sample", run, "-n", "30", "--out", tmp_path / "s.parquet", "--condition", "sex=M"], monkeypatch, capsys)
+    assert code == 0, err
+    synth = pd.read_parquet(tmp_path / "s.parquet")
+    assert synth["stay_id"].nunique() == 30 and (synth["sex"] == "M").all() and list(synth.columns) == list(stays(2).columns)
+    code, out, err = run_cli(["evaluate", data, run, "--out", tmp_path / "rep"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "detection_auc" in out and "floor" in out and "overall:" in out and (tmp_path / "rep" / "report.html").exists()
+    code, out, err = run_cli(["evaluate", data, tmp_path / "s.parquet", "--id-column", "stay_id", "--time-column", "ts",
+                              "--out", tmp_path / "rep2"], monkeypatch, capsys)
+    assert code == 0, err
+    assert "transition_tv[ward]" in out
+    code, out, err = run_cli(["privacy", run], monkeypatch, capsys)
+    assert code == 0, err
+    assert "membership" in out.lower()
+    code, out, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "x.csv", "--condition", "ward=ICU"], monkeypatch, capsys)
+    assert code == 2 and "cannot condition on 'ward'" in err and "Traceback" not in err

@@ -121,7 +121,7 @@ def test_selection_bad_settings(csv_path):
         tsgan.Synthesizer(model="rcgan", select_every=-1, seq_len=5, steps=1).fit(csv_path)
     with pytest.raises(TsganError, match="drop select_every"):
         tsgan.Synthesizer(model="rcgan", select_every=10, dp_noise=1.0, seq_len=5, steps=1).fit(csv_path)
-    with pytest.raises(TsganError, match="select_every scores sequences"):
+    with pytest.raises(TsganError, match="select_every scores windows"):
         tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
 
 

@@ -39,16 +39,19 @@ class Plan:
     options: TrainingOptions
     steps: int | None  # None: fitted to max_minutes by a probe
     recipe: dict[str, Any] = field(default_factory=dict)  # the recipe's name and what it set
+    kind_name: str = ""  # the data kind (the model's, or "entity" for a sequence model on an entity table)
 
     @property
     def kind(self):
-        return KINDS[self.cls.kind]
+        return KINDS[self.kind_name or self.cls.kind]
 
 
-def make_plan(syn) -> Plan:
+def make_plan(syn, kind: str | None = None) -> Plan:
     """Validate ``syn``'s settings (messages in Python terms) and resolve its recipe:
-    what the user passed wins over the recipe, the recipe over the paper's defaults."""
+    what the user passed wins over the recipe, the recipe over the paper's defaults.
+    ``kind``: the data kind when it is not the model's own (entity tables)."""
     cls = model_class(syn.model)
+    kind = kind or cls.kind
     check_precision(syn.precision)
     check_seed(syn.seed)
     check_threads(getattr(syn, "threads", None))
@@ -56,8 +59,13 @@ def make_plan(syn) -> Plan:
         raise TsganError(f"steps must be a positive integer (got {syn.steps!r}): e.g. steps=2000 (--steps)")
     if syn.max_minutes is not None and not syn.max_minutes > 0:
         raise TsganError(f"max_minutes must be positive (got {syn.max_minutes}): e.g. max_minutes=10 (--max-minutes)")
+    max_length = getattr(syn, "max_length", None)
+    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < 2):
+        raise TsganError(f"max_length must be an integer of at least 2 (got {max_length!r}): e.g. max_length=100 (--max-length)")
     for name in ("seq_len", "stride"):
         value = getattr(syn, name)
+        if value is None and name == "seq_len":
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise TsganError(f"{name} must be a positive integer (got {value!r}): e.g. {name}=24 (--{name.replace('_', '-')})")
     given = {k: v for k, v in syn.params.items() if v is not None}
@@ -80,9 +88,11 @@ def make_plan(syn) -> Plan:
         options = replace(options, keep_conditions=0)
         if options.dp_epsilon and options.dp_noise:
             raise TsganError("differential privacy needs exactly one of dp_epsilon (--dp-epsilon) or dp_noise (--param dp_noise)")
-    if options.select_every and not KINDS[cls.kind].checkable:
+    if options.private and not KINDS[kind].private:
+        raise TsganError(KINDS[kind].private_refusal)
+    if options.select_every and not KINDS[kind].checkable:
         if "select_every" in given:
-            raise TsganError(f"select_every scores sequences and {syn.model} learns {KINDS[cls.kind].unit}: drop select_every (--param select_every)")
+            raise TsganError(f"select_every scores windows and this run learns {KINDS[kind].unit}: drop select_every (--param select_every)")
         options = replace(options, select_every=0)
     if syn.steps is not None:
         steps = syn.steps
@@ -91,7 +101,7 @@ def make_plan(syn) -> Plan:
     elif steps is None:
         steps = DEFAULT_STEPS
     recipe = {"name": syn.recipe, "set": {k: v for k, v in chosen.items() if k not in given}}
-    return Plan(cls, config, options, steps, recipe)
+    return Plan(cls, config, options, steps, recipe, kind)
 
 
 def callbacks(plan: Plan, module, prepared, seed: int, minutes: float | None) -> tuple[list[Callback], WeightAverage | None, CheckpointSelector | None]:

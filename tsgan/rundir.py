@@ -33,6 +33,7 @@ from .data.conditions import ConditionEncoder
 from .data.kinds import BANK_SIZE, KINDS
 from .errors import TsganError
 from .fitting import model_class
+from .models import build_model
 from .torch_utils import resolve_device, to_cpu
 
 FORMAT_VERSION = 2
@@ -270,7 +271,9 @@ def _read_run(path: Path, meta: Any, device: str | None):
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise TsganError(f"{path} was saved by a newer tsgan ({meta.get('tsgan_version')}): upgrade tsgan")
     cls = model_class(meta["model"])
-    kind = KINDS[cls.kind]
+    if meta.get("kind", cls.kind) not in (cls.kind, "entity" if cls.kind == "sequence" else cls.kind):
+        raise _damaged(meta_path, f"kind {meta.get('kind')!r} for model {meta['model']}")
+    kind = KINDS[meta.get("kind", cls.kind)]
     config_values = {k: v for k, v in meta["config"].items() if k not in RETIRED_CONFIG.get(meta["model"], ())}
     config = build_config(cls.config_cls, config_values, meta["model"])
     if meta.get("format_version", 1) < 2:
@@ -288,20 +291,20 @@ def _read_run(path: Path, meta: Any, device: str | None):
         if not isinstance(value, int) or not 1 <= value <= MAX_STEPS_OR_FEATURES:
             raise _damaged(meta_path, f"{name} {value!r}")
     encoder = ConditionEncoder.from_dict(meta["conditions"]) if meta.get("conditions") else None
-    shape, cond_dim = kind.model_shape(spec, codec), 0 if encoder is None else encoder.width
+    cond_dim = 0 if encoder is None else encoder.width
     for name, value in vars(config).items():  # no size a model takes comes near this
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SETTING:
             raise _damaged(meta_path, f"{name} {value:,}")
     try:
         with torch.device("meta"):  # count the weights its settings ask for, allocating nothing
-            n_params = sum(p.numel() for p in cls(config, *shape, cond_dim=cond_dim).parameters())
+            n_params = sum(p.numel() for p in build_model(kind, cls, config, spec, codec, cond_dim).parameters())
     except RuntimeError as e:
         if "meta" not in str(e):  # sizes beyond what torch can even describe
             raise _damaged(meta_path, f"its settings ask for too many weights ({str(e)[:100]})") from None
         n_params = None  # a model that reads its own tensors while it is built (CTGAN): the settings' bound holds
     if n_params is not None and n_params > MAX_PARAMETERS:
         raise _damaged(meta_path, f"its settings ask for {n_params:,} weights")
-    module = cls(config, *shape, cond_dim=cond_dim)
+    module = build_model(kind, cls, config, spec, codec, cond_dim)
     n_params = n_params or sum(p.numel() for p in module.parameters())
     weights_cap = 8 * n_params + (16 << 20)  # float32 weights and buffers, with room for the zip's overhead
     state = _load_torch(path / WEIGHTS_FILE, weights_cap)
@@ -316,6 +319,7 @@ def _read_run(path: Path, meta: Any, device: str | None):
         ) from None
     module.to(resolve_device(device or "cpu")).eval()
     syn.config_, syn.spec_, syn.codec_, syn.module_, syn.conditions_ = config, spec, codec, module, encoder
+    syn.kind_ = kind.name
     bank = path / CONDITIONS_FILE
     syn.condition_bank_ = _load_array(bank, encoder.width) if encoder is not None and bank.exists() else None
     syn.train_info_ = meta.get("train", {})

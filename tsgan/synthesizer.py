@@ -20,6 +20,7 @@ import torch
 from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
 from .errors import TsganError, note
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
+from .models import build_model
 from .torch_utils import check_seed, resolve_device, use_threads
 from .training import Checkpoints, FiniteLosses, decay_window, split_steps, train
 
@@ -39,16 +40,19 @@ class Synthesizer:
     ``select_every``, ``lr_decay``, ``dp_epsilon``, ...; ``tsgan models`` lists them).
     """
 
-    def __init__(self, model: str = "timegan", recipe: str = "tuned", seq_len: int = 24, stride: int = 1, seed: int = 0,
+    def __init__(self, model: str = "timegan", recipe: str = "tuned", seq_len: int | None = None, stride: int = 1, seed: int = 0,
                  steps: int | None = None, max_minutes: float | None = None, device: str = "auto", precision: str = "32",
-                 progress: bool = False, holdout: float | None = None, threads: int | None = None, **params: Any):
+                 progress: bool = False, holdout: float | None = None, threads: int | None = None, max_length: int | None = None,
+                 **params: Any):
         self.model, self.recipe, self.seq_len, self.stride, self.seed = model, recipe, seq_len, stride, seed
+        self.max_length = max_length
         self.steps, self.max_minutes, self.device, self.precision = steps, max_minutes, device, precision
         self.progress, self.holdout, self.threads, self.params = progress, holdout, threads, params
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments, as :func:`tsgan.load` passes them back."""
-        names = ("model", "recipe", "seq_len", "stride", "seed", "steps", "max_minutes", "device", "precision", "progress", "holdout", "threads")
+        names = ("model", "recipe", "seq_len", "stride", "seed", "steps", "max_minutes", "device", "precision", "progress", "holdout",
+                 "threads", "max_length")
         return {**{k: getattr(self, k) for k in names}, **self.params}
 
     def set_params(self, **params: Any) -> "Synthesizer":
@@ -62,19 +66,34 @@ class Synthesizer:
 
     @property
     def kind(self) -> str:
-        """The data this model learns: sequence, image or table."""
-        return model_class(self.model).kind
+        """The data this run learns: sequence (windows), entity, image or table."""
+        return getattr(self, "kind_", None) or model_class(self.model).kind
+
+    def _kind_for(self, roles: Roles) -> str:
+        """A sequence model reads an entity table when given its id column and no
+        ``seq_len`` (which asks for windows); otherwise the model's own kind."""
+        own = model_class(self.model).kind
+        entities = KINDS[own].entities
+        return entities if entities and roles.id_column is not None and self.seq_len is None else own
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Any, time_column: str | None = None, id_column: str | None = None,
             condition_columns: list[str] | str | None = None, checkpoint_dir: str | Path | None = None,
-            checkpoint_minutes: float = 10.0, force: bool = False) -> "Synthesizer":
+            checkpoint_minutes: float = 10.0, force: bool = False, static_columns: list[str] | None = None,
+            categorical_columns: list[str] | None = None, max_categories: int = 50) -> "Synthesizer":
         """Validate, prepare and train on ``data``: a CSV/TSV/Parquet path, a DataFrame,
         an array (``(time, features)`` for one series, ``(sequences, time, features)``
         for one sequence each), an image folder or a built-in dataset name. Returns self.
 
         ``condition_columns`` makes a conditional GAN: those columns are inputs, not
-        features, and ``sample(n, condition=...)`` asks for them. ``checkpoint_dir``:
+        features, and ``sample(n, condition=...)`` asks for them.
+
+        Entity tables: with ``id_column`` and no ``seq_len``, a sequence model learns
+        whole entities (docs/data.md): columns constant within every entity are static
+        (or named in ``static_columns``), text, category and boolean columns are labels
+        (numbers too when named in ``categorical_columns``; at most ``max_categories``
+        labels), missing values are modelled, and ``sample`` returns a table of the
+        same schema; ``max_length`` (constructor) cuts longer entities. ``checkpoint_dir``:
         every ``checkpoint_minutes`` of training, save the run there as it stands,
         resumable (``tsgan.load(dir).resume()``), and the finished run at the end; an
         existing directory needs ``force=True``."""
@@ -86,8 +105,11 @@ class Synthesizer:
             if self.params.get("dp_epsilon") or self.params.get("dp_noise"):
                 raise TsganError("a DP-SGD run cannot be checkpointed for resuming (its privacy accounting would start afresh): drop checkpoint_dir")
             ensure_writable_dir(Path(checkpoint_dir), force)
-        return self._fit(data, Roles(time_column, id_column, condition_columns), checkpoint_dir=checkpoint_dir,
-                         checkpoint_minutes=checkpoint_minutes)
+        if isinstance(max_categories, bool) or not isinstance(max_categories, int) or max_categories < 2:
+            raise TsganError(f"max_categories must be an integer of at least 2 (got {max_categories!r}): e.g. --max-categories 50")
+        listed = [[c] if isinstance(c, str) else c for c in (static_columns, categorical_columns)]
+        roles = Roles(time_column, id_column, condition_columns, listed[0], listed[1], max_categories)
+        return self._fit(data, roles, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
 
     def resume(self, data: Any = None, max_minutes: float | None = None, checkpoint_dir: str | Path | None = None,
                checkpoint_minutes: float = 10.0) -> "Synthesizer":
@@ -107,7 +129,7 @@ class Synthesizer:
         return self._fit(source, Roles(**state["fit_args"]), resume=state, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
 
     def _fit(self, data, roles: Roles, resume=None, checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
-        plan = make_plan(self)
+        plan = make_plan(self, self._kind_for(roles))
         with use_threads(self.threads) as (_, self._threads_why):
             self._train(plan, data, roles, resume, checkpoint_dir, checkpoint_minutes)
         return self
@@ -115,8 +137,8 @@ class Synthesizer:
     def _train(self, plan, data, roles: Roles, resume, checkpoint_dir, checkpoint_minutes) -> None:
         kind = plan.kind
         device = resolve_device(self.device)
-        prepared = kind.prepare(data, roles, seq_len=self.seq_len, stride=self.stride, holdout=self.holdout, seed=self.seed,
-                                image_size=plan.options.image_size or None)
+        prepared = kind.prepare(data, roles, seq_len=self.seq_len or 24, stride=self.stride, holdout=self.holdout, seed=self.seed,
+                                image_size=plan.options.image_size or None, max_length=self.max_length)
         records = len(prepared.train) if hasattr(prepared.train, "__len__") else None
         if records and plan.config.batch_size > records:  # a batch of the whole data is the most there is
             note(f"batch_size {plan.config.batch_size} is more than the {records} training {kind.unit if kind.unit != 'sequences' else 'windows'}: "
@@ -134,8 +156,8 @@ class Synthesizer:
                 raise TsganError(f"the data differs from the run's ({diff}: {got.get(diff)!r}, the run has {want.get(diff)!r}): pass the training data")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            module = plan.cls(plan.config, *kind.model_shape(prepared.spec, prepared.codec),
-                              cond_dim=0 if prepared.conditions is None else prepared.conditions.width)
+            module = build_model(kind, plan.cls, plan.config, prepared.spec, prepared.codec,
+                                 0 if prepared.conditions is None else prepared.conditions.width)
         steps, minutes, probe = plan.steps, self.max_minutes, None
         if resume is not None:
             steps = self.steps_
@@ -155,13 +177,13 @@ class Synthesizer:
             private = PrivateTraining(dp, module, len(prepared.train), plan.config.batch_size, steps, *kind.dp_unit(prepared.spec))
             prepared.train.poisson_rate = private.sample_rate
             cbs.append(private)
-        fit_args = {"time_column": roles.time_column, "id_column": roles.id_column, "condition_columns": roles.condition_columns}
+        fit_args = vars(roles).copy()
         prior = self.history_ if resume is not None else None
 
         def publish() -> None:  # the fitted state that does not depend on training
             self.config_, self.spec_, self.codec_, self.module_ = plan.config, prepared.spec, prepared.codec, module
             self.conditions_, self.split_, self.source_, self.steps_ = prepared.conditions, prepared.split, source_name(data), steps
-            self.recipe_ = plan.recipe
+            self.recipe_, self.kind_ = plan.recipe, plan.kind.name
             self._data, self._prepared = data, prepared  # this session only: resume() and privacy() read them again
             self.condition_bank_ = None
             if prepared.cond_records is not None and plan.options.keep_conditions:  # real conditions, drawn when sample() gets none
@@ -233,7 +255,7 @@ class Synthesizer:
             synth, cond = self._draw(n or min(len(train_w), 10_000), seed, None, None)
         finally:
             self.condition_bank_ = bank
-        train, hold = train_w.array(), hold_w.array()
+        train, hold, synth = train_w.array(), hold_w.array(), KINDS[self.kind].privacy_records(self, synth)
         if cond is not None:  # condition columns are part of what a synthetic record discloses
             train, hold = (np.concatenate([x, w.cond_array()], axis=-1) for x, w in ((train, train_w), (hold, hold_w)))
             synth = np.concatenate([synth, cond], axis=-1)

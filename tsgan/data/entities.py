@@ -138,9 +138,10 @@ class EntityEncoder:
 
     def __init__(self, schema: EntitySchema, max_length: int, gap: tuple[float, float] = (0.0, 1.0),
                  start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0,
-                 t0: float = 0.0):
+                 t0: float = 0.0, resolution: float = 0.0):
         self.schema, self.max_length = schema, max_length
         self.gap, self.start, self.length, self.min_gap, self.t0 = gap, start, length, min_gap, t0
+        self.resolution = resolution  # times are multiples of this (datetimes: ns; 0: any)
 
     # ------------------------------------------------------------------ fit
     @classmethod
@@ -184,6 +185,7 @@ class EntityEncoder:
         enc.gap, enc.start = (0.0, float(lg.max())), (float(ls.min()), float(ls.max()))  # a first step has gap 0
         enc.length = (float(lengths.min()), float(min(lengths.max(), enc.max_length)))
         enc.t0 = _t0(times)
+        enc.resolution = _resolution(np.concatenate(times), schema.time_type)
         return enc
 
     def _times(self, df: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -227,15 +229,24 @@ class EntityEncoder:
         return {"static": blocks(["__start__", "__length__"], self.static_columns()), "temporal": blocks(["__gap__"], self.temporal_columns())}
 
     # ------------------------------------------------------------------ transform
-    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def layout_width(self, which: str) -> int:
+        """Width of the encoded ``"static"`` or ``"temporal"`` vector."""
+        return sum(b["width"] for b in self.layout()[which])
+
+    def transform(self, df: pd.DataFrame, owners: bool = False):
         """``(static (E, S), temporal (E, T_max, F), mask (E, T_max))`` float32 / bool;
-        entities longer than ``max_length`` are cut into consecutive pieces, each an entity."""
+        entities longer than ``max_length`` are cut into consecutive pieces, each an
+        entity; one-step pieces are left out. With ``owners``, also the index of the
+        table's entity (in order of first appearance) each piece comes from."""
         times, lengths, order = self._times(df)
         t_all = np.concatenate(times)
         rows = df.iloc[order].reset_index(drop=True)
         starts = np.r_[0, np.cumsum(lengths)[:-1]]
-        pieces = [(a + k, min(self.max_length, n - k)) for a, n in zip(starts, lengths) for k in range(0, n, self.max_length)]
-        pieces = [(a, n) for a, n in pieces if n >= 2] or [(a, n) for a, n in pieces]
+        pieces = [(a + k, min(self.max_length, n - k), e) for e, (a, n) in enumerate(zip(starts, lengths))
+                  for k in range(0, n, self.max_length)]
+        pieces = [p for p in pieces if p[1] >= 2] or pieces
+        owner = np.array([e for _, _, e in pieces], dtype=np.int64)
+        pieces = [(a, n) for a, n, _ in pieces]
         temporal_cols, static_cols = self.temporal_columns(), self.static_columns()
         tv = self._encode(rows, temporal_cols)  # (rows, F - 1)
         sv = self._encode(rows, static_cols)  # (rows, S - 2): constant within an entity
@@ -253,7 +264,7 @@ class EntityEncoder:
             static[e, 0] = _scale(np.log1p(max(t_all[a] - self.t0, 0.0)), self.start)
             static[e, 1] = _scale(np.array(float(n)), self.length)
             static[e, 2:] = sv[a]
-        return static, temporal, mask
+        return (static, temporal, mask, owner) if owners else (static, temporal, mask)
 
     def _encode(self, rows: pd.DataFrame, columns: list[Column]) -> np.ndarray:
         parts = []
@@ -276,9 +287,10 @@ class EntityEncoder:
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(rows), 0), dtype=np.float32)
 
     # ------------------------------------------------------------------ inverse
-    def inverse_transform(self, static: np.ndarray, temporal: np.ndarray, mask: np.ndarray | None = None) -> pd.DataFrame:
+    def inverse_transform(self, static: np.ndarray, temporal: np.ndarray, mask: np.ndarray | None = None,
+                          first_id: int = 0) -> pd.DataFrame:
         """The long table of the schema from encoded entities. ``mask`` (or the decoded
-        length, when None) says which steps exist."""
+        length, when None) says which steps exist; ids are numbered from ``first_id``."""
         s = self.schema
         E = len(static)
         lengths = (mask.sum(axis=1) if mask is not None else
@@ -287,15 +299,20 @@ class EntityEncoder:
         rows = np.repeat(np.arange(E), lengths)
         steps = np.concatenate([np.arange(n) for n in lengths])
         out: dict[str, Any] = {}
-        ids = np.arange(E)
+        ids = np.arange(first_id, first_id + E)
         out[s.id_column] = ids[rows] if s.id_kind == "int" else np.array([f"{s.id_prefix}{k}" for k in ids])[rows]
         if s.time_column is not None:
             gaps = np.expm1(np.maximum(_unscale(temporal[rows, steps, 0].astype(np.float64), self.gap), 0.0))
-            gaps[steps == 0] = 0.0
-            if self.min_gap > 0:
-                gaps[steps > 0] = np.maximum(gaps[steps > 0], self.min_gap)
             start = self.t0 + np.expm1(np.maximum(_unscale(static[:, 0].astype(np.float64), self.start), 0.0))
-            t = start[rows] + np.concatenate([np.cumsum(gaps[rows == e]) for e in range(E)])
+            r = self.resolution
+            if r > 0:  # times on the data's grid (whole seconds, days, ...)
+                gaps, start = np.round(gaps / r) * r, self.t0 + np.round((start - self.t0) / r) * r
+            if self.min_gap > 0:  # the real times never repeat within an entity: neither do these
+                gaps = np.maximum(gaps, np.ceil(self.min_gap / r - 1e-9) * r if r > 0 else self.min_gap)
+            gaps[steps == 0] = 0.0
+            total = np.cumsum(gaps)
+            first = np.r_[0, np.cumsum(lengths)[:-1]]
+            t = start[rows] + total - (total[first] - gaps[first])[rows]
             out[s.time_column] = _times_back(t, s)
         tcols, scols = self.temporal_columns(), self.static_columns()
         decoded = {**self._decode(temporal[rows, steps, 1:], tcols), **self._decode(static[rows, 2:], scols)}
@@ -334,22 +351,48 @@ class EntityEncoder:
     # ------------------------------------------------------------------ state
     def to_dict(self) -> dict[str, Any]:
         return {"schema": self.schema.to_dict(), "max_length": self.max_length, "gap": list(self.gap), "start": list(self.start),
-                "length": list(self.length), "min_gap": self.min_gap, "t0": self.t0}
+                "length": list(self.length), "min_gap": self.min_gap, "t0": self.t0, "resolution": self.resolution}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EntityEncoder":
         return cls(EntitySchema.from_dict(d["schema"]), int(d["max_length"]), tuple(d["gap"]), tuple(d["start"]),
-                   tuple(d["length"]), float(d["min_gap"]), float(d["t0"]))
+                   tuple(d["length"]), float(d["min_gap"]), float(d["t0"]), float(d.get("resolution", 0.0)))
 
 
 def _numbers(s: pd.Series, kind: str) -> np.ndarray:
     """Values as float64; datetimes (or date text) as int64 nanoseconds since the epoch."""
+    if s.isna().any():
+        raise TsganError(f"column '{s.name}' has no value in row {int(np.flatnonzero(s.isna().to_numpy())[0])}: "
+                         "fill that time in, or drop the row")
     if kind == "datetime":
-        parsed = s if pd.api.types.is_datetime64_any_dtype(s) else pd.to_datetime(s, format="mixed")
+        parsed = s if pd.api.types.is_datetime64_any_dtype(s) else _parse_times(s)
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     return s.to_numpy(dtype=np.float64)
+
+
+def _parse_times(s: pd.Series) -> pd.Series:
+    """Date text as times; a value that is not one is named."""
+    try:
+        return pd.to_datetime(s, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        parsed = pd.to_datetime(s, format="mixed", errors="coerce")
+        bad = int(np.flatnonzero(parsed.isna().to_numpy())[0]) if parsed.isna().any() else 0
+        raise TsganError(f"time column '{s.name}' has a value that is not a time: {s.iloc[bad]!r} (row {bad}): "
+                         "fix or drop that row, or pass another --time-column") from None
+
+
+def _resolution(t: np.ndarray, time_type: str) -> float:
+    """The coarsest grid every time lies on: a day, an hour, a minute, a second, a
+    millisecond (datetimes, in ns); 1 for whole numbers; else 10^-decimals."""
+    if time_type == "datetime":
+        ns = t.astype(np.int64)
+        return next((float(u) for u in (86_400 * 10**9, 3600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3) if not (ns % u).any()), 1.0)
+    if time_type == "index" or np.all(t == np.round(t)):
+        return 1.0
+    d = _decimals(t)
+    return 0.0 if d is None else 10.0 ** -d
 
 
 def _t0(times: list[np.ndarray]) -> float:

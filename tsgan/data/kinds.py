@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ class Roles:
     time_column: str | None = None
     id_column: str | None = None
     condition_columns: list[str] | None = None
+    static_columns: list[str] | None = None  # entity tables: forced static (checked)
+    categorical_columns: list[str] | None = None  # entity tables: numbers read as labels
+    max_categories: int | None = None  # entity tables: most labels a categorical column may have
 
 
 @dataclass
@@ -58,12 +61,13 @@ def load_data(data: Any, roles: Roles | None = None) -> tuple[pd.DataFrame, Role
     conds = [roles.condition_columns] if isinstance(roles.condition_columns, str) else roles.condition_columns
     if is_array(data) or is_npy(data):
         frame, array_id = frame_from_array(read_npy(data) if is_npy(data) else data)
-        return frame, Roles(roles.time_column, roles.id_column or array_id, conds)
+        return frame, replace(roles, id_column=roles.id_column or array_id, condition_columns=conds)
     if is_builtin(data):
         ds = BUILTINS[data]
         conds = conds if conds is not None else list(ds.condition_columns) or None
-        return ds.load(), Roles(roles.time_column or ds.time_column, roles.id_column or ds.id_column, conds)
-    return read_table(data), Roles(roles.time_column, roles.id_column, conds)
+        return ds.load(), replace(roles, time_column=roles.time_column or ds.time_column, id_column=roles.id_column or ds.id_column,
+                                  condition_columns=conds)
+    return read_table(data), replace(roles, condition_columns=conds)
 
 
 def source_name(data: Any) -> str | None:
@@ -173,9 +177,24 @@ class DataKind:
     def save(self, spec, codec) -> dict[str, Any]:
         return {"data": spec.to_dict(), "scaler": None, "columns": getattr(spec, "columns", None)}
 
+    # the model is ``cls(config, *model_shape(spec, codec), cond_dim=...)``, or with a
+    # ``wrapper`` (a key of tsgan.models.WRAPPERS) the wrapper built from ``cls``, the
+    # config and ``wrapper_args(spec, codec)`` (tsgan.models.build_model)
+    wrapper: str | None = None
+    private = True  # DP-SGD can train on this kind
+    private_refusal = ""
+    entities: str | None = None  # the kind this one becomes for an entity table (an id column and no seq_len)
+
+    def wrapper_args(self, spec, codec) -> dict[str, Any]:
+        return {}
+
     def dp_unit(self, spec) -> tuple[int, int]:
         """(records per unit, stride): how many DP units one row of the data lies in is ceil of their ratio."""
         return 1, 1
+
+    def privacy_records(self, fitted, x: np.ndarray) -> np.ndarray:
+        """Samples in the model's space as the records :meth:`privacy_sets` compares."""
+        return x
 
     def privacy_sets(self, fitted, data: Any):
         raise TsganError(f"privacy checks cover sequence runs: {self.name} runs keep no holdout")
@@ -186,6 +205,7 @@ class SequenceKind(DataKind):
 
     name = "sequence"
     unit = "sequences"  # what one sample is
+    entities = "entity"
     writes = (".csv", ".parquet", ".pq", ".npy")  # what `tsgan sample --out` may name
     writes_help = "a .csv or .parquet file (long format) or a .npy array"
     checkable = True
@@ -452,4 +472,6 @@ def _conditions(fitted, n: int, condition: Any, rng, seq_len: int | None) -> np.
     return encoder.request(condition, n, seq_len).astype(np.float32)
 
 
-KINDS = {k.name: k for k in (SequenceKind(), ImageKind(), TableKind())}
+from .entity_kind import EntityKind  # noqa: E402  (it builds on the adapters above)
+
+KINDS = {k.name: k for k in (SequenceKind(), ImageKind(), TableKind(), EntityKind())}

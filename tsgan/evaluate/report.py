@@ -128,10 +128,48 @@ def privacy_section(p: dict[str, Any]) -> str:
     ]
     table = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v}</td></tr>" for k, v in rows)
     th = "; ".join(f"{k}: pass &le; {v['pass_at_most']}, warn &le; {v['warn_at_most']}, else fail" for k, v in p["thresholds"].items())
-    return f"""<h2>Privacy</h2><p>Holdout: {split.get('holdout', 0):.0%} of the data ({how}, {split.get('holdout_windows', '?')} windows)
-never seen in training is the yardstick. Distances are Euclidean between flattened windows in [0, 1] space.</p>
+    count = f"{split['holdout_windows']} windows" if "holdout_windows" in split else f"{split.get('holdout_entities', '?')} entities"
+    unit = "entities (steps, statics and length, encoded)" if "holdout_windows" not in split else "windows"
+    return f"""<h2>Privacy</h2><p>Holdout: {split.get('holdout', 0):.0%} of the data ({how}, {count})
+never seen in training is the yardstick. Distances are Euclidean between flattened {unit} in [0, 1] space.</p>
 <ul>{items}</ul><table>{table}</table><p style="font-size:13px">Thresholds (the verdict uses the upper end of the
 AUC's 95% interval): {th}.</p>"""
+
+
+def write_entity_report(out_dir: Path, result: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
+    """The entity report: each score beside its real-vs-real floor and naive baseline,
+    with a verdict, the structural checks, the privacy section, the figures."""
+    from .entities import MEANINGS as ENTITY_MEANINGS
+
+    css = {"good": "pass", "fair": "warn", "poor": "fail", "fail": "fail", "uninformative": "warn"}
+    rows = []
+    for key, r in result["scores"].items():
+        base = key.split("[")[0]
+        rows.append(f"<tr><td>{html.escape(key)}</td><td class=num>{r['synthetic']:.4f}</td><td class=num>{r['floor']:.4f}</td>"
+                    f"<td class=num>{r['naive']:.4f}</td><td class={css[r['verdict']]}>{html.escape(r['text'])}</td>"
+                    f"<td>{html.escape(ENTITY_MEANINGS.get(base, ''))}</td></tr>")
+    for key, v in result["checks"].items():
+        ok = v == (1.0 if key == "static_constant_share" else 0.0)
+        rows.append(f"<tr><td>{key}</td><td class=num>{v:.4f}</td><td></td><td></td><td class={'pass' if ok else 'fail'}>"
+                    f"{'holds' if ok else 'broken'}</td><td>{html.escape(ENTITY_MEANINGS[key])}</td></tr>")
+    miss = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v:.4f}</td></tr>" for k, v in result["missing_rate_diff"].items())
+    imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
+    overall = result["overall"]
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+{_STYLE}
+</head><body><h1>{html.escape(title)}</h1>
+<p class={css.get(overall['verdict'], 'warn')}>Overall: {html.escape(overall['text'])}.</p>
+<p>{result['n_real']} real and {result['n_synthetic']} synthetic entities. Every score compares a table with one half of the
+real entities: the <b>floor</b> is the other half (as good as real data can be at this size), the <b>naive</b> baseline draws
+every length, start, gap, static and temporal value independently from its real marginal (no better than shuffling).
+A score whose naive baseline sits at the floor cannot tell them apart on this data: it is marked uninformative.</p>
+<table><tr><th>score</th><th>synthetic</th><th>floor (real vs real)</th><th>naive</th><th>verdict</th><th>meaning</th></tr>{''.join(rows)}</table>
+<h2>Missing values</h2><table><tr><th>column</th><th>|real - synthetic| share missing</th></tr>{miss}</table>
+{privacy_section(result["privacy"]) if result.get("privacy") else ""}
+{imgs}</body></html>"""
+    path = out_dir / "report.html"
+    path.write_text(page)
+    return path
 
 
 def write_privacy_page(path: Path, p: dict[str, Any], title: str, lines: list[str] | None = None) -> Path:

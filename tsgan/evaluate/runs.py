@@ -94,7 +94,41 @@ def privacy_of_file(synth_path, real, holdout=None, roles=(None, None, None), n:
     return privacy_metrics(real_w, hold_w, synth_w, seed=seed)
 
 
-EVALUATORS = {"sequence": _sequences, "table": _table, "image": _images}
+def _entities(real, target: Path, out_dir: Path, n, seed, force, roles=(None, None, None), privacy=False, **_) -> list[str]:
+    """An entity run (or a synthetic table in the real data's own format, with the id
+    and time columns given) scored against the real table."""
+    import tsgan
+
+    from ..data.kinds import Roles, load_data
+    from ..data.io import read_table
+    from .entities import run_entity_evaluation, score_lines
+
+    time_column, id_column = roles[0], roles[1]
+    static = None
+    priv = None
+    if target.is_dir():
+        syn = tsgan.load(target)
+        id_column, time_column = syn.spec_.id_column, syn.spec_.time_column
+        static = [c for c, r in syn.spec_.roles.items() if r.startswith("static")]
+        frame = load_data(real, Roles(time_column, id_column))[0]
+        synth = syn.sample(n or 2 * frame[id_column].nunique(), seed=seed)
+        if privacy and syn.split_.get("holdout"):
+            priv = syn.privacy(real, seed=seed)
+    else:
+        if id_column is None:
+            raise TsganError("scoring a synthetic entity table needs its id column: pass --id-column (and --time-column)")
+        frame = load_data(real, Roles(time_column, id_column))[0]
+        synth = read_table(target)
+        absent = [c for c in frame.columns if c not in synth.columns]
+        if absent:
+            raise TsganError(f"the synthetic table lacks the real table's column '{absent[0]}': pass a table of the same schema")
+        synth = synth[list(frame.columns)]
+    result = run_entity_evaluation(frame, synth, id_column, time_column, out_dir, static, seed, f"tsgan evaluation: {target}",
+                                   priv, force)
+    return score_lines(result)
+
+
+EVALUATORS = {"sequence": _sequences, "table": _table, "image": _images, "entity": _entities}
 
 
 def evaluate_target(real: Any, target: str | Path, out_dir: str | Path, **options: Any) -> list[str]:
@@ -106,7 +140,10 @@ def evaluate_target(real: Any, target: str | Path, out_dir: str | Path, **option
     from ..rundir import META_FILE
 
     target = Path(target)
+    roles = options.get("roles") or (None, None, None)
     kind = "sequence"
+    if not target.is_dir() and roles[1] is not None and options.get("entities", True) and _long_table(target):
+        kind = "entity"  # a table in the real data's own format, with its id column named
     if target.is_dir() and (target / META_FILE).exists():
         try:
             meta = json.loads((target / META_FILE).read_text())
@@ -118,3 +155,13 @@ def evaluate_target(real: Any, target: str | Path, out_dir: str | Path, **option
 
             kind = load(target).kind
     return EVALUATORS[kind](real, target, Path(out_dir), **options)
+
+
+def _long_table(target: Path) -> bool:
+    """A CSV/Parquet that is not ``tsgan sample``'s window format (``sequence_id``, ``step``)."""
+    from ..data.io import read_table
+
+    if not target.exists() or target.suffix.lower() not in (".csv", ".tsv", ".txt", ".parquet", ".pq"):
+        return False
+    head = read_table(target).columns
+    return not ("sequence_id" in head and "step" in head)

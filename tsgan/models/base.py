@@ -61,6 +61,28 @@ class SequenceModel(nn.Module):
         self.n_features = n_features
         self.seq_len = seq_len
         self.cond_dim = cond_dim  # width of the per-step condition vector (0: unconditional)
+        # entity tables (tsgan.models.entity): one-hot feature groups (start, width) the
+        # generator's outputs are made categorical on, and whether the conditions' last
+        # channel is the step mask (1 where a step exists, 0 on padding)
+        self.groups: list[tuple[int, int]] = []
+        self.masked = False
+
+    def finish(self, x: Tensor, cond: Tensor | None, rng: torch.Generator) -> Tensor:
+        """Generated windows ``(B, T, F)`` in [0, 1] as the data has them: each one-hot
+        group a Gumbel-softmax draw (the sigmoid outputs read as logits), and padded
+        steps zero, as in real padded entities."""
+        if self.groups:
+            x = categorical_groups(x, self.groups, rng)
+        if self.masked:
+            x = x * cond[..., -1:].to(x.dtype)
+        return x
+
+    def keep_steps(self, y: Tensor, cond: Tensor | None) -> Tensor:
+        """Per-step critic outputs ``(B, T, ...)`` at existing steps only (padded steps
+        never count in a loss); anything else unchanged."""
+        if not self.masked or y.dim() < 2 or cond is None or y.shape[:2] != cond.shape[:2]:
+            return y
+        return y[cond[..., -1] > 0.5]
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -90,6 +112,22 @@ def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional:
     else:
         cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
     return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional, dropout=dropout)
+
+
+def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Generator, tau: float = 0.2) -> Tensor:
+    """Sigmoid outputs ``p`` with each one-hot group ``(start, width)`` on the last axis
+    replaced by a Gumbel-softmax draw (Jang et al. 2017) at temperature ``tau`` over the
+    group's logits ``log p / (1 - p)``: near one-hot vectors that keep a gradient, as
+    CTGAN's categorical outputs. The noise comes from ``rng``."""
+    parts, at = [], 0
+    for start, width in groups:
+        parts.append(p[..., at:start])
+        logits = torch.logit(p[..., start : start + width].float().clamp(1e-6, 1 - 1e-6))
+        u = torch.rand(logits.shape, generator=rng, device=rng.device).to(logits.device).clamp(1e-10, 1 - 1e-10)
+        parts.append(torch.softmax((logits - torch.log(-torch.log(u))) / tau, dim=-1).to(p.dtype))
+        at = start + width
+    parts.append(p[..., at:])
+    return torch.cat(parts, dim=-1)
 
 
 class Controls(nn.Module):
@@ -317,7 +355,8 @@ class TwoPlayerGAN(nn.Module):
         self.adversary = Adversary(c, self.critic, self.discriminator.parameters())
 
     def critic(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        return self.discriminator(self.controls.critic_input(x, cond))
+        y = self.discriminator(self.controls.critic_input(x, cond))
+        return self.keep_steps(y, cond) if isinstance(self, SequenceModel) else y
 
     def noise(self, n: int, rng: torch.Generator) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -331,7 +370,8 @@ class TwoPlayerGAN(nn.Module):
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if codes is None:
             codes = self.controls.draw_codes(n, rng)
-        return self.decode(self.controls.generator_input(self.noise(n, rng), cond, codes), rng)
+        x = self.decode(self.controls.generator_input(self.noise(n, rng), cond, codes), rng)
+        return self.finish(x, cond, rng) if isinstance(self, SequenceModel) else x
 
     def decode(self, z: Tensor, rng: torch.Generator) -> Tensor:
         """The generator's windows for its input ``z`` (noise with conditions and codes)."""

@@ -133,7 +133,7 @@ class TimeGAN(SequenceModel):
         self.objective = self.adversary.objective
 
     def critic(self, h: Tensor, cond: Tensor | None = None) -> Tensor:
-        return self.discriminator(self.controls.critic_input(h, cond))
+        return self.keep_steps(self.discriminator(self.controls.critic_input(h, cond)), cond)
 
     # the conditioned networks: each reads its input with the conditions appended per step
     def embed(self, x: Tensor, cond: Tensor | None) -> Tensor:
@@ -155,7 +155,8 @@ class TimeGAN(SequenceModel):
     def generate(self, n: int, rng: torch.Generator, cond: Tensor | None = None, codes: Tensor | None = None) -> Tensor:
         if codes is None:
             codes = self.controls.draw_codes(n, rng)
-        return self.recover(self.supervise(self.generator(self.generator_input(n, rng, cond, codes)), cond), cond)
+        x = self.recover(self.supervise(self.generator(self.generator_input(n, rng, cond, codes)), cond), cond)
+        return self.finish(x, cond, rng)
 
     def info_term(self, features: Tensor, codes: Tensor | None) -> Tensor | None:
         """InfoGAN's ``lambda * -L_I`` from discriminator features of H^ (None without codes)."""
@@ -187,7 +188,7 @@ class TimeGAN(SequenceModel):
         cond2 = None if cond is None else torch.cat([cond, cond])
         with frozen(self.discriminator, self.controls):
             feats = self.discriminator.features(self.controls.critic_input(torch.cat([h_hat, e_hat]), cond2))
-            y_fake, y_fake_e = self.discriminator.head(feats).split(b)
+            y_fake, y_fake_e = (self.keep_steps(y, cond) for y in self.discriminator.head(feats).split(b))
             info = self.info_term(feats[:b], codes)
         loss_u = self.objective.g_loss(y_fake)
         loss = loss_u + self.config.gamma * self.objective.g_loss(y_fake_e)
@@ -245,7 +246,7 @@ class TimeGAN(SequenceModel):
             h_hat = self.supervise(e_hat, cond)
         cond3 = None if cond is None else torch.cat([cond, cond, cond])
         feats = self.discriminator.features(self.controls.critic_input(torch.cat([h, h_hat, e_hat]), cond3))
-        y_real, y_fake, y_fake_e = self.discriminator.head(feats).split(b)
+        y_real, y_fake, y_fake_e = (self.keep_steps(y, cond) for y in self.discriminator.head(feats).split(b))
         info = self.info_term(feats[b : 2 * b], codes)
         # real vs H^, plus the gamma-weighted fake term on E^ (released code)
         loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
