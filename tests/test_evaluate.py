@@ -74,11 +74,18 @@ def test_cli_evaluate_scores_numpy_arrays_from_other_tools(tmp_path, monkeypatch
     np.save(tmp_path / "two.npy", x[:, :, :2].copy())
     scores = {}
     for name in ("copy", "noise"):
-        code, _, err = run_cli(["evaluate", tmp_path / "ori.npy", tmp_path / f"{name}.npy", "--out", tmp_path / name, "--metrics", "marginal"], monkeypatch, capsys)
+        code, _, err = run_cli(["evaluate", tmp_path / "ori.npy", tmp_path / f"{name}.npy", "--out", tmp_path / name, "--metrics",
+                                "marginal,autocorrelation"], monkeypatch, capsys)
         assert code == 0, err
         scores[name] = json.loads((tmp_path / name / "metrics.json").read_text())
     assert scores["copy"]["marginal_ks"] == 0.0 and scores["copy"]["n_synthetic"] == 200
     assert scores["noise"]["marginal_ks"] > 0.3
+    # each score read against a real-vs-real floor and shuffled (independent-marginal) windows
+    v = {name: {k: d["verdict"] for k, d in scores[name]["verdicts"].items()} for name in scores}
+    assert v["copy"] == {"marginal_ks": "uninformative", "autocorrelation": "good"}  # shuffling keeps marginals: no ranking
+    assert v["noise"]["marginal_ks"] == "fail" and v["noise"]["autocorrelation"] in ("poor", "fail")
+    assert scores["noise"]["references"]["naive"]["autocorrelation"] > 5 * scores["noise"]["references"]["floor"]["autocorrelation"]
+    assert "Sines" not in (tmp_path / "copy" / "report.html").read_text()  # the papers' rows only for Sines and Stocks data
     code, _, err = run_cli(["evaluate", tmp_path / "ori.npy", tmp_path / "two.npy", "--out", tmp_path / "r"], monkeypatch, capsys)
     assert code == 2 and "the synthetic array has 2 features, the real data 3" in err and not (tmp_path / "r").exists()
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .data.builtin import BUILTINS, is_builtin
 from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
 from .errors import TsganError, note
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
@@ -69,12 +70,14 @@ class Synthesizer:
         """The data this run learns: sequence (windows), entity, image or table."""
         return getattr(self, "kind_", None) or model_class(self.model).kind
 
-    def _kind_for(self, roles: Roles) -> str:
-        """A sequence model reads an entity table when given its id column and no
-        ``seq_len`` (which asks for windows); otherwise the model's own kind."""
+    def _kind_for(self, data: Any, roles: Roles) -> str:
+        """A sequence model reads an entity table (its id column given, or a built-in
+        entity table) as entities unless ``seq_len`` asks for windows; otherwise the
+        model's own kind."""
         own = model_class(self.model).kind
         entities = KINDS[own].entities
-        return entities if entities and roles.id_column is not None and self.seq_len is None else own
+        table = roles.id_column is not None or (is_builtin(data) and BUILTINS[data].entities)
+        return entities if entities and table and self.seq_len is None else own
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Any, time_column: str | None = None, id_column: str | None = None,
@@ -129,7 +132,7 @@ class Synthesizer:
         return self._fit(source, Roles(**state["fit_args"]), resume=state, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
 
     def _fit(self, data, roles: Roles, resume=None, checkpoint_dir=None, checkpoint_minutes=10.0) -> "Synthesizer":
-        plan = make_plan(self, self._kind_for(roles))
+        plan = make_plan(self, self._kind_for(data, roles))
         with use_threads(self.threads) as (_, self._threads_why):
             self._train(plan, data, roles, resume, checkpoint_dir, checkpoint_minutes)
         return self
@@ -273,7 +276,9 @@ class Synthesizer:
         model's weights: what the privacy report lists."""
         self._check_fitted()
         held = [f"the column names ({len(getattr(self.spec_, 'columns', []) or [])})"]
-        if self.codec_ is not None and hasattr(self.codec_, "min_"):
+        if getattr(self.codec_, "kept", None):  # what the codec says it holds
+            held.append(self.codec_.kept)
+        elif self.codec_ is not None and hasattr(self.codec_, "min_"):
             held.append("each column's minimum and maximum (the scaler; not covered by a DP epsilon)")
         elif self.codec_ is not None:
             held.append("each column's categories and value modes (the table transformer; not covered by a DP epsilon)")

@@ -129,6 +129,26 @@ def digits_table() -> pd.DataFrame:
     return out
 
 
+def travel_modes() -> pd.DataFrame:
+    """statsmodels' ``modechoice`` (Greene, Econometric Analysis; Hensher & Greene): 210
+    travellers between Sydney and Melbourne, one row per travel mode each traveller could
+    take (air, train, bus, car, in that order). Static: household income ``hinc``
+    (thousands of AUD) and party size ``psize``; per mode: whether it was ``chosen``,
+    terminal waiting time ``ttme`` (minutes; 0 for car), in-vehicle cost ``invc``,
+    in-vehicle time ``invt`` and generalised cost ``gc``. An entity table without a time
+    column (rows in order), with a categorical, a boolean and static columns."""
+    from statsmodels.datasets import modechoice
+
+    d = modechoice.load_pandas().data
+    return pd.DataFrame({
+        "traveller": d["individual"].astype(int),
+        "mode": d["mode"].astype(int).map({1: "air", 2: "train", 3: "bus", 4: "car"}),
+        "chosen": d["choice"].astype(int).astype(bool),
+        "ttme": d["ttme"].astype(int), "invc": d["invc"].astype(int), "invt": d["invt"].astype(int), "gc": d["gc"].astype(int),
+        "hinc": d["hinc"].astype(int), "psize": d["psize"].astype(int),
+    })
+
+
 @dataclass(frozen=True)
 class BuiltinDataset:
     name: str
@@ -137,6 +157,7 @@ class BuiltinDataset:
     time_column: str | None = None
     id_column: str | None = None
     condition_columns: tuple[str, ...] = ()  # used unless the caller names its own
+    entities: bool = False  # an entity table: sequence models learn whole entities unless given seq_len
 
 
 BUILTINS: dict[str, BuiltinDataset] = {
@@ -150,6 +171,8 @@ BUILTINS: dict[str, BuiltinDataset] = {
         BuiltinDataset("affairs", affairs, "mixed-type table: 6,366 survey rows, 4 categorical + 5 numeric columns (statsmodels fair)"),
         BuiltinDataset("breast-cancer", breast_cancer, "table: 569 rows, 30 numeric features + diagnosis label (scikit-learn)"),
         BuiltinDataset("digits", digits_table, "images (dcgan): 1,797 handwritten digits 8x8, label 0-9 (scikit-learn); a 65-column table otherwise"),
+        BuiltinDataset("travel-modes", travel_modes, "entity table: 210 travellers x 4 travel modes, static income and party "
+                       "size, mode, chosen (statsmodels modechoice)", None, "traveller", entities=True),
         BuiltinDataset("macrodata", macrodata, "US macroeconomic quarterly series 1959-2009, 203 rows x 12 (statsmodels)", "date"),
         BuiltinDataset("sunspots", sunspots, "yearly sunspot numbers 1700-2008, 309 rows x 1 (statsmodels)", "YEAR"),
         BuiltinDataset("co2", co2, "weekly Mauna Loa CO2 1958-2001, 2,284 rows x 1 (statsmodels)", "date"),

@@ -136,6 +136,9 @@ def detect_roles(
 class EntityEncoder:
     """Long entity table <-> ``(static, temporal, mask)`` arrays; JSON state."""
 
+    kept = ("each column's labels and numeric range, the id prefix, the earliest time, the time grid and the range of "
+            "gaps, starts and lengths (the entity encoder; not covered by a DP epsilon)")
+
     def __init__(self, schema: EntitySchema, max_length: int, gap: tuple[float, float] = (0.0, 1.0),
                  start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0,
                  t0: float = 0.0, resolution: float = 0.0):

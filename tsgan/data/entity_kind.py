@@ -149,7 +149,8 @@ class EntityKind(DataKind):
         layout = codec.layout()
         return {"n_features": codec.layout_width("temporal"), "seq_len": codec.max_length,
                 "static_blocks": layout["static"], "lengths": codec.length,
-                "temporal_groups": [(b["start"], b["width"]) for b in layout["temporal"] if b["kind"] == "one_hot"]}
+                "temporal_groups": [(b["start"], b["width"]) for b in layout["temporal"] if b["kind"] == "one_hot"],
+                "temporal_binaries": [b["start"] for b in layout["temporal"] if b["kind"] == "indicator"]}
 
     def save(self, spec: EntitySpec, codec: EntityEncoder) -> dict[str, Any]:
         return {"data": spec.to_dict(), "scaler": None, "columns": spec.columns, "encoder": codec.to_dict()}

@@ -48,11 +48,14 @@ def flat_scores(s: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-def verdict(value: float, floor: float, naive: float) -> dict[str, Any]:
-    """Where ``value`` lies between ``floor`` (0) and ``naive`` (1), in words."""
+def verdict(value: float, floor: float, naive: float, higher_is_better: bool = False) -> dict[str, Any]:
+    """Where ``value`` lies between ``floor`` (0) and ``naive`` (1), in words; for a
+    higher-is-better score the naive baseline lies below the floor and the same
+    position holds."""
     spread = naive - floor
-    if not np.isfinite(spread) or spread < MIN_SPREAD:  # a marginal: shuffling keeps it
-        if value <= floor + max(MIN_SPREAD, 0.5 * floor):
+    if not np.isfinite(spread) or abs(spread) < MIN_SPREAD:  # e.g. a marginal: shuffling keeps it
+        worse = floor - value if higher_is_better else value - floor
+        if worse <= max(MIN_SPREAD, 0.5 * abs(floor)):
             return {"position": None, "verdict": "uninformative",
                     "text": "matches real, but so does shuffled data: cannot rank generators here"}
         return {"position": 1.5, "verdict": "fail", "text": "differs from real (shuffled data matches it)"}

@@ -68,8 +68,14 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str) -> Path:
+VERDICT_CSS = {"good": "pass", "fair": "warn", "poor": "fail", "fail": "fail", "uninformative": "warn"}
+
+
+def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str, str]], title: str, published: bool = False) -> Path:
+    """The report page. ``published``: show the papers' Sines/Stocks numbers (they say
+    nothing about other data)."""
     rows = []
+    refs, verdicts = scores.get("references"), scores.get("verdicts", {})
     for key, meaning in MEANINGS.items():
         if key not in scores:
             continue
@@ -80,20 +86,38 @@ def write_report(out_dir: Path, scores: dict[str, Any], figures: list[tuple[str,
             cell = html.escape(score_text(v))
         else:
             cell = f"{v:.4f}"
-        refs = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals) if _unit(scores).startswith("windows") else ""
-        rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td><td>{html.escape(meaning)}</td><td>{refs}</td></tr>")
+        paper = "; ".join(f"{name}: {vals[key]:.3f}" for name, vals in REFERENCE.items() if key in vals) if published else ""
+        extra = ""
+        if refs is not None:
+            f, b, v = refs["floor"].get(key), refs["naive"].get(key), verdicts.get(key)
+            extra = (f"<td class=num>{'' if f is None else f'{f:.4f}'}</td><td class=num>{'' if b is None else f'{b:.4f}'}</td>"
+                     f"<td class={VERDICT_CSS[v['verdict']] if v else ''}>{html.escape(v['text']) if v else ''}</td>")
+        rows.append(f"<tr><td>{key}</td><td class=num>{cell}</td>{extra}<td>{html.escape(meaning)}</td>"
+                    + (f"<td>{paper}</td>" if published else "") + "</tr>")
     imgs = "\n".join(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>" for t, b in figures)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 {_STYLE}
 </head><body><h1>{html.escape(title)}</h1>
 <p>{scores['n_real']} real and {scores['n_synthetic']} synthetic {_unit(scores)}.</p>
 {f"<p class=fail>{html.escape(copies_warning(scores))}</p>" if copies_warning(scores) else ""}
-<table><tr><th>score</th><th>value</th><th>meaning</th><th>published reference (docs/benchmarks.md)</th></tr>{''.join(rows)}</table>
+{_overall(scores)}
+<table><tr><th>score</th><th>value</th>{"<th>floor (real vs real)</th><th>naive</th><th>verdict</th>" if refs is not None else ""}<th>meaning</th>{"<th>published (docs/benchmarks.md)</th>" if published else ""}</tr>{''.join(rows)}</table>
 {privacy_section(scores["privacy"]) if scores.get("privacy") else ""}
 {imgs}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page)
     return path
+
+
+def _overall(scores: dict[str, Any]) -> str:
+    if "overall" not in scores:
+        return ""
+    o = scores["overall"]
+    return (f"<p class={VERDICT_CSS.get(o['verdict'], 'warn')}>Overall: {html.escape(o['text'])}.</p><p>Each score is read against "
+            "two references on the same data: the <b>floor</b>, one random half of the real windows against the other (as good as "
+            "real data can be), and the <b>naive</b> baseline, windows whose every value is drawn independently from its "
+            "feature's real values (no better than shuffling). A score whose naive baseline sits at the floor cannot tell them "
+            "apart on this data and is marked uninformative.</p>")
 
 
 def _unit(scores: dict[str, Any]) -> str:
@@ -141,7 +165,7 @@ def write_entity_report(out_dir: Path, result: dict[str, Any], figures: list[tup
     with a verdict, the structural checks, the privacy section, the figures."""
     from .entities import MEANINGS as ENTITY_MEANINGS
 
-    css = {"good": "pass", "fair": "warn", "poor": "fail", "fail": "fail", "uninformative": "warn"}
+    css = VERDICT_CSS
     rows = []
     for key, r in result["scores"].items():
         base = key.split("[")[0]

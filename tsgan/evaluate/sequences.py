@@ -133,19 +133,68 @@ def run_evaluation(
     title: str = "tsgan evaluation",
     force: bool = False,
     privacy: dict[str, Any] | None = None,
+    references: bool = True,
+    published: bool = False,
 ) -> dict[str, Any]:
-    """Scores + figures; writes ``metrics.json`` and ``report.html`` into ``out_dir``."""
+    """Scores + figures; writes ``metrics.json`` and ``report.html`` into ``out_dir``.
+    ``references``: each score also for a real-vs-real floor and a naive baseline, with
+    a verdict (:func:`reference_scores`); ``published``: show the papers' Sines/Stocks rows."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force and any(out_dir.iterdir()):
         raise TsganError(f"{out_dir} already exists and is not empty: pass --force or choose another --out")
     scores = evaluate_arrays(real, synth, metrics, reps, cache_dir=cache_dir())
+    if references:
+        scores.update(reference_scores(real, scores, metrics, reps))
     if privacy is not None:
         scores["privacy"] = privacy
     figures = plot_figures(real, synth, columns, history)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(scores, indent=2))
-    write_report(out_dir, scores, figures, title)
+    write_report(out_dir, scores, figures, title, published)
     return scores
+
+
+REFERENCED = ("discriminative", "predictive", "fid", "precision", "recall", "coverage", "correlational", "marginal_ks",
+              "autocorrelation", "mmd")
+
+
+def naive_windows(real: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` windows whose every value is drawn independently from its feature's real
+    values (all windows and steps): the marginals kept, all structure in time and
+    across features lost."""
+    rng = np.random.default_rng(seed)
+    flat = real.reshape(-1, real.shape[2])
+    idx = rng.integers(len(flat), size=(n, real.shape[1], real.shape[2]))
+    return flat[idx, np.arange(real.shape[2])[None, None, :]].astype(real.dtype)
+
+
+def reference_scores(real: np.ndarray, scores: dict[str, Any], metrics: list[str] | None, reps: int, seed: int = 0) -> dict[str, Any]:
+    """The same scores for two references on the same data: ``floor`` (one random half
+    of the real windows against the other: as good as real data) and ``naive`` (the
+    first half against :func:`naive_windows`: no better than shuffling), and a verdict
+    per score placing it between them (:func:`tsgan.evaluate.entities.verdict`)."""
+    from .entities import verdict
+
+    order = np.random.default_rng(seed).permutation(len(real))
+    a, b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
+    metrics = [m for m in (metrics or ALL_METRICS)]
+    floor = evaluate_arrays(a, b, metrics, reps, seed=seed, cache_dir=cache_dir())
+    naive = evaluate_arrays(a, naive_windows(real, len(b), seed + 1), metrics, reps, seed=seed, cache_dir=cache_dir())
+
+    def value(d, key):
+        v = d.get(key)
+        return v["mean"] if isinstance(v, dict) and "mean" in v else v if isinstance(v, (int, float)) else None
+
+    refs, verdicts = {"floor": {}, "naive": {}}, {}
+    for key in REFERENCED:
+        got, f, nv = value(scores, key), value(floor, key), value(naive, key)
+        if got is None or f is None or nv is None:
+            continue
+        refs["floor"][key], refs["naive"][key] = f, nv
+        verdicts[key] = verdict(got, f, nv, higher_is_better=key in ("precision", "recall", "coverage"))
+    rated = [v["position"] for v in verdicts.values() if v["position"] is not None]
+    overall = verdict(float(np.mean(rated)), 0.0, 1.0) if rated else {"verdict": "uninformative", "text": "no score can tell here"}
+    return {"references": refs, "verdicts": verdicts, "overall": overall}
 
 
 def load_pair(

@@ -65,14 +65,15 @@ class SequenceModel(nn.Module):
         # generator's outputs are made categorical on, and whether the conditions' last
         # channel is the step mask (1 where a step exists, 0 on padding)
         self.groups: list[tuple[int, int]] = []
+        self.binaries: list[int] = []  # 0/1 features (missing indicators): relaxed Bernoulli draws
         self.masked = False
 
     def finish(self, x: Tensor, cond: Tensor | None, rng: torch.Generator) -> Tensor:
         """Generated windows ``(B, T, F)`` in [0, 1] as the data has them: each one-hot
         group a Gumbel-softmax draw (the sigmoid outputs read as logits), and padded
         steps zero, as in real padded entities."""
-        if self.groups:
-            x = categorical_groups(x, self.groups, rng)
+        if self.groups or self.binaries:
+            x = categorical_groups(x, self.groups, rng, binaries=self.binaries)
         if self.masked:
             x = x * cond[..., -1:].to(x.dtype)
         return x
@@ -114,11 +115,20 @@ def rnn(cell: str, input_size: int, hidden: int, layers: int = 1, bidirectional:
     return cls(input_size, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional, dropout=dropout)
 
 
-def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Generator, tau: float = 0.2) -> Tensor:
+def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Generator, tau: float = 0.2,
+                       binaries: list[int] = ()) -> Tensor:
     """Sigmoid outputs ``p`` with each one-hot group ``(start, width)`` on the last axis
     replaced by a Gumbel-softmax draw (Jang et al. 2017) at temperature ``tau`` over the
     group's logits ``log p / (1 - p)``: near one-hot vectors that keep a gradient, as
-    CTGAN's categorical outputs. The noise comes from ``rng``."""
+    CTGAN's categorical outputs; each feature in ``binaries`` (0/1 flags) a relaxed
+    Bernoulli draw with probability ``p`` (Maddison et al. 2017), so a flag set in 20 %
+    of the data needs only ``p = 0.2``, not a noise-driven bimodal output. The noise
+    comes from ``rng``."""
+    if binaries:
+        idx = torch.as_tensor(list(binaries), device=p.device)
+        logits = torch.logit(p[..., idx].float().clamp(1e-6, 1 - 1e-6))
+        u = torch.rand(logits.shape, generator=rng, device=rng.device).to(logits.device).clamp(1e-10, 1 - 1e-10)
+        p = p.index_copy(-1, idx, torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau).to(p.dtype))
     parts, at = [], 0
     for start, width in groups:
         parts.append(p[..., at:start])

@@ -35,7 +35,7 @@ from ..torch_utils import adam
 from ..training.schedule import Batch, Phase, Update
 from .base import SequenceModel, categorical_groups
 
-STATIC_SHARE = 0.15  # the static stage's share of the step budget
+STATIC_SHARE = 0.5  # the static stage's share of the step budget (its steps cost a few per cent of a sequence step)
 MAX_ROUNDS = 200  # draws of n static vectors while looking for requested values
 
 
@@ -43,9 +43,9 @@ class StaticGAN(nn.Module):
     """WGAN-GP over static vectors ``(B, S)`` in [0, 1]: numbers and missing indicators
     through a sigmoid, one-hot groups as Gumbel-softmax draws."""
 
-    def __init__(self, width: int, groups: list[tuple[int, int]], hidden: int = 128, latent: int = 32):
+    def __init__(self, width: int, groups: list[tuple[int, int]], binaries: list[int] = (), hidden: int = 128, latent: int = 32):
         super().__init__()
-        self.width, self.groups, self.latent = width, [tuple(g) for g in groups], latent
+        self.width, self.groups, self.binaries, self.latent = width, [tuple(g) for g in groups], list(binaries), latent
         self.generator = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                        nn.Linear(hidden, width))
         self.critic = nn.Sequential(nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
@@ -53,7 +53,7 @@ class StaticGAN(nn.Module):
 
     def generate(self, n: int, rng: torch.Generator) -> Tensor:
         z = torch.randn(n, self.latent, generator=rng, device=rng.device).to(self.critic[0].weight.device)
-        return categorical_groups(torch.sigmoid(self.generator(z)), self.groups, rng)
+        return categorical_groups(torch.sigmoid(self.generator(z)), self.groups, rng, binaries=self.binaries)
 
     def d_loss(self, real: Tensor, rng: torch.Generator):
         fake = self.generate(len(real), rng).detach()
@@ -71,25 +71,26 @@ class EntityGAN(nn.Module):
     ``sequence`` is built with ``cond_dim = S + 1`` (the static vector and the step
     mask); ``static_blocks`` is the encoder's layout of ``s`` (``{"name", "kind",
     "start", "width"}``, the length at index 1); ``temporal_groups`` the one-hot groups
-    of ``x``; ``lengths`` the smallest and largest length (scaled ``s[1]`` maps to them).
+    of ``x`` and ``temporal_binaries`` its missing indicators; ``lengths`` the smallest and largest length (scaled ``s[1]`` maps to them).
     ``generate`` returns ``(n, T, F + S + 1)``: the steps, the static vector at every
     step and the mask."""
 
     @classmethod
     def build(cls, model_cls: type, config: Any, n_features: int, seq_len: int, static_blocks: list[dict[str, Any]],
-              temporal_groups: list[tuple[int, int]], lengths: tuple[float, float]) -> "EntityGAN":
+              temporal_groups: list[tuple[int, int]], lengths: tuple[float, float], temporal_binaries: list[int] = ()) -> "EntityGAN":
         width = sum(b["width"] for b in static_blocks)
-        return cls(model_cls(config, n_features, seq_len, cond_dim=width + 1), static_blocks, temporal_groups, lengths)
+        return cls(model_cls(config, n_features, seq_len, cond_dim=width + 1), static_blocks, temporal_groups, lengths,
+                   temporal_binaries)
 
     def __init__(self, sequence: SequenceModel, static_blocks: list[dict[str, Any]], temporal_groups: list[tuple[int, int]],
-                 lengths: tuple[float, float]):
+                 lengths: tuple[float, float], temporal_binaries: list[int] = ()):
         super().__init__()
         self.sequence, self.blocks, self.lengths = sequence, static_blocks, (float(lengths[0]), float(lengths[1]))
         self.static_width = sequence.cond_dim - 1
         self.config, self.seq_len, self.n_features = sequence.config, sequence.seq_len, sequence.n_features
-        sequence.groups, sequence.masked = [tuple(g) for g in temporal_groups], True
+        sequence.groups, sequence.binaries, sequence.masked = [tuple(g) for g in temporal_groups], list(temporal_binaries), True
         groups = [(b["start"], b["width"]) for b in static_blocks if b["kind"] == "one_hot"]
-        self.static = StaticGAN(self.static_width, groups)
+        self.static = StaticGAN(self.static_width, groups, [b["start"] for b in static_blocks if b["kind"] == "indicator"])
 
     @property
     def controls(self):
