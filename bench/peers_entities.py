@@ -6,6 +6,9 @@ Each peer runs in its own virtual environment (never a tsgan dependency):
     python bench/stays.py --entities 2000 --out /tmp/stays.csv
     /tmp/sdv/bin/python bench/peers_entities.py par --data /tmp/stays.csv --minutes 15 --out /tmp/par.csv
     python bench/peers_entities.py score --real /tmp/stays.csv --synth /tmp/par.csv --name par
+    python -m venv /tmp/gretel && /tmp/gretel/bin/pip install torch==2.13.0 && /tmp/gretel/bin/pip install --no-deps gretel-synthetics
+    /tmp/gretel/bin/pip install pandas numpy scikit-learn   # DGAN's own needs (the full install builds sentencepiece)
+    /tmp/gretel/bin/python bench/peers_entities.py dgan --data /tmp/stays.csv --minutes 15 --out /tmp/dgan.csv
 
 ``par`` times a 1-epoch and a 3-epoch fit (SDV's fixed preprocessing apart from an
 epoch), then trains as many epochs as fit in what is left of ``--minutes`` (the probes
@@ -63,6 +66,59 @@ def run_par(data: str, minutes: float, out: str, seed: int = 0) -> None:
                       "fit_seconds": round(fit_seconds, 1), "rows": len(synth)}))
 
 
+def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int = 100) -> None:
+    """gretel-synthetics' DGAN (DoppelGANger) under the same budget. DGAN needs every
+    example to have the same length: each stay is padded to the longest (its last row
+    repeated, times going on at its median gap) and synthetic stays come back that long.
+    Statics are DGAN attributes; ward and vent discrete features."""
+    import numpy as np
+    import torch
+    from gretel_synthetics.timeseries_dgan.config import DGANConfig
+    from gretel_synthetics.timeseries_dgan.dgan import DGAN
+
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    df = pd.read_csv(data, parse_dates=[TIME]).sort_values([ID, TIME], kind="stable")
+    longest = int(df.groupby(ID).size().max())
+    parts = []
+    for _, g in df.groupby(ID, sort=False):
+        extra = longest - len(g)
+        if extra:
+            gap = g[TIME].diff().median() if len(g) > 1 else pd.Timedelta(hours=1)
+            pad = pd.concat([g.iloc[[-1]]] * extra, ignore_index=True)
+            pad[TIME] = g[TIME].iloc[-1] + gap * np.arange(1, extra + 1)
+            g = pd.concat([g, pad], ignore_index=True)
+        parts.append(g)
+    padded = pd.concat(parts, ignore_index=True)
+    padded["vent"] = padded["vent"].astype(str)
+    attributes, features = ["sex", "age", "admission"], ["ward", "hr", "sbp", "lactate", "vent"]
+
+    def fit(epochs: int):
+        t = time.perf_counter()
+        model = DGAN(DGANConfig(max_sequence_len=longest, sample_len=longest // 4 if longest % 4 == 0 else 1,
+                                batch_size=batch_size, epochs=epochs, cuda=False))
+        model.train_dataframe(padded, attribute_columns=attributes, feature_columns=features, example_id_column=ID,
+                              time_column=TIME, discrete_columns=["sex", "admission", "ward", "vent"], df_style="long")
+        return model, time.perf_counter() - t
+
+    start = time.perf_counter()
+    _, one = fit(1)
+    _, three = fit(3)
+    per_epoch = max((three - one) / 2, 1e-3)
+    fixed = max(one - per_epoch, 0.0)
+    epochs = max(1, int((minutes * 60 - (time.perf_counter() - start) - fixed) / per_epoch))
+    model, _ = fit(epochs)
+    fit_seconds = time.perf_counter() - start
+    t = time.perf_counter()
+    synth = model.generate_dataframe(df[ID].nunique())
+    sample_seconds = time.perf_counter() - t
+    synth["vent"] = synth["vent"].astype(str) == "True"
+    synth.to_csv(out, index=False)
+    print(json.dumps({"peer": "gretel DGAN", "epochs": epochs, "seconds_per_epoch": round(per_epoch, 1), "fixed_seconds": round(fixed, 1),
+                      "fit_seconds": round(fit_seconds, 1), "sample_seconds": round(sample_seconds, 1), "rows": len(synth),
+                      "padded_to": longest}))
+
+
 def score(real: str, synth: str, name: str, seed: int = 0) -> None:
     from tsgan.metrics.entities import entity_scores, independent_marginals
 
@@ -83,6 +139,10 @@ def main() -> None:
     p.add_argument("--data", required=True)
     p.add_argument("--minutes", type=float, default=15.0)
     p.add_argument("--out", required=True)
+    d = sub.add_parser("dgan")
+    d.add_argument("--data", required=True)
+    d.add_argument("--minutes", type=float, default=15.0)
+    d.add_argument("--out", required=True)
     s = sub.add_parser("score")
     s.add_argument("--real", required=True)
     s.add_argument("--synth", required=True)
@@ -90,6 +150,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.cmd == "par":
         run_par(args.data, args.minutes, args.out)
+    elif args.cmd == "dgan":
+        run_dgan(args.data, args.minutes, args.out)
     else:
         score(args.real, args.synth, args.name)
 

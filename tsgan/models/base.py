@@ -65,7 +65,7 @@ class SequenceModel(nn.Module):
         # generator's outputs are made categorical on, and whether the conditions' last
         # channel is the step mask (1 where a step exists, 0 on padding)
         self.groups: list[tuple[int, int]] = []
-        self.binaries: list[int] = []  # 0/1 features (missing indicators): relaxed Bernoulli draws
+        self.binaries: list[int] = []  # missing indicators: relaxed Bernoulli draws; the value just before each is 0 where it says missing
         self.masked = False
 
     def finish(self, x: Tensor, cond: Tensor | None, rng: torch.Generator) -> Tensor:
@@ -120,15 +120,19 @@ def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Gene
     """Sigmoid outputs ``p`` with each one-hot group ``(start, width)`` on the last axis
     replaced by a Gumbel-softmax draw (Jang et al. 2017) at temperature ``tau`` over the
     group's logits ``log p / (1 - p)``: near one-hot vectors that keep a gradient, as
-    CTGAN's categorical outputs; each feature in ``binaries`` (0/1 flags) a relaxed
-    Bernoulli draw with probability ``p`` (Maddison et al. 2017), so a flag set in 20 %
-    of the data needs only ``p = 0.2``, not a noise-driven bimodal output. The noise
-    comes from ``rng``."""
+    CTGAN's categorical outputs; each feature in ``binaries`` (missing-value flags) a
+    relaxed Bernoulli draw with probability ``p`` (Maddison et al. 2017), so a flag set
+    in 20 % of the data needs only ``p = 0.2``, not a noise-driven bimodal output, and
+    the value just before the flag zeroed where the flag says missing (as the data
+    encodes it), so the value output learns observed values only. The noise comes
+    from ``rng``."""
     if binaries:
         idx = torch.as_tensor(list(binaries), device=p.device)
         logits = torch.logit(p[..., idx].float().clamp(1e-6, 1 - 1e-6))
         u = torch.rand(logits.shape, generator=rng, device=rng.device).to(logits.device).clamp(1e-10, 1 - 1e-10)
-        p = p.index_copy(-1, idx, torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau).to(p.dtype))
+        flag = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau).to(p.dtype)
+        # a missing value is encoded 0 beside its flag: the generator's value is kept only where observed
+        p = p.index_copy(-1, idx, flag).index_copy(-1, idx - 1, p[..., idx - 1] * (1 - flag))
     parts, at = [], 0
     for start, width in groups:
         parts.append(p[..., at:start])

@@ -102,8 +102,8 @@ class EntityGAN(nn.Module):
 
     # ------------------------------------------------------------------ training
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"static_d": adam(self.static.critic.parameters(), lr=1e-4, betas=(0.5, 0.9)),
-                "static_g": adam(self.static.generator.parameters(), lr=1e-4, betas=(0.5, 0.9)),
+        return {"static_d": adam(self.static.critic.parameters(), lr=5e-4, betas=(0.5, 0.9)),
+                "static_g": adam(self.static.generator.parameters(), lr=5e-4, betas=(0.5, 0.9)),
                 **self.sequence.optimizers()}
 
     def schedule(self) -> list[Phase]:
