@@ -212,3 +212,13 @@ def test_entity_cli_flow_fit_sample_evaluate_privacy(tmp_path, monkeypatch, caps
     assert "membership" in out.lower()
     code, out, err = run_cli(["sample", run, "-n", "3", "--out", tmp_path / "x.csv", "--condition", "ward=ICU"], monkeypatch, capsys)
     assert code == 2 and "cannot condition on 'ward'" in err and "Traceback" not in err
+
+
+def test_the_built_in_entity_table_is_learned_as_entities():
+    import tsgan
+
+    syn = tsgan.Synthesizer(model="rcgan", **TINY).fit("travel-modes")
+    assert syn.kind == "entity" and syn.spec_.roles["hinc"] == "static numeric" and syn.spec_.roles["mode"] == "temporal categorical"
+    out = syn.sample(5, seed=0)
+    assert list(out.columns) == ["traveller", "mode", "chosen", "ttme", "invc", "invt", "gc", "hinc", "psize"]
+    assert (out.groupby("traveller").size() == 4).all() and out["chosen"].dtype == bool

@@ -11,8 +11,9 @@ An entity becomes
   column; padded after the entity's last step;
 * ``mask`` ``(E, T_max)``: which steps exist (the length).
 
-Numbers are min-max scaled to [0, 1] (0 where missing); gaps and start times are
-``log1p``-scaled first (heavy tails). Categorical and boolean columns are one-hot
+Numbers are min-max scaled to [0, 1] (0 where missing); start times are
+``log1p``-scaled first (heavy tails); gaps are coded by their empirical CDF (of
+``log1p(gap)``), uniform on [0, 1]. Categorical and boolean columns are one-hot
 (boolean as two categories). A column with missing values gets a missing indicator
 (numbers) or a missing category (labels), so the synthetic table can say "not
 observed" at the rates and in the patterns of the real one. ``layout()`` says which
@@ -37,6 +38,7 @@ from ..errors import TsganError
 from .tabular import _decimals, _plain
 
 MAX_CATEGORIES = 50
+GAP_QUANTILES = 201  # points of the gaps' empirical CDF kept to encode them
 
 
 @dataclass
@@ -136,13 +138,16 @@ def detect_roles(
 class EntityEncoder:
     """Long entity table <-> ``(static, temporal, mask)`` arrays; JSON state."""
 
-    kept = ("each column's labels and numeric range, the id prefix, the earliest time, the time grid and the range of "
-            "gaps, starts and lengths (the entity encoder; not covered by a DP epsilon)")
+    kept = ("each column's labels and numeric range, the id prefix, the earliest time, the time grid, 201 quantiles of "
+            "the gaps between steps and the range of starts and lengths (the entity encoder; not covered by a DP epsilon)")
 
     def __init__(self, schema: EntitySchema, max_length: int, gap: tuple[float, float] = (0.0, 1.0),
                  start: tuple[float, float] = (0.0, 1.0), length: tuple[float, float] = (1.0, 1.0), min_gap: float = 0.0,
-                 t0: float = 0.0, resolution: float = 0.0):
+                 t0: float = 0.0, resolution: float = 0.0, gap_quantiles: list[float] | None = None):
         self.schema, self.max_length = schema, max_length
+        # gaps are encoded by their empirical CDF (201 quantiles of log1p(gap)): uniform on
+        # [0, 1], so an error in the model's space is the same error in the distribution
+        self.gap_quantiles = None if gap_quantiles is None else np.asarray(gap_quantiles, dtype=np.float64)
         self.gap, self.start, self.length, self.min_gap, self.t0 = gap, start, length, min_gap, t0
         self.resolution = resolution  # times are multiples of this (datetimes: ns; 0: any)
 
@@ -186,6 +191,8 @@ class EntityEncoder:
         enc.min_gap = 0.0 if (gaps == 0).any() or not len(positive) else float(positive.min())
         lg, ls = np.log1p(np.maximum(gaps, 0)), np.log1p(np.array([t[0] for t in times]) - _t0(times))
         enc.gap, enc.start = (0.0, float(lg.max())), (float(ls.min()), float(ls.max()))  # a first step has gap 0
+        q = np.quantile(lg, np.linspace(0, 1, GAP_QUANTILES))
+        enc.gap_quantiles = q + np.arange(len(q)) * 1e-9 * max(1.0, float(np.abs(q).max()))  # strictly increasing for interp
         enc.length = (float(lengths.min()), float(min(lengths.max(), enc.max_length)))
         enc.t0 = _t0(times)
         enc.resolution = _resolution(np.concatenate(times), schema.time_type)
@@ -261,13 +268,26 @@ class EntityEncoder:
         for e, (a, n) in enumerate(pieces):
             g = gaps[a : a + n].copy()
             g[0] = 0.0
-            temporal[e, :n, 0] = _scale(np.log1p(np.maximum(g, 0)), self.gap)
+            temporal[e, :n, 0] = self._gap_code(np.log1p(np.maximum(g, 0)))
+            temporal[e, 0, 0] = 0.0  # a first step has no gap
             temporal[e, :n, 1:] = tv[a : a + n]
             mask[e, :n] = True
             static[e, 0] = _scale(np.log1p(max(t_all[a] - self.t0, 0.0)), self.start)
             static[e, 1] = _scale(np.array(float(n)), self.length)
             static[e, 2:] = sv[a]
         return (static, temporal, mask, owner) if owners else (static, temporal, mask)
+
+    def _gap_code(self, lg: np.ndarray) -> np.ndarray:
+        if self.gap_quantiles is None:  # runs saved before quantile codes
+            return _scale(lg, self.gap)
+        q = self.gap_quantiles
+        return np.interp(lg, q, np.linspace(0, 1, len(q)))
+
+    def _gap_back(self, u: np.ndarray) -> np.ndarray:
+        if self.gap_quantiles is None:
+            return _unscale(u, self.gap)
+        q = self.gap_quantiles
+        return np.interp(np.clip(u, 0, 1), np.linspace(0, 1, len(q)), q)
 
     def _encode(self, rows: pd.DataFrame, columns: list[Column]) -> np.ndarray:
         parts = []
@@ -305,7 +325,7 @@ class EntityEncoder:
         ids = np.arange(first_id, first_id + E)
         out[s.id_column] = ids[rows] if s.id_kind == "int" else np.array([f"{s.id_prefix}{k}" for k in ids])[rows]
         if s.time_column is not None:
-            gaps = np.expm1(np.maximum(_unscale(temporal[rows, steps, 0].astype(np.float64), self.gap), 0.0))
+            gaps = np.expm1(np.maximum(self._gap_back(temporal[rows, steps, 0].astype(np.float64)), 0.0))
             start = self.t0 + np.expm1(np.maximum(_unscale(static[:, 0].astype(np.float64), self.start), 0.0))
             r = self.resolution
             if r > 0:  # times on the data's grid (whole seconds, days, ...)
@@ -354,12 +374,13 @@ class EntityEncoder:
     # ------------------------------------------------------------------ state
     def to_dict(self) -> dict[str, Any]:
         return {"schema": self.schema.to_dict(), "max_length": self.max_length, "gap": list(self.gap), "start": list(self.start),
-                "length": list(self.length), "min_gap": self.min_gap, "t0": self.t0, "resolution": self.resolution}
+                "length": list(self.length), "min_gap": self.min_gap, "t0": self.t0, "resolution": self.resolution,
+                "gap_quantiles": None if self.gap_quantiles is None else self.gap_quantiles.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EntityEncoder":
         return cls(EntitySchema.from_dict(d["schema"]), int(d["max_length"]), tuple(d["gap"]), tuple(d["start"]),
-                   tuple(d["length"]), float(d["min_gap"]), float(d["t0"]), float(d.get("resolution", 0.0)))
+                   tuple(d["length"]), float(d["min_gap"]), float(d["t0"]), float(d.get("resolution", 0.0)), d.get("gap_quantiles"))
 
 
 def _numbers(s: pd.Series, kind: str) -> np.ndarray:
