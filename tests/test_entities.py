@@ -69,6 +69,18 @@ def test_the_encoder_gives_back_the_same_table():
     assert (back.groupby("stay_id")[["sex", "age"]].nunique() == 1).all().all()
 
 
+def test_date_text_keeps_its_format_and_other_date_columns_are_datetimes():
+    df = stays(20)
+    df["ts"] = df["ts"].dt.strftime("%d/%m/%Y %H:%M")
+    df["admitted"] = df.groupby("stay_id")["ts"].transform("min").str[:10]
+    enc = EntityEncoder.fit(df, "stay_id", "ts")
+    assert enc.schema.time_format == "%d/%m/%Y %H:%M" and enc.resolution == 60e9  # whole minutes
+    assert [(c.type, c.format) for c in enc.schema.columns if c.name == "admitted"] == [("datetime", "%d/%m/%Y")]
+    back = enc.inverse_transform(*enc.transform(df))
+    assert back["ts"].str.match(r"^\d\d/\d\d/2024 \d\d:\d\d$").all() and back["admitted"].str.match(r"^\d\d/\d\d/2024$").all()
+    assert str(back["ts"].dtype) == str(df["ts"].dtype)
+
+
 def test_long_entities_are_cut_and_integer_times_and_no_time_column_work():
     df = stays(10).assign(step=lambda d: d.groupby("stay_id").cumcount()).drop(columns="ts")
     enc = EntityEncoder.fit(df, "stay_id", "step", max_length=4)

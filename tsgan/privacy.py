@@ -294,10 +294,12 @@ SUMMARY = {
 def summary_lines(p: dict[str, Any]) -> list[str]:
     """Plain-language lines for the CLI and the report."""
     mia = p["mia_auc"]
+    split = p.get("split", {})
+    records = "entities" if split.get("by") == "entity" and "holdout_windows" not in split else "windows"  # entity tables: whole entities
     lines = [
         f"membership inference AUC {mia['auc']:.3f} (95% CI {mia['ci95'][0]:.3f}-{mia['ci95'][1]:.3f}; 0.5 = chance): "
         + SUMMARY[p["verdicts"]["mia_auc"]],
-        f"share of synthetic windows closer to training than to holdout records {p['dcr_share_closer_to_train']:.3f} "
+        f"share of synthetic {records} closer to training than to holdout records {p['dcr_share_closer_to_train']:.3f} "
         f"(0.5 = no memorisation): " + p.get("dcr_note", SUMMARY[p["verdicts"]["dcr_share_closer_to_train"]]),
         f"near copies {100 * p['near_copy_share']:.2f}% (exact {100 * p['exact_copy_share']:.2f}%): "
         + SUMMARY[p["verdicts"]["near_copy_share"]],

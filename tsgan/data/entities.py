@@ -54,6 +54,7 @@ class Column:
     high: float = 1.0
     missing: bool = False  # has missing values: an indicator (numbers) or a category (labels)
     decimals: int | None = None  # numbers: written with this many decimals
+    format: str = ""  # date text: written back in this strftime format
 
     @property
     def width(self) -> int:
@@ -74,6 +75,7 @@ class EntitySchema:
     order: list[str]  # every column of the table, in its order
     id_kind: str  # "int" or "str": fresh ids are written the same way
     id_prefix: str = ""
+    time_format: str = ""  # date text: times are written back in this strftime format
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +90,7 @@ class EntitySchema:
 def _kind(s: pd.Series, categorical: bool) -> str:
     if pd.api.types.is_bool_dtype(s):
         return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(s):
+    if pd.api.types.is_datetime64_any_dtype(s) or (not categorical and _date_format(s) is not None):
         return "datetime"
     if categorical or not pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
         return "categorical"
@@ -165,6 +167,8 @@ class EntityEncoder:
             if kind in ("categorical", "boolean"):
                 col.categories = [False, True] if kind == "boolean" else [_plain(v) for v in pd.unique(present)]
             else:
+                if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
+                    col.format = _date_format(s) or ""
                 x = _numbers(present, kind)
                 col.low, col.high = float(x.min()), float(x.max())
                 col.decimals = _decimals(x) if kind == "numeric" else None
@@ -178,8 +182,10 @@ class EntityEncoder:
             if time_type == "numeric" and not pd.api.types.is_numeric_dtype(df[time_column]):
                 time_type = "datetime"  # date text: parsed
             time_dtype = str(df[time_column].dtype)
+        time_format = _date_format(df[time_column]) if time_type == "datetime" and not pd.api.types.is_datetime64_any_dtype(
+            df[time_column]) else None
         schema = EntitySchema(str(id_column), None if time_column is None else str(time_column), time_type, time_dtype,
-                              columns, [str(c) for c in df.columns], id_kind, prefix)
+                              columns, [str(c) for c in df.columns], id_kind, prefix, time_format or "")
         enc = cls(schema, 1)
         times, lengths, _ = enc._times(df)
         longest = int(lengths.max())
@@ -364,6 +370,8 @@ class EntityEncoder:
                 missing = block[:, 1] > 0.5 if c.missing else np.zeros(len(v), dtype=bool)
                 if c.type == "datetime":
                     col = pd.Series(pd.to_datetime(v.astype(np.int64))).where(~missing)
+                    if c.format:  # date text, in the column's own format
+                        col = col.dt.strftime(c.format).astype(c.dtype if not c.missing else object).where(~missing)
                 elif np.dtype(c.dtype).kind in "iu" and not c.missing:
                     col = np.rint(v).astype(c.dtype)
                 else:
@@ -433,9 +441,31 @@ def _unscale(x: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
     return np.asarray(x, dtype=np.float64) * (hi - lo) + lo
 
 
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ",
+                "%Y-%m-%d %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+                "%m/%d/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
+def _date_format(s: pd.Series) -> str | None:
+    """The strftime format every value of a text column is written in (checked on up
+    to 200 values), or None when it is not date text in one of ``DATE_FORMATS``."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    values = s.dropna().astype(str)
+    values = values.iloc[:: max(1, len(values) // 200)].iloc[:200]
+    if not len(values) or not values.str.contains(r"\d").all() or not values.str.contains(r"[-/.:T]").all():
+        return None
+    for fmt in DATE_FORMATS:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        if parsed.notna().all() and (parsed.dt.strftime(fmt) == values).all():
+            return fmt
+    return None
+
+
 def _times_back(t: np.ndarray, schema: EntitySchema) -> Any:
     if schema.time_type == "datetime":
-        return pd.to_datetime(np.rint(t).astype(np.int64))
+        times = pd.to_datetime(np.rint(t).astype(np.int64))
+        return times.strftime(schema.time_format).astype(schema.time_dtype) if schema.time_format else times
     if schema.time_dtype and np.dtype(schema.time_dtype).kind in "iu":
         return np.rint(t).astype(schema.time_dtype)
     return t
