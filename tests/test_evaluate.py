@@ -98,3 +98,14 @@ def test_cli_fit_with_evaluate(tmp_path, monkeypatch, capsys):
     scores = json.loads((run / "report" / "metrics.json").read_text())
     assert scores["predictive"] == {"skipped": "needs at least 2 features"} and 0 <= scores["discriminative"]["mean"] <= 0.5
     assert (run / "report" / "report.html").exists()
+
+
+def test_cli_evaluate_takes_a_synthetic_file_in_the_real_format(tmp_path, monkeypatch, capsys, csv_path):
+    """Another tool's output, or a split of the real data, in the real file's own columns."""
+    frame = pd.read_csv(csv_path)
+    other = tmp_path / "other.csv"
+    frame.iloc[::-1].to_csv(other, index=False)  # the same rows, another order: the time column puts them back
+    code, out, err = run_cli(["evaluate", csv_path, other, "--out", tmp_path / "r", "--metrics", "marginal"], monkeypatch, capsys)
+    assert code == 0, err
+    scores = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert scores["marginal_ks"] < 0.05 and "needs columns sequence_id" not in err  # the same windows, up to float32 rounding

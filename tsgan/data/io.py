@@ -303,7 +303,12 @@ def _parse_dates(values: pd.Series, name: str, notes: list[str]) -> pd.Series:
     def backwards(t: pd.Series) -> int:
         return int((t.diff() < pd.Timedelta(0)).sum())
 
-    month, day = parse(False), parse(True)
+    month = parse(False)
+    if values.astype(str).str.match(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}").all():  # year first (ISO): never day first
+        if mixed:
+            note(f"time column '{name}' mixes UTC offsets: times are compared in UTC", notes)
+        return month
+    day = parse(True)
     use_day = day.isna().sum() < month.isna().sum() or (day.isna().sum() == month.isna().sum() and backwards(day) < backwards(month))
     parsed = day if use_day else month
     if use_day and not day.equals(month):

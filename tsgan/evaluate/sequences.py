@@ -31,6 +31,7 @@ from ..metrics.embedding import EncoderConfig, embedding_for
 from .figures import plot_figures
 from .report import cache_dir, write_report
 
+DEFAULT_WINDOW = 24  # windows cut from a synthetic file in the real data's own format
 ALL_METRICS = ["discriminative", "predictive", "fid", "prdc", "correlational", "marginal", "autocorrelation", "mmd"]
 
 
@@ -209,7 +210,8 @@ def load_pair(
     """Real and synthetic windows in the real data's min-max space, the columns, the run's history.
 
     ``target`` is a run directory (samples are drawn from it), a long synthetic
-    CSV/Parquet as ``tsgan sample`` writes, or a ``.npy`` array ``(sequences, time,
+    CSV/Parquet as ``tsgan sample`` writes, a table in the real data's own format (its
+    windows of 24 steps are scored), or a ``.npy`` array ``(sequences, time,
     features)`` in the real data's units (another tool's output, e.g. TimeGAN's
     ``generated_data``). Condition columns (a conditional run's,
     or ``condition_columns``) are not scored as features.
@@ -239,9 +241,10 @@ def load_pair(
         raise TsganError(f"{target} not found: pass a run directory (with {META_FILE}) or a synthetic CSV")
     frame, roles = load_data(real_source, Roles(time_column, id_column, condition_columns))
     time_column, id_column, condition_columns = roles.time_column, roles.id_column, roles.condition_columns
+    own_format = synth_array is None and not target.is_dir() and not {"sequence_id", "step"} <= set(synth_frame.columns)
     if synth_array is None and not target.is_dir():
         steps = synth_frame.groupby("sequence_id").size() if "sequence_id" in synth_frame else None
-        seq_len, stride = (int(steps.iloc[0]) if steps is not None and len(steps) else 2), 1
+        seq_len, stride = (int(steps.iloc[0]) if steps is not None and len(steps) else DEFAULT_WINDOW), 1
     spec, base, lengths, _ = to_series(frame, seq_len, stride, time_column, id_column, condition_columns)
     scaler = MinMaxScaler().fit(base)
     real = Windows.from_lengths(scaler.transform(base), lengths, seq_len, stride).array()
@@ -255,6 +258,13 @@ def load_pair(
         if synth_array.shape[2] != len(spec.columns):
             raise TsganError(f"the synthetic array has {synth_array.shape[2]} features, the real data {len(spec.columns)} ({', '.join(spec.columns)}): pass matching data")
         synth = synth_array[:n] if n else synth_array
+    elif own_format:  # a table in the real data's own format (another tool's output, a split of the real data)
+        other = to_series(synth_frame, seq_len, stride, time_column, id_column, condition_columns)
+        if other.spec.columns != spec.columns:
+            raise TsganError(f"real and synthetic columns differ: the real data has {spec.columns}, the synthetic file {other.spec.columns}")
+        synth = Windows.from_lengths(other.base, other.lengths, seq_len, stride).array()
+        if n:
+            synth = synth[:n]
     else:
         synth = windows_from_long(synth_frame, spec.columns)
         if n:
