@@ -54,7 +54,7 @@ def run_par(data: str, minutes: float, out: str, seed: int = 0) -> None:
     start = time.perf_counter()
     _, one = fit(1)
     _, three = fit(3)
-    per_epoch = max((three - one) / 2, 1e-3)  # the probes tell SDV's fixed preprocessing from an epoch
+    per_epoch = max((three - one) / 2, one / 3)  # the probes tell SDV's fixed preprocessing from an epoch
     fixed = max(one - per_epoch, 0.0)
     epochs = max(1, int((minutes * 60 - (time.perf_counter() - start) - fixed) / per_epoch))
     par, _ = fit(epochs)
@@ -70,6 +70,8 @@ def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int
     """gretel-synthetics' DGAN (DoppelGANger) under the same budget. DGAN needs every
     example to have the same length: each stay is padded to the longest (its last row
     repeated, times going on at its median gap) and synthetic stays come back that long.
+    It refuses a continuous feature more than half missing: missing values are filled
+    within each stay (then by the median) first, so its output has none.
     Statics are DGAN attributes; ward and vent discrete features."""
     import numpy as np
     import torch
@@ -91,6 +93,10 @@ def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int
         parts.append(g)
     padded = pd.concat(parts, ignore_index=True)
     padded["vent"] = padded["vent"].astype(str)
+    # DGAN refuses continuous features more than half missing (lactate: 61 %) and interpolates
+    # the rest away: filled as a user must (within the stay, then the median), so none is missing
+    for c in ("hr", "sbp", "lactate"):
+        padded[c] = padded.groupby(ID)[c].transform(lambda v: v.ffill().bfill()).fillna(padded[c].median())
     attributes, features = ["sex", "age", "admission"], ["ward", "hr", "sbp", "lactate", "vent"]
 
     def fit(epochs: int):
@@ -104,7 +110,7 @@ def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int
     start = time.perf_counter()
     _, one = fit(1)
     _, three = fit(3)
-    per_epoch = max((three - one) / 2, 1e-3)
+    per_epoch = max((three - one) / 2, one / 3)
     fixed = max(one - per_epoch, 0.0)
     epochs = max(1, int((minutes * 60 - (time.perf_counter() - start) - fixed) / per_epoch))
     model, _ = fit(epochs)

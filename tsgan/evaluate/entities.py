@@ -53,13 +53,17 @@ def verdict(value: float, floor: float, naive: float, higher_is_better: bool = F
     higher-is-better score the naive baseline lies below the floor and the same
     position holds."""
     spread = naive - floor
-    if not np.isfinite(spread) or abs(spread) < MIN_SPREAD:  # e.g. a marginal: shuffling keeps it
+    gain = -spread if higher_is_better else spread  # how much worse shuffled data scores than real data
+    if not np.isfinite(spread) or gain < MIN_SPREAD:  # e.g. a marginal: shuffling keeps it
         worse = floor - value if higher_is_better else value - floor
-        if worse <= max(MIN_SPREAD, 0.5 * abs(floor)):
+        tol = max(MIN_SPREAD, 0.5 * abs(floor))
+        if worse <= tol:
             return {"position": None, "verdict": "uninformative",
                     "text": "matches real, but so does shuffled data: cannot rank generators here"}
+        if worse <= 3 * tol:
+            return {"position": 0.5, "verdict": "fair", "text": "near real (shuffled data matches it exactly)"}
         return {"position": 1.5, "verdict": "fail", "text": "differs from real (shuffled data matches it)"}
-    pos = (value - floor) / spread
+    pos = max(0.0, (value - floor) / spread)  # better than the floor is as good as real
     if pos <= 0.25:
         word, text = "good", "as good as real data"
     elif pos <= 0.6:
