@@ -181,7 +181,10 @@ def test_entity_bad_input_is_one_line_with_the_fix():
 def test_long_entities_are_cut_with_a_note_and_windows_stay_on_request():
     import tsgan
 
-    syn = tsgan.Synthesizer(model="rcgan", max_length=4, **TINY).fit(stays(20), id_column="stay_id", time_column="ts")
+    from tsgan.errors import TsganWarning
+
+    with pytest.warns(TsganWarning, match="cut into consecutive pieces"):
+        syn = tsgan.Synthesizer(model="rcgan", max_length=4, **TINY).fit(stays(20), id_column="stay_id", time_column="ts")
     assert syn.codec_.max_length == 4 and any("cut into consecutive pieces" in n for n in syn.spec_.notes)
     windows = tsgan.Synthesizer(model="rcgan", seq_len=3, **TINY).fit(
         stays(20)[["stay_id", "ts", "hr"]].fillna(80.0), id_column="stay_id", time_column="ts")
