@@ -100,7 +100,8 @@ def make_plan(syn, kind: str | None = None) -> Plan:
         steps = None  # fitted to the clock
     elif steps is None:
         steps = DEFAULT_STEPS
-    recipe = {"name": syn.recipe, "set": {k: v for k, v in chosen.items() if k not in given}}
+    recipe = {"name": syn.recipe, "set": {k: v for k, v in chosen.items() if k not in given
+                                          and not (k == "select_every" and not options.select_every)}}  # dropped above
     return Plan(cls, config, options, steps, recipe, kind)
 
 
