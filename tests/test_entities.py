@@ -237,3 +237,29 @@ def test_the_built_in_entity_table_is_learned_as_entities():
     out = syn.sample(5, seed=0)
     assert list(out.columns) == ["traveller", "mode", "chosen", "ttme", "invc", "invt", "gc", "hinc", "psize"]
     assert (out.groupby("traveller").size() == 4).all() and out["chosen"].dtype == bool
+
+
+def test_an_entity_run_stopped_at_a_checkpoint_resumes_to_the_same_run(tmp_path, monkeypatch):
+    import tsgan
+    import tsgan.rundir
+
+    saved = {}
+    real_write = tsgan.rundir.write_run
+
+    def keep_step_3(syn, path, force=False):
+        real_write(syn, path, force)
+        if syn.train_info_["stopped"] == "checkpoint" and syn.train_info_["steps"] == 3:
+            saved.update({p.name: p.read_bytes() for p in path.iterdir()})
+
+    monkeypatch.setattr(tsgan.rundir, "write_run", keep_step_3)
+    data = stays(30)
+    whole = tsgan.Synthesizer(model="rcgan", **TINY).fit(data, id_column="stay_id", time_column="ts", static_columns=["sex"],
+                                                        checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name, content in saved.items():
+        (crashed / name).write_bytes(content)
+    run = tsgan.load(crashed)
+    assert run.kind == "entity" and run.train_info_["steps"] == 3
+    again = run.resume(data)
+    pd.testing.assert_frame_equal(again.sample(5, seed=1), whole.sample(5, seed=1))
