@@ -11,7 +11,8 @@ An entity becomes
   column; padded after the entity's last step;
 * ``mask`` ``(E, T_max)``: which steps exist (the length).
 
-Numbers are min-max scaled to [0, 1] (0 where missing); start times are
+Numbers are min-max scaled to [0, 1] (0 where missing), or with 20 or more distinct values coded by their
+empirical CDF (201 quantiles), as gaps are; start times are
 ``log1p``-scaled first (heavy tails); gaps are coded by their empirical CDF (of
 ``log1p(gap)``), uniform on [0, 1]. Categorical and boolean columns are one-hot
 (boolean as two categories). A column with missing values gets a missing indicator
@@ -38,7 +39,8 @@ from ..errors import TsganError
 from .tabular import _decimals, _plain
 
 MAX_CATEGORIES = 50
-GAP_QUANTILES = 201  # points of the gaps' empirical CDF kept to encode them
+GAP_QUANTILES = 201  # points of an empirical CDF kept to code gaps and many-valued numbers
+MANY_VALUES = 20  # numbers with at least this many distinct values are coded by their CDF
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Column:
     missing: bool = False  # has missing values: an indicator (numbers) or a category (labels)
     decimals: int | None = None  # numbers: written with this many decimals
     format: str = ""  # date text: written back in this strftime format
+    quantiles: list[float] | None = None  # numbers with many values: coded by their empirical CDF at these points
 
     @property
     def width(self) -> int:
@@ -172,6 +175,8 @@ class EntityEncoder:
                 x = _numbers(present, kind)
                 col.low, col.high = float(x.min()), float(x.max())
                 col.decimals = _decimals(x) if kind == "numeric" else None
+                if kind == "numeric" and len(np.unique(x)) >= MANY_VALUES:
+                    col.quantiles = _knots(x).tolist()
             columns.append(col)
         ids = df[id_column]
         id_kind = "int" if pd.api.types.is_integer_dtype(ids) else "str"
@@ -197,8 +202,7 @@ class EntityEncoder:
         enc.min_gap = 0.0 if (gaps == 0).any() or not len(positive) else float(positive.min())
         lg, ls = np.log1p(np.maximum(gaps, 0)), np.log1p(np.array([t[0] for t in times]) - _t0(times))
         enc.gap, enc.start = (0.0, float(lg.max())), (float(ls.min()), float(ls.max()))  # a first step has gap 0
-        q = np.quantile(lg, np.linspace(0, 1, GAP_QUANTILES))
-        enc.gap_quantiles = q + np.arange(len(q)) * 1e-9 * max(1.0, float(np.abs(q).max()))  # strictly increasing for interp
+        enc.gap_quantiles = _knots(lg)
         enc.length = (float(lengths.min()), float(min(lengths.max(), enc.max_length)))
         enc.t0 = _t0(times)
         enc.resolution = _resolution(np.concatenate(times), schema.time_type)
@@ -309,7 +313,8 @@ class EntityEncoder:
                 block[np.arange(len(s)), idx] = 1.0
             else:
                 x = np.where(miss, c.low, _numbers(s.fillna(s.dropna().iloc[0] if (~miss).any() else 0), c.type))
-                block = _scale(x, (c.low, c.high))[:, None].astype(np.float32)
+                coded = np.interp(x, c.quantiles, np.linspace(0, 1, len(c.quantiles))) if c.quantiles else _scale(x, (c.low, c.high))
+                block = coded[:, None].astype(np.float32)
                 if c.missing:
                     block = np.concatenate([np.where(miss[:, None], 0.0, block), miss[:, None].astype(np.float32)], axis=1)
             parts.append(block)
@@ -364,7 +369,9 @@ class EntityEncoder:
                         col = col.astype(c.dtype)
                 out[c.name] = col
             else:
-                v = np.clip(_unscale(block[:, 0].astype(np.float64), (c.low, c.high)), c.low, c.high)
+                u = block[:, 0].astype(np.float64)
+                v = np.interp(np.clip(u, 0, 1), np.linspace(0, 1, len(c.quantiles)), c.quantiles) if c.quantiles else \
+                    np.clip(_unscale(u, (c.low, c.high)), c.low, c.high)
                 if c.decimals is not None:
                     v = np.round(v, c.decimals)
                 missing = block[:, 1] > 0.5 if c.missing else np.zeros(len(v), dtype=bool)
@@ -413,6 +420,12 @@ def _parse_times(s: pd.Series) -> pd.Series:
         bad = int(np.flatnonzero(parsed.isna().to_numpy())[0]) if parsed.isna().any() else 0
         raise TsganError(f"time column '{s.name}' has a value that is not a time: {s.iloc[bad]!r} (row {bad}): "
                          "fix or drop that row, or pass another --time-column") from None
+
+
+def _knots(x: np.ndarray) -> np.ndarray:
+    """``GAP_QUANTILES`` quantiles of ``x``, nudged strictly increasing (for ``np.interp``)."""
+    q = np.quantile(x, np.linspace(0, 1, GAP_QUANTILES))
+    return q + np.arange(len(q)) * 1e-9 * max(1.0, float(np.abs(q).max()))
 
 
 def _resolution(t: np.ndarray, time_type: str) -> float:

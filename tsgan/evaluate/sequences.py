@@ -44,8 +44,10 @@ def evaluate_arrays(
     cache_dir: str | Path | None = None,
     max_mmd: int = 2000,
     encoder: EncoderConfig | None = None,
+    embedding: Any = None,
 ) -> dict[str, Any]:
-    """Every requested score for windows ``(N, T, F)`` in the same [0, 1] space."""
+    """Every requested score for windows ``(N, T, F)`` in the same [0, 1] space.
+    ``embedding``: a fitted embedding to use for FID and PRDC (default: the one for ``real``)."""
     metrics = metrics or ALL_METRICS
     unknown = sorted(set(metrics) - set(ALL_METRICS))
     if unknown:
@@ -72,7 +74,7 @@ def evaluate_arrays(
         else:
             out["predictive"] = timed("predictive", lambda: repeated(lambda s: predictive_score(real, synth, seed=s)))
     if "fid" in metrics or "prdc" in metrics:
-        emb = timed("embedding", lambda: embedding_for(real, cache_dir, encoder))
+        emb = embedding if embedding is not None else timed("embedding", lambda: embedding_for(real, cache_dir, encoder))
         er, es = emb.embed(real), emb.embed(synth)
         out["embedding"] = {"fingerprint": emb.fingerprint, "dim": emb.config.dim}
         if "fid" in metrics:
@@ -173,14 +175,16 @@ def reference_scores(real: np.ndarray, scores: dict[str, Any], metrics: list[str
     """The same scores for two references on the same data: ``floor`` (one random half
     of the real windows against the other: as good as real data) and ``naive`` (the
     first half against :func:`naive_windows`: no better than shuffling), and a verdict
-    per score placing it between them (:func:`tsgan.evaluate.entities.verdict`)."""
+    per score placing it between them (:func:`tsgan.evaluate.entities.verdict`). The
+    references take one repeat each and the embedding of the synthetic scores."""
     from .entities import verdict
 
     order = np.random.default_rng(seed).permutation(len(real))
     a, b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
     metrics = [m for m in (metrics or ALL_METRICS)]
-    floor = evaluate_arrays(a, b, metrics, reps, seed=seed, cache_dir=cache_dir())
-    naive = evaluate_arrays(a, naive_windows(real, len(b), seed + 1), metrics, reps, seed=seed, cache_dir=cache_dir())
+    emb = embedding_for(real, cache_dir()) if {"fid", "prdc"} & set(metrics) else None  # the synthetic scores' own (cached)
+    floor = evaluate_arrays(a, b, metrics, 1, seed=seed, embedding=emb)
+    naive = evaluate_arrays(a, naive_windows(real, len(b), seed + 1), metrics, 1, seed=seed, embedding=emb)
 
     def value(d, key):
         v = d.get(key)
