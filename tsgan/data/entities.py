@@ -313,8 +313,7 @@ class EntityEncoder:
                 block[np.arange(len(s)), idx] = 1.0
             else:
                 x = np.where(miss, c.low, _numbers(s.fillna(s.dropna().iloc[0] if (~miss).any() else 0), c.type))
-                coded = np.interp(x, c.quantiles, np.linspace(0, 1, len(c.quantiles))) if c.quantiles else _scale(x, (c.low, c.high))
-                block = coded[:, None].astype(np.float32)
+                block = number_code(c, x)[:, None].astype(np.float32)
                 if c.missing:
                     block = np.concatenate([np.where(miss[:, None], 0.0, block), miss[:, None].astype(np.float32)], axis=1)
             parts.append(block)
@@ -420,6 +419,13 @@ def _parse_times(s: pd.Series) -> pd.Series:
         bad = int(np.flatnonzero(parsed.isna().to_numpy())[0]) if parsed.isna().any() else 0
         raise TsganError(f"time column '{s.name}' has a value that is not a time: {s.iloc[bad]!r} (row {bad}): "
                          "fix or drop that row, or pass another --time-column") from None
+
+
+def number_code(c: Column, x: np.ndarray) -> np.ndarray:
+    """Values of numeric column ``c`` in the model's [0, 1] space: their empirical CDF
+    (many-valued columns) or min-max."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.interp(x, c.quantiles, np.linspace(0, 1, len(c.quantiles))) if c.quantiles else _scale(x, (c.low, c.high))
 
 
 def _knots(x: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from ..errors import TsganError, note
-from .entities import MAX_CATEGORIES, EntityEncoder
+from .entities import MAX_CATEGORIES, EntityEncoder, number_code
 from .kinds import DEFAULT_HOLDOUT, DataKind, FrameWriter, Prepared, Roles, _bar, load_data, partial_file, source_name
 from .windows import draw_indices
 from .tabular import _plain
@@ -199,7 +199,7 @@ class EntityKind(DataKind):
             else:
                 v = _number(col, value)
                 b = blocks[(name, "number")]
-                want[:, b["start"]] = 0.0 if col.high == col.low else (v - col.low) / (col.high - col.low)
+                want[:, b["start"]] = number_code(col, np.array([v]))[0]
                 if col.missing:
                     want[:, b["start"] + 1] = 0.0
         return want
