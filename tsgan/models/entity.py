@@ -25,6 +25,7 @@ other attributes and the length keep their learned relation to them.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -48,12 +49,28 @@ class StaticGAN(nn.Module):
         self.width, self.groups, self.binaries, self.latent = width, [tuple(g) for g in groups], list(binaries), latent
         self.generator = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                        nn.Linear(hidden, width))
+        # sampling uses an exponential moving average of the generator (decay 0.999 with a
+        # warm-up, as TF's ExponentialMovingAverage with num_updates): WGAN-GP at this
+        # learning rate oscillates (length KS .06 -> .23 between two checks of one run)
+        self.average = copy.deepcopy(self.generator).requires_grad_(False)
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.critic = nn.Sequential(nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
                                     nn.Linear(hidden, 1))
 
-    def generate(self, n: int, rng: torch.Generator) -> Tensor:
+    def generate(self, n: int, rng: torch.Generator, averaged: bool = False) -> Tensor:
         z = torch.randn(n, self.latent, generator=rng, device=rng.device).to(self.critic[0].weight.device)
-        return categorical_groups(torch.sigmoid(self.generator(z)), self.groups, rng, binaries=self.binaries)
+        net = self.average if averaged else self.generator
+        return categorical_groups(torch.sigmoid(net(z)), self.groups, rng, binaries=self.binaries)
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """After each generator step: ``average <- d * average + (1 - d) * generator``,
+        ``d = min(0.999, (1 + t) / (10 + t))``."""
+        self.updates += 1
+        t = float(self.updates)
+        d = min(0.999, (1 + t) / (10 + t))
+        for avg, p in zip(self.average.parameters(), self.generator.parameters()):
+            avg.lerp_(p, 1 - d)
 
     def d_loss(self, real: Tensor, rng: torch.Generator):
         fake = self.generate(len(real), rng).detach()
@@ -110,7 +127,8 @@ class EntityGAN(nn.Module):
         inner = self.sequence.schedule()
         weight = STATIC_SHARE / (1 - STATIC_SHARE) * sum(p.weight for p in inner)
         static = Phase("static", [Update("static_d", "static_d", self.static_d_loss, repeat=5),
-                                  Update("static_g", "static_g", self.static_g_loss)], weight=weight)
+                                  Update("static_g", "static_g", self.static_g_loss, after_step=self.static.update_average)],
+                       weight=weight)
         return [static, *inner]
 
     def static_d_loss(self, batch: Batch):
@@ -150,7 +168,7 @@ class EntityGAN(nn.Module):
         """``n`` hardened static vectors; with ``want (n, S)`` (NaN: free) those whose
         requested one-hot groups match, and requested numbers set. Rows never matched in
         ``MAX_ROUNDS`` draws get the requested groups set."""
-        s = self.harden(self.static.generate(n, rng))
+        s = self.harden(self.static.generate(n, rng, averaged=True))
         if want is None:
             return s
         want = want.to(s.device, s.dtype)
@@ -168,7 +186,7 @@ class EntityGAN(nn.Module):
                 need &= ~take
                 if not need.any():
                     break
-                s = self.harden(self.static.generate(n, rng))
+                s = self.harden(self.static.generate(n, rng, averaged=True))
         return out
 
     @torch.no_grad()
