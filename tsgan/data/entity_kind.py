@@ -131,11 +131,8 @@ class EntityKind(DataKind):
         train = EntityData(static[~held], temporal[~held], mask[~held])
         hold = EntityData(static[held], temporal[held], mask[held]) if held.any() else None
         role_names, missing = _describe_roles(enc, frame)
-        digest = hashlib.sha256()
-        for a in (static, temporal, mask):
-            digest.update(np.ascontiguousarray(a).tobytes())
         spec = EntitySpec(enc.schema.id_column, enc.schema.time_column, [c.name for c in enc.schema.columns], role_names, missing,
-                          n_entities, len(static), len(train), enc.max_length, len(frame), source_name(data), digest.hexdigest(), notes)
+                          n_entities, len(static), len(train), enc.max_length, len(frame), source_name(data), _fingerprint(static, temporal, mask), notes)
         return Prepared(train, hold, spec, enc, None, None, split)
 
     def model_shape(self, spec: EntitySpec, codec: EntityEncoder) -> tuple:
@@ -247,10 +244,7 @@ class EntityKind(DataKind):
             raise TsganError(f"the data lacks the run's column '{missing[0]}': pass the data the run was fitted on")
         static, temporal, mask, owners = enc.transform(frame, owners=True)
         held, _ = _split(owners, fitted.split_.get("holdout"), fitted.seed)
-        digest = hashlib.sha256()
-        for a in (static, temporal, mask):
-            digest.update(np.ascontiguousarray(a).tobytes())
-        if fitted.spec_.fingerprint and digest.hexdigest() != fitted.spec_.fingerprint:
+        if fitted.spec_.fingerprint and _fingerprint(static, temporal, mask) != fitted.spec_.fingerprint:
             raise TsganError("the data is not the run's training data (its fingerprint differs: another file, or the file was "
                              "edited after the fit): pass the data the run was fitted on")
         return EntityData(static[~held], temporal[~held], mask[~held]), EntityData(static[held], temporal[held], mask[held])
@@ -260,6 +254,14 @@ class EntityKind(DataKind):
         the layout of :meth:`EntityData.array`."""
         static, temporal, mask = self.split_samples(fitted, x)
         return _records(static, temporal, mask)
+
+
+def _fingerprint(*arrays: np.ndarray) -> str:
+    """SHA-256 of the encoded entities: resume and privacy refuse other data."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.hexdigest()
 
 
 def _records(static: np.ndarray, temporal: np.ndarray, mask: np.ndarray) -> np.ndarray:
