@@ -24,6 +24,11 @@ def wide_frame() -> pd.DataFrame:
     return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
+# small networks of each sequence model, for tests that train every one of them
+SMALL = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "timegan": {"hidden": 8}, "crnngan": {"hidden": 8},
+         "doppelganger": {"feature_units": 8, "attribute_units": 8, "disc_units": 8}}
+
+
 @pytest.fixture
 def csv_path(tmp_path, wide_frame) -> Path:
     p = tmp_path / "data.csv"

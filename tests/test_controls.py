@@ -13,8 +13,8 @@ from tsgan.data import ConditionEncoder
 from tsgan.data.builtin import sine_bands
 from tsgan.errors import TsganError
 from tsgan.objectives import info_loss
+from conftest import SMALL
 
-SMALL = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "timegan": {"hidden": 8}, "crnngan": {"hidden": 8}}
 
 
 @pytest.fixture(scope="module")

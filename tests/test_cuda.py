@@ -18,10 +18,10 @@ import tsgan
 from tsgan.data import sines
 from tsgan.models import MODELS, models_of_kind
 from tsgan.objectives import OBJECTIVES
+from conftest import SMALL
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
-SMALL = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "timegan": {"hidden": 8}, "crnngan": {"hidden": 8}}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_gradient_penalty_on_cuda_matches_cpu(name):
     cpu = cls(config, 2, 8)
     gpu = copy.deepcopy(cpu).cuda()
     width = SMALL[name].get("hidden", 2)  # TimeGAN's critic reads the embedding
-    x = torch.rand(16, 8, width if name == "timegan" else 2)
+    x = torch.rand(16, cpu.critic_width) if name == "doppelganger" else torch.rand(16, 8, width if name == "timegan" else 2)  # DoppelGANger's critic reads whole entities flat
 
     def penalty(model, x):
         rng = torch.Generator(device=x.device).manual_seed(0)

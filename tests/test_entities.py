@@ -121,11 +121,12 @@ def _fit(model="rcgan", df=None, **kw):
     import tsgan
 
     params = {"rcgan": TINY, "crnngan": {"steps": 6, "batch_size": 16, "hidden": 8},
-              "timegan": {"steps": 6, "batch_size": 16, "hidden": 8, "num_layers": 1}}[model]
+              "timegan": {"steps": 6, "batch_size": 16, "hidden": 8, "num_layers": 1},
+              "doppelganger": {"steps": 6, "batch_size": 16, "feature_units": 8, "attribute_units": 8, "disc_units": 8}}[model]
     return tsgan.Synthesizer(model=model, **{**params, **kw}).fit(stays(40) if df is None else df, id_column="stay_id", time_column="ts")
 
 
-@pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan"])
+@pytest.mark.parametrize("model", ["rcgan", "timegan", "crnngan", "doppelganger"])
 def test_every_sequence_model_gives_whole_entities_of_the_same_schema(model, tmp_path):
     import tsgan
 

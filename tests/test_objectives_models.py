@@ -13,8 +13,8 @@ from tsgan.models import models_of_kind
 from tsgan.data import sines
 from tsgan.objectives import OBJECTIVES, r1_penalty
 from tsgan.training import Batch
+from conftest import SMALL
 
-SMALL = {"rcgan": {"hidden_g": 8, "hidden_d": 8}, "timegan": {"hidden": 8}, "crnngan": {"hidden": 8}}
 
 
 @pytest.fixture(scope="module")

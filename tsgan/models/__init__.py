@@ -4,6 +4,7 @@ from .base import SequenceModel
 from .crnngan import CRNNGAN
 from .ctgan import CTGAN
 from .dcgan import DCGAN
+from .doppelganger import DoppelGANger
 from .entity import EntityGAN
 from .rcgan import RCGAN
 from .timegan import TimeGAN
@@ -12,6 +13,7 @@ MODELS: dict[str, type] = {
     "rcgan": RCGAN,
     "timegan": TimeGAN,
     "crnngan": CRNNGAN,
+    "doppelganger": DoppelGANger,
     "dcgan": DCGAN,
     "ctgan": CTGAN,
 }
@@ -24,7 +26,8 @@ def build_model(kind, cls: type, config, spec, codec, cond_dim: int = 0):
     """The module a data kind (``tsgan.data.kinds``) trains: ``cls`` itself, or its wrapper."""
     if kind.wrapper is None:
         return cls(config, *kind.model_shape(spec, codec), cond_dim=cond_dim)
-    return WRAPPERS[kind.wrapper].build(cls, config, **kind.wrapper_args(spec, codec))
+    builder = cls if getattr(cls, "native_entities", False) else WRAPPERS[kind.wrapper]  # DoppelGANger models entities itself
+    return builder.build(cls, config, **kind.wrapper_args(spec, codec))
 
 
 def models_of_kind(kind: str) -> list[str]:
