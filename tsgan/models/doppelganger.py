@@ -122,15 +122,22 @@ class Critic(nn.Module):
 def activate(y: Tensor, kinds: list[tuple[str, int, int]]) -> Tensor:
     """Raw outputs ``(..., D)`` through each block's activation: softmax over a one-hot
     group or the flag, sigmoid for numbers and missing indicators; a number is zeroed
-    where the indicator after it says missing."""
-    parts = []
-    for kind, a, w in kinds:
-        v = y[..., a : a + w]
-        parts.append(torch.softmax(v, -1) if kind in ("one_hot", "flag") else torch.sigmoid(v))
-    out = torch.cat(parts, -1)
-    for kind, a, _ in kinds:
-        if kind == "indicator":
-            out = torch.cat([out[..., : a - 1], out[..., a - 1 : a] * (1 - out[..., a : a + 1]), out[..., a:]], -1)
+    where the indicator after it says missing. (The softmax is written out: PyTorch's
+    kernel over a last axis of 2-3 costs twice as much on the CPU.)"""
+    out = torch.sigmoid(y)
+    groups = [(a, w) for kind, a, w in kinds if kind in ("one_hot", "flag")]
+    if groups:
+        parts, at = [], 0
+        for a, w in groups:
+            v = y[..., a : a + w]
+            e = torch.exp(v - v.amax(-1, keepdim=True).detach())
+            parts += [out[..., at:a], e / e.sum(-1, keepdim=True)]
+            at = a + w
+        out = torch.cat([*parts, out[..., at:]], -1)
+    flags = [a for kind, a, _ in kinds if kind == "indicator"]
+    if flags:
+        idx = torch.as_tensor(flags, device=y.device)
+        out = out.index_copy(-1, idx - 1, out[..., idx - 1] * (1 - out[..., idx]))
     return out
 
 
