@@ -7,6 +7,7 @@ Same data, same batch size (100), same epochs, same ``sample_len``, one thread e
     python bench/dgan.py tsgan  --data /tmp/stays.csv --id stay_id --time ts --epochs 340 --out /tmp/dg-stays.csv
     /tmp/gretel/bin/python bench/dgan.py gretel --data /tmp/stays.csv --id stay_id --time ts --epochs 340 --out /tmp/gr-stays.csv
     python bench/peers_entities.py score --real /tmp/stays.csv --synth /tmp/dg-stays.csv --name dgan-tsgan-stays
+    python bench/dgan.py conditional --data /tmp/stays.csv --id stay_id --time ts --run /tmp/dg-run --attribute admission
 
 (``/tmp/gretel``: see bench/peers_entities.py.) Each run prints one JSON line: seconds
 per training step (from probe fits of 2 and 6 epochs after a warm-up one, so fixed
@@ -72,10 +73,34 @@ def run_tsgan(args) -> None:
     per_1000 = time.perf_counter() - t
     out = syn.sample_frame(n, seed=0)
     out.to_csv(args.out, index=False)
+    if args.save:
+        syn.save(args.save, force=True)
     print(json.dumps({"tool": "tsgan doppelganger", "entities": n, "epochs": args.epochs, "steps": args.epochs * per_epoch,
                       "sample_len": syn.module_.sample_len, "seconds_per_step": round(step, 4),
                       "seconds_per_1000_entities": round(per_1000, 2), "fit_seconds": round(fit_seconds, 1),
                       "peak_mb": round(_peak_mb()), "rows": len(out)}))
+
+
+def run_conditional(args) -> None:
+    """For each value of ``--attribute``: 600 entities sampled with it; the share that
+    carry it and, per group, the mean length and the mean of each numeric temporal
+    column beside the real per-group means (relative gap)."""
+    import tsgan
+
+    df = pd.read_csv(args.data)
+    syn = tsgan.load(args.run)
+    static, temporal, discrete = roles(df, args.id, args.time)
+    numeric = [c for c in temporal if c not in discrete]
+    rows = {}
+    for value in sorted(df[args.attribute].dropna().unique()):
+        out = syn.sample_frame(600, seed=1, condition={args.attribute: value})
+        real = df[df[args.attribute] == value]
+        share = float((out.groupby(args.id)[args.attribute].first() == value).mean())
+        figures = {"length": (out.groupby(args.id).size().mean(), real.groupby(args.id).size().mean())}
+        figures.update({c: (out[c].mean(), real[c].mean()) for c in numeric})
+        rows[str(value)] = {"share_carrying": share, **{k: {"synthetic": round(float(a), 3), "real": round(float(b), 3),
+                                                            "gap": round(float(abs(a - b) / abs(b)), 3)} for k, (a, b) in figures.items()}}
+    print(json.dumps({"attribute": args.attribute, "groups": rows}, indent=1))
 
 
 def gretel_frame(df: pd.DataFrame, id_col: str, time_col: str, temporal: list[str], discrete: list[str], length: int) -> pd.DataFrame:
@@ -144,16 +169,19 @@ def run_gretel(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("tool", choices=("tsgan", "gretel"))
+    ap.add_argument("tool", choices=("tsgan", "gretel", "conditional"))
     ap.add_argument("--data", required=True)
     ap.add_argument("--id", required=True)
     ap.add_argument("--time", required=True)
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--sample-len", type=int, default=0, help="0: tsgan's choice, at most 50 RNN steps")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="the synthetic table (tsgan, gretel)")
+    ap.add_argument("--save", help="tsgan: save the run here")
+    ap.add_argument("--run", help="conditional: a saved tsgan run")
+    ap.add_argument("--attribute", help="conditional: a static label column")
     args = ap.parse_args()
-    (run_tsgan if args.tool == "tsgan" else run_gretel)(args)
+    {"tsgan": run_tsgan, "gretel": run_gretel, "conditional": run_conditional}[args.tool](args)
 
 
 if __name__ == "__main__":

@@ -125,13 +125,14 @@ def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int
                       "padded_to": longest}))
 
 
-def score(real: str, synth: str, name: str, seed: int = 0) -> None:
+def score(real: str, synth: str, name: str, seed: int = 0, id_col: str = ID, time_col: str = TIME) -> None:
     from tsgan.metrics.entities import entity_scores, independent_marginals
 
-    r = pd.read_csv(real, parse_dates=[TIME])
-    s = pd.read_csv(synth, parse_dates=[TIME])
-    naive = independent_marginals(r, r[ID].nunique(), ID, TIME, seed=seed + 1)
-    result = {"synthetic": entity_scores(r, s, ID, TIME, seed=seed), "independent_marginals": entity_scores(r, naive, ID, TIME, seed=seed)}
+    r = pd.read_csv(real, parse_dates=[time_col])
+    s = pd.read_csv(synth, parse_dates=[time_col])
+    naive = independent_marginals(r, r[id_col].nunique(), id_col, time_col, seed=seed + 1)
+    result = {"synthetic": entity_scores(r, s, id_col, time_col, seed=seed),
+              "independent_marginals": entity_scores(r, naive, id_col, time_col, seed=seed)}
     text = json.dumps(result, indent=2, default=float)
     print(text)
     target = Path(__file__).resolve().parent / "results" / f"entities-{name}.json"
@@ -153,13 +154,15 @@ def main() -> None:
     s.add_argument("--real", required=True)
     s.add_argument("--synth", required=True)
     s.add_argument("--name", required=True)
+    s.add_argument("--id", default=ID, help="the id column (default stay_id)")
+    s.add_argument("--time", default=TIME, help="the time column (default ts)")
     args = ap.parse_args()
     if args.cmd == "par":
         run_par(args.data, args.minutes, args.out)
     elif args.cmd == "dgan":
         run_dgan(args.data, args.minutes, args.out)
     else:
-        score(args.real, args.synth, args.name)
+        score(args.real, args.synth, args.name, id_col=args.id, time_col=args.time)
 
 
 if __name__ == "__main__":
