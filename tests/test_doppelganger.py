@@ -122,3 +122,12 @@ def test_cli_fits_and_samples_doppelganger_entities(tmp_path, monkeypatch, capsy
     assert code == 0, err
     synth = pd.read_csv(tmp_path / "s.csv")
     assert synth["stay_id"].nunique() == 12 and (synth["sex"] == "M").all()
+
+
+def test_a_missing_flag_is_a_bernoulli_draw_at_its_probability():
+    kinds = [("number", 0, 1), ("indicator", 1, 1)]
+    y = torch.zeros(20000, 2)
+    y[:, 1] = torch.logit(torch.tensor(0.2))
+    drawn = harden(activate(y, kinds, torch.Generator().manual_seed(0)), kinds)
+    assert drawn[:, 1].mean().item() == pytest.approx(0.2, abs=0.01)  # a threshold on p = 0.2 would give 0
+    assert (drawn[drawn[:, 1] == 1, 0] == 0).all()  # missing values are zero

@@ -119,11 +119,15 @@ class Critic(nn.Module):
         return self.out(self.features(x)).squeeze(-1)
 
 
-def activate(y: Tensor, kinds: list[tuple[str, int, int]]) -> Tensor:
+def activate(y: Tensor, kinds: list[tuple[str, int, int]], rng: torch.Generator | None = None, tau: float = 0.2) -> Tensor:
     """Raw outputs ``(..., D)`` through each block's activation: softmax over a one-hot
-    group or the flag, sigmoid for numbers and missing indicators; a number is zeroed
-    where the indicator after it says missing. (The softmax is written out: PyTorch's
-    kernel over a last axis of 2-3 costs twice as much on the CPU.)"""
+    group or the flag, sigmoid for numbers; a missing indicator is a relaxed Bernoulli
+    draw at temperature ``tau`` with the sigmoid as its probability when ``rng`` is
+    given (its probability otherwise), so a value missing 20 % of the time at random
+    needs ``p = 0.2``, not a bimodal output, and thresholding the draw at 0.5 is a
+    Bernoulli(p) draw; the number before it is zeroed where it says missing. (The
+    softmax is written out: PyTorch's kernel over a last axis of 2-3 costs twice as
+    much on the CPU.)"""
     out = torch.sigmoid(y)
     groups = [(a, w) for kind, a, w in kinds if kind in ("one_hot", "flag")]
     if groups:
@@ -137,7 +141,11 @@ def activate(y: Tensor, kinds: list[tuple[str, int, int]]) -> Tensor:
     flags = [a for kind, a, _ in kinds if kind == "indicator"]
     if flags:
         idx = torch.as_tensor(flags, device=y.device)
-        out = out.index_copy(-1, idx - 1, out[..., idx - 1] * (1 - out[..., idx]))
+        flag = out[..., idx]
+        if rng is not None:
+            u = torch.rand(flag.shape, generator=rng, device=rng.device).to(flag.device).clamp(1e-6, 1 - 1e-6)
+            flag = torch.sigmoid((y[..., idx] + torch.log(u) - torch.log1p(-u)) / tau)
+        out = out.index_copy(-1, idx, flag).index_copy(-1, idx - 1, out[..., idx - 1] * (1 - flag))
     return out
 
 
@@ -305,7 +313,7 @@ class DoppelGANger(SequenceModel):
             z = torch.randn(n, c.attribute_latent, generator=rng, device=rng.device).to(dev)
             known = torch.zeros(n, self.attr_dim, device=dev) if given is None else (~torch.isnan(given)).to(torch.float32)
             values = torch.zeros(n, self.attr_dim, device=dev) if given is None else torch.nan_to_num(given, nan=0.0)
-            raw = activate(self.attribute_gen(torch.cat([z, known, values * known, *code_in], 1)), self.attr_kinds)
+            raw = activate(self.attribute_gen(torch.cat([z, known, values * known, *code_in], 1)), self.attr_kinds, rng)
             attrs = raw * (1 - known) + values * known
         hard = harden(attrs.detach(), self.attr_kinds)
         addi = torch.zeros(n, 0, device=dev)
@@ -322,7 +330,7 @@ class DoppelGANger(SequenceModel):
             inputs.append(codes.to(dev)[:, None, :].expand(-1, self.rnn_steps, -1))
         h0 = torch.randn(2, c.feature_layers, n, c.feature_units, generator=rng, device=rng.device).to(dev)  # random initial state (code)
         out, _ = self.lstm(torch.cat(inputs, -1), (h0[0], h0[1]))
-        steps = activate(self.feature_out(out).reshape(n, self.padded_len, self.step_dim), self.step_kinds)
+        steps = activate(self.feature_out(out).reshape(n, self.padded_len, self.step_dim), self.step_kinds, rng)
         if self.entity:
             steps = steps * self.block_alive(steps)[..., None]
         return all_attrs, steps
