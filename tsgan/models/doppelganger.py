@@ -303,9 +303,10 @@ class DoppelGANger(SequenceModel):
 
     # ------------------------------------------------------------------ generation
     def fake_parts(self, n: int, rng: torch.Generator, given: Tensor | None = None, wc: Tensor | None = None,
-                   codes: Tensor | None = None) -> tuple[Tensor, Tensor]:
+                   codes: Tensor | None = None, end: bool = True) -> tuple[Tensor, Tensor]:
         """``(attributes (n, A + addi), steps (n, T', step_dim))`` with gradients;
-        ``given (n, A)``: attribute values to keep (NaN where free)."""
+        ``given (n, A)``: attribute values to keep (NaN where free); ``end``: zero the
+        RNN steps after the flag ends the entity (sampling cuts them itself)."""
         c, dev = self.config, self.device
         attrs = torch.zeros(n, 0, device=dev)
         code_in = [] if codes is None else [codes.to(dev)]
@@ -331,7 +332,7 @@ class DoppelGANger(SequenceModel):
         h0 = torch.randn(2, c.feature_layers, n, c.feature_units, generator=rng, device=rng.device).to(dev)  # random initial state (code)
         out, _ = self.lstm(torch.cat(inputs, -1), (h0[0], h0[1]))
         steps = activate(self.feature_out(out).reshape(n, self.padded_len, self.step_dim), self.step_kinds, rng)
-        if self.entity:
+        if self.entity and end:
             steps = steps * self.block_alive(steps)[..., None]
         return all_attrs, steps
 
@@ -423,7 +424,7 @@ class DoppelGANger(SequenceModel):
             if cond is not None:
                 cond = cond.to(self.device, torch.float32)
                 given = torch.cat([cond[:, :1], cond[:, 2:]], 1)
-            attrs, steps = self.fake_parts(n, rng, given, None, codes)
+            attrs, steps = self.fake_parts(n, rng, given, None, codes, end=False)
             return self.entity_output(attrs, steps)
         finally:
             self.train(was)
@@ -443,6 +444,8 @@ class DoppelGANger(SequenceModel):
         return steps.index_copy(-1, idx, v)
 
     def entity_output(self, attrs: Tensor, steps: Tensor) -> Tensor:
+        """Steps cut at the first "ends" (kept to the real data's shortest length: the
+        steps up to it are generated ones, never padding), with the static vector and mask."""
         hard = harden(steps, self.step_kinds)
         lo, hi = self.lengths
         length = self.step_alive(hard).sum(1).clamp(min(max(lo, 2.0), self.seq_len), self.seq_len)
