@@ -7,7 +7,9 @@ allocator) are made here, in the program that owns the process.
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import List, Optional
 
@@ -97,7 +99,10 @@ def fit(
         if value is not None:
             params[key] = value
     run_dir = out_dir if out_dir is not None else _default_run_dir(data, model)
-    with claim_run_dir(run_dir, force):  # writable and ours before training, not after
+    main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 alone claims, writes and prints
+    if not main:
+        out.quiet = True
+    with claim_run_dir(run_dir, force) if main else nullcontext():  # writable and ours before training, not after
         syn = Synthesizer(model=model, recipe=recipe, seq_len=seq_len, stride=stride, seed=seed, steps=steps, max_minutes=max_minutes,
                           device=device, precision=precision, progress=not quiet and sys.stderr.isatty(), holdout=holdout,
                           threads=threads, max_length=max_length, **params)
@@ -105,8 +110,10 @@ def fit(
                 checkpoint_dir=None if checkpoint_minutes is None else run_dir,
                 checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=True,
                 static_columns=static_column or None, categorical_columns=categorical_column or None, max_categories=max_categories)
-        if checkpoint_minutes is None:  # with checkpoints, fit saved the finished run there itself
+        if checkpoint_minutes is None and main:  # with checkpoints, fit saved the finished run there itself
             run_dir = _save(syn, run_dir)
+    if not main:
+        return
     _report_fit(syn, run_dir)
     kind = KINDS[syn.kind]
     if sample_n:
@@ -147,6 +154,10 @@ def _report_fit(syn, run_dir: Path) -> None:
         + (f" with {info['threads']} thread{'s' if info['threads'] > 1 else ''} ({info['threads_why']}; --threads)" if info.get("threads_why") and info["device"] == "cpu" else "")
         + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)", "nonfinite": " (stopped: losses turned NaN/inf)"}.get(info["stopped"], "")
     )
+    if info.get("distributed"):
+        d = info["distributed"]
+        out.print(f"{d['world_size']} processes ({d['backend']}): global batch {d['global_batch']} = {d['world_size']} x {d['per_process_batch']} "
+                  "(batch_size is the global batch)")
     recipe = info.get("recipe") or {}
     if recipe.get("set"):
         out.print(f"recipe {recipe['name']}: " + ", ".join(f"{k}={v}" for k, v in recipe["set"].items()) + " (--recipe paper: the paper's settings)")

@@ -138,8 +138,13 @@ class Synthesizer:
         return self
 
     def _train(self, plan, data, roles: Roles, resume, checkpoint_dir, checkpoint_minutes) -> None:
+        from .training.distributed import Distributed, rank_device, world
+
         kind = plan.kind
-        device = resolve_device(self.device)
+        ranks = world(self.device)  # torchrun's processes (or the caller's process group), or one
+        device = resolve_device(rank_device(self.device, ranks))
+        if ranks.active and plan.options.private:
+            raise TsganError("DP-SGD is not accounted across processes yet: run a private fit in one process (without torchrun)")
         prepared = kind.prepare(data, roles, seq_len=self.seq_len or 24, stride=self.stride, holdout=self.holdout, seed=self.seed,
                                 image_size=plan.options.image_size or None, max_length=self.max_length)
         records = len(prepared.train) if hasattr(prepared.train, "__len__") else None
@@ -166,10 +171,16 @@ class Synthesizer:
             steps = self.steps_
         elif steps is None:  # only a clock: as many steps as fit in it
             steps, probe = steps_for_clock(plan, module, prepared, self.seed, minutes, device, self.precision)
+            if ranks.active:  # every process runs rank 0's plan
+                steps = ranks.agree_on(steps)
             minutes = max(minutes - probe["probe_seconds"] / 60.0, 1e-3)
         cbs, average, selector = callbacks(plan, module, prepared, self.seed, minutes)
         guard = FiniteLosses(module)
         cbs.insert(0, guard)
+        spread = Distributed(ranks) if ranks.active else None
+        if spread is not None:
+            cbs.insert(0, spread)
+        self.world_ = ranks
         private = None
         if plan.options.private:
             from .training.private import DPSettings, PrivateTraining
@@ -203,10 +214,11 @@ class Synthesizer:
                 self.train_info_ = self._info(plan, state["step"], state["seconds"], state["done"], "checkpoint")
                 write_run(self, Path(checkpoint_dir), force=True)
 
-            cbs.append(Checkpoints(checkpoint_minutes, save_checkpoint))
+            if ranks.main:  # rank 0 alone writes
+                cbs.append(Checkpoints(checkpoint_minutes, save_checkpoint))
         warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus' hooks on frozen inputs
         result = train(module, prepared.train, steps=steps, batch_size=plan.config.batch_size, seed=self.seed, device=device,
-                       precision=self.precision, progress=self.progress, callbacks=cbs, resume=resume)
+                       precision=self.precision, progress=self.progress and ranks.main, callbacks=cbs, resume=resume)
         publish()
         self.history_ = pd.concat([prior, result.history], ignore_index=True)
         # a run stopped early can go on (resume()); not with DP-SGD, whose accountant would restart
@@ -222,7 +234,10 @@ class Synthesizer:
         if average is not None and guard.bad is None:
             # the selected checkpoint holds averaged weights; with no check made, the average is applied here
             self.train_info_["ema"] = average.record() if selector is not None and selector.best is not None else average.apply()
-        if checkpoint_dir is not None:
+        if spread is not None:
+            spread.finish(module)  # rank 0's choice of weights everywhere
+            self.train_info_["distributed"]["max_weight_gap"] = spread.weight_gap  # 0.0: every rank trained the same weights
+        if checkpoint_dir is not None and ranks.main:
             from .rundir import write_run
 
             write_run(self, Path(checkpoint_dir), force=True)
@@ -234,6 +249,10 @@ class Synthesizer:
                 "torch": torch.__version__, "threads": torch.get_num_threads(), "threads_why": self._threads_why}
         if probe is not None:
             info["clock_fit"] = probe
+        ranks = getattr(self, "world_", None)
+        if ranks is not None and ranks.active:
+            info["distributed"] = {"world_size": ranks.size, "backend": ranks.backend, "global_batch": plan.config.batch_size,
+                                   "per_process_batch": plan.config.batch_size // ranks.size}
         if private is not None:
             info["dp"] = private.spent
         if plan.options.lr_decay:
@@ -353,6 +372,9 @@ class Synthesizer:
         from .rundir import write_run
 
         self._check_fitted()
+        ranks = getattr(self, "world_", None)
+        if ranks is not None and not ranks.main:  # several processes: rank 0 alone writes
+            return Path(path)
         return write_run(self, Path(path), force)
 
 

@@ -197,3 +197,14 @@ class use_threads:
     def __exit__(self, *exc) -> None:
         if torch.get_num_threads() != self._before:
             torch.set_num_threads(self._before)
+
+
+def mean_over_ranks(value: torch.Tensor) -> torch.Tensor:
+    """``value`` averaged over the processes of a torch.distributed run (itself in one
+    process): for decisions that read a loss, which every process must take alike."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return value
+    v = value.detach().clone().float()
+    dist.all_reduce(v)
+    return v / dist.get_world_size()

@@ -9,6 +9,8 @@ schema. The model is the chosen sequence model inside
 
 from __future__ import annotations
 
+import copy
+
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,6 +93,12 @@ class EntitySampler:
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def shard(self, rank: int, size: int) -> "EntitySampler":
+        """This process's share: every ``size``-th entity from ``rank``."""
+        out = copy.copy(self)
+        out.x, out.c = self.x[rank::size], self.c[rank::size]
+        return out
 
     def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = draw_indices(len(self), batch_size, generator, self.poisson_rate).to(self.x.device)

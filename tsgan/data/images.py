@@ -7,6 +7,8 @@ names as labels (condition on them with ``condition_columns=["label"]``).
 
 from __future__ import annotations
 
+import copy
+
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -178,6 +180,13 @@ class ArraySampler:
         self.x = torch.as_tensor(data.x, device=device)
         self.cond = None if data.cond is None else torch.as_tensor(data.cond, device=device)
         self.poisson_rate = data.poisson_rate
+
+    def shard(self, rank: int, size: int) -> "ArraySampler":
+        """This process's share: every ``size``-th record from ``rank``."""
+        out = copy.copy(self)
+        out.x = self.x[rank::size]
+        out.cond = None if self.cond is None else self.cond[rank::size]
+        return out
 
     def batch(self, batch_size: int, generator: torch.Generator):
         idx = draw_indices(len(self.x), batch_size, generator, self.poisson_rate).to(self.x.device)

@@ -23,6 +23,8 @@ carries the conditional vector.
 
 from __future__ import annotations
 
+import copy
+
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -303,9 +305,18 @@ class TableData(ArrayData):
 
 class TableSampler:
     def __init__(self, data: TableData, device: torch.device):
-        self.x = torch.as_tensor(data.x, device=device)
         self.device = device
         self.spans = data.cat_spans
+        self._index(torch.as_tensor(data.x, device=device))
+
+    def shard(self, rank: int, size: int) -> "TableSampler":
+        """This process's share: every ``size``-th row from ``rank`` (its category counts its own)."""
+        out = copy.copy(self)
+        out._index(self.x[rank::size])
+        return out
+
+    def _index(self, x: torch.Tensor) -> None:
+        self.x = x
         # per categorical column: log-frequency sampling weights and the rows of each category
         self.log_freq, self.rows = [], []
         for st, w in self.spans:

@@ -7,6 +7,8 @@ boundary. Batches gather ``base[start + arange(T)]`` for a few starts only.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
@@ -64,6 +66,12 @@ class WindowSampler:
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
+
+    def shard(self, rank: int, size: int) -> "WindowSampler":
+        """This process's share: every ``size``-th window from ``rank`` (the base array is shared)."""
+        out = copy.copy(self)
+        out.starts = self.starts[rank::size]
+        return out
 
     def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         idx = draw_indices(len(self), batch_size, generator, self.poisson_rate)

@@ -44,6 +44,7 @@ from torch import Tensor, nn
 from ..config import param
 from ..objectives import OBJECTIVES
 from ..errors import TsganError
+from ..torch_utils import mean_over_ranks
 from ..training.schedule import Batch, Phase, Update
 from .base import ObjectiveConfig, RecurrentGAN, rnn
 from .layers import Dropout
@@ -245,7 +246,9 @@ class CRNNGAN(RecurrentGAN):
         either (D's loss reads real data)."""
         c = self.config
         comparable = self.adversary.objective.bounded and not c.feature_matching and not c.dp_layers
-        return bool(c.freeze_ratio and comparable and other is not None and loss.item() < c.freeze_ratio * other.item())
+        if not (c.freeze_ratio and comparable and other is not None):
+            return False
+        return bool(mean_over_ranks(loss).item() < c.freeze_ratio * mean_over_ranks(other).item())  # every process alike
 
     def g_loss(self, batch: Batch):
         if not self.config.feature_matching:

@@ -51,7 +51,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..objectives import OBJECTIVES, moment_loss, sqrt_mse, sqrt_mse_per_window
-from ..torch_utils import adam
+from ..torch_utils import adam, mean_over_ranks
 from ..training.schedule import Batch, Phase, Update
 from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, rnn
 from .layers import run_rnn
@@ -252,7 +252,7 @@ class TimeGAN(SequenceModel):
         loss = self.objective.d_loss(y_real, y_fake) + c.gamma * self.objective.d_fake(y_fake_e)
         # the code's gate "train D only while its loss > 0.15" is defined for bounded (cross-entropy) losses;
         # while it holds D back, Q (sharing D's body) still learns the codes
-        if self.objective.bounded and not self.private and loss.item() <= c.d_threshold:
+        if self.objective.bounded and not self.private and mean_over_ranks(loss).item() <= c.d_threshold:  # every process alike
             return None if info is None else (info, {"info": info.detach()})
         loss, logs = self.adversary.add_penalty(loss, h, h_hat, batch.rng, cond)
         if info is not None:

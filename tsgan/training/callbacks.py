@@ -37,12 +37,20 @@ class Callback:
     def wrap_optimizers(self, optimizers: dict[str, torch.optim.Optimizer], rng: torch.Generator) -> dict[str, torch.optim.Optimizer]:
         return optimizers
 
+    def prepare_data(self, sampler: Any, batch_size: int) -> tuple[Any, int]:
+        """The sampler and the batch size this process trains with (several processes: its share)."""
+        return sampler, batch_size
+
     def on_start(self, run: "Run") -> None:
         """Before the first step (of this part, for a resumed run)."""
 
     def stop_reason(self, run: "Run") -> str | None:
         """Why training should stop now (e.g. "time"), or None to go on."""
         return None
+
+    def agree(self, reason: str | None) -> str | None:
+        """The stop every process takes, given this one's (several processes must agree)."""
+        return reason
 
     def before_step(self, run: "Run", phase: "Phase", n_steps: int) -> None:
         """Before each step of ``phase`` (``n_steps`` long)."""

@@ -121,7 +121,10 @@ class Run:
         return state["seconds"]
 
     def stop_reason(self) -> str | None:
-        return next((r for cb in self.callbacks if (r := cb.stop_reason(self)) is not None), None)
+        reason = next((r for cb in self.callbacks if (r := cb.stop_reason(self)) is not None), None)
+        for cb in self.callbacks:
+            reason = cb.agree(reason)
+        return reason
 
 
 def train(
@@ -156,6 +159,8 @@ def train(
     model.to(dev)
     model.train()
     sampler = data.to(dev)
+    for cb in callbacks:  # several processes: each trains on its share
+        sampler, batch_size = cb.prepare_data(sampler, batch_size)
     rng = torch.Generator(device=dev).manual_seed(seed)
     optimizers = model.optimizers()
     for cb in callbacks:  # e.g. DP-SGD wrapping the optimizers that read real data

@@ -1,0 +1,99 @@
+"""Training on two processes (gloo on the CPU), as torchrun starts them (issue #37)."""
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+import tsgan
+from conftest import SMALL
+
+HERE = Path(__file__).resolve().parent
+
+# each case: model, its data, fit keywords; one process pair trains them all in turn
+CASES = {
+    "rcgan-wgan-gp": ("rcgan", "sines", {"seq_len": 8, "objective": "wgan-gp", **SMALL["rcgan"]}),
+    "timegan": ("timegan", "sines", {"seq_len": 8, "num_layers": 1, **SMALL["timegan"]}),
+    "crnngan": ("crnngan", "sines", {"seq_len": 8, **SMALL["crnngan"]}),
+    "doppelganger-entities": ("doppelganger", "stays", SMALL["doppelganger"]),
+    "ctgan": ("ctgan", "table", {"batch_size": 20}),  # 10 per process: CTGAN's packs of 10
+}
+
+
+def _data(name):
+    if name == "sines":
+        from tsgan.data import sines
+
+        return sines(n=40, seq_len=8, dim=2, seed=0), {"id_column": "sequence_id", "time_column": "step"}
+    if name == "stays":
+        sys.path.insert(0, str(HERE))
+        from test_entities import stays
+
+        return stays(30), {"id_column": "stay_id", "time_column": "ts"}
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)}), {}
+
+
+def _worker(rank: int, port: int, out: str) -> None:
+    os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                       "MASTER_PORT": str(port)})
+    torch.set_num_threads(1)
+    report = {}
+    for case, (model, data_name, kw) in CASES.items():
+        data, roles = _data(data_name)
+        syn = tsgan.Synthesizer(model=model, steps=4, seed=0, **{"batch_size": 8, **kw}).fit(data, **roles)
+        flat = torch.cat([p.detach().reshape(-1).float() for p in syn.module_.parameters()])
+        both = [torch.zeros_like(flat) for _ in range(2)]
+        torch.distributed.all_gather(both, flat)
+        run = Path(out) / case
+        syn.save(run)  # rank 0 writes; rank 1's call writes nothing
+        torch.distributed.barrier()
+        report[case] = {"identical": bool(torch.equal(both[0], both[1])), "info": syn.train_info_.get("distributed"),
+                        "steps": syn.train_info_["steps"], "saved": run.exists()}
+    Path(out, f"rank{rank}.json").write_text(json.dumps(report))
+    torch.distributed.destroy_process_group()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp")
+    mp.start_processes(_worker, args=(_free_port(), str(out)), nprocs=2, join=True, start_method="spawn")
+    return out, [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_two_processes_keep_identical_weights_and_save_once(two_ranks, case):
+    out, (r0, r1) = two_ranks
+    assert r0[case]["identical"] and r1[case]["identical"]
+    batch = CASES[case][2].get("batch_size", 8)
+    assert r0[case]["info"] == {"world_size": 2, "backend": "gloo", "global_batch": batch, "per_process_batch": batch // 2,
+                                "max_weight_gap": 0.0}  # identical after every update, before any final broadcast
+    assert r0[case]["steps"] == r1[case]["steps"] == 4
+    run = out / case
+    assert (run / "tsgan.json").exists()
+    assert json.loads((run / "tsgan.json").read_text())["train"]["distributed"]["world_size"] == 2
+    back = tsgan.load(run)  # one process loads and samples what two trained
+    assert len(back.sample(3, seed=0)) > 0
+
+
+def test_one_process_is_unchanged_and_the_global_batch_must_divide(monkeypatch):
+    from tsgan.training.distributed import World, per_rank_batch, world
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert world() == World() and not world().active
+    assert per_rank_batch(64, World(0, 2, 0, "gloo")) == 32
+    with pytest.raises(tsgan.TsganError, match="--batch-size 10 is the global batch: it must divide among the 4 processes"):
+        per_rank_batch(10, World(0, 4, 0, "gloo"))
