@@ -110,10 +110,11 @@ class Distributed(Callback):
     def __init__(self, w: World):
         self.world = w
         self.weight_gap: float | None = None
+        self.seed = 0
         self._buffers: list[Tensor] = []
 
     def wrap_optimizers(self, optimizers: dict[str, torch.optim.Optimizer], rng: torch.Generator) -> dict[str, torch.optim.Optimizer]:
-        rng.manual_seed(rng.initial_seed() + 7919 * self.world.rank)  # different batches and noise on each rank
+        self.seed = rng.initial_seed()
         for opt in optimizers.values():
             opt.register_step_pre_hook(self._average)
         return optimizers
@@ -138,6 +139,8 @@ class Distributed(Callback):
                     torch.distributed.broadcast(t, 0)
 
     def on_start(self, run) -> None:
+        if self.world.rank:  # its own batches and noise; rank 0 keeps the stream a checkpoint saves, the others derive theirs
+            run.rng.manual_seed(self.seed + 7919 * self.world.rank + 104729 * run.step)
         self._broadcast(run.model)
         self._buffers = [b for b in run.model.buffers() if b.is_floating_point() and b.numel()]
 
