@@ -15,8 +15,8 @@ the ranks in one all-reduce, so every rank takes the same step and keeps identic
 weights (the start is rank 0's weights, broadcast). Each rank draws its batches from
 its own share of the records (every ``size``-th one from ``rank``) with its own random
 stream, so a step sees ``size`` different batches: the global batch is
-``size x`` the per-rank batch. Decisions that read a loss (TimeGAN's discriminator
-gate, C-RNN-GAN's freezing) use the mean over ranks (:func:`tsgan.torch_utils.mean_over_ranks`); a stop
+``size x`` the per-rank batch. Decisions that read a loss (a discriminator gate, a
+freezing rule) use the mean over ranks (:func:`tsgan.torch_utils.mean_over_ranks`); a stop
 (the wall clock, Ctrl-C) on any rank stops every rank at the same step.
 """
 
