@@ -470,7 +470,8 @@ def to_series(
         note(f"skipped {n_skipped} of {len(keep)} entities shorter than --seq-len {seq_len} (their median length: "
              f"{np.median(lengths_all[~keep]):g} rows; {int(lengths_all[~keep].sum())} rows left out): lower --seq-len to keep them", notes)
     rows = order if keep.all() else order[keep[codes[order]]]
-    base = values[rows]
+    in_order = len(rows) == len(values) and bool((np.diff(rows) == 1).all())
+    base = values if in_order else values[rows]  # rows already in order (the usual file): no second copy
     conditions = df[condition_columns].iloc[rows].reset_index(drop=True) if condition_columns else None
     lengths = lengths_all[keep]
     spec = SeriesSpec(
@@ -495,7 +496,7 @@ def fingerprint(base: np.ndarray, conditions: pd.DataFrame | None = None) -> str
     """SHA-256 of the ordered values (and condition columns): the same data gives the same print."""
     import hashlib
 
-    h = hashlib.sha256(np.ascontiguousarray(base, dtype=np.float64).tobytes())
+    h = hashlib.sha256(memoryview(np.ascontiguousarray(base, dtype=np.float64)).cast("B"))  # the bytes, without a copy
     if conditions is not None:
         h.update(pd.util.hash_pandas_object(conditions, index=False).to_numpy().tobytes())
     return h.hexdigest()

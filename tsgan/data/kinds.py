@@ -233,7 +233,7 @@ class SequenceKind(DataKind):
                 raise
             ts, hs, tg, hg, split = holdout_split(series.lengths, seq_len, stride, 0.0, seed)
             split["note"] = f"no holdout: {str(e).split(':')[0]}"
-        base = scaler.transform(series.base)
+        base = scaler.transform(series.base, dtype=np.float32)  # one float32 base the training and holdout windows share
         cond = None if encoder is None else encoder.transform(series.conditions)
         train, hold = Windows(base, ts, seq_len, cond), Windows(base, hs, seq_len, cond)
         train.groups, hold.groups = tg, hg

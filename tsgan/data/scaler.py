@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 
 
+CHUNK_ROWS = 1_000_000
+
+
 class MinMaxScaler:
     """Per-column min-max scaler with JSON-serialisable state (learned fields end in ``_``)."""
 
@@ -29,9 +32,16 @@ class MinMaxScaler:
     def constant_(self) -> np.ndarray:
         return self.max_ == self.min_
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return (x - self.min_) / (self.max_ - self.min_ + self.eps)
+    def transform(self, x: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """Scaled to [0, 1], computed in float64 and stored as ``dtype``, a million rows
+        at a time (a float32 result never holds a float64 copy of the whole array)."""
+        x = np.asarray(x)
+        out = np.empty(x.shape, dtype=dtype)
+        flat, res = x.reshape(-1, x.shape[-1]) if x.ndim else x, out.reshape(-1, x.shape[-1]) if x.ndim else out
+        span = self.max_ - self.min_ + self.eps
+        for i in range(0, max(len(flat), 1), CHUNK_ROWS):
+            res[i : i + CHUNK_ROWS] = (np.asarray(flat[i : i + CHUNK_ROWS], dtype=np.float64) - self.min_) / span
+        return out
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
