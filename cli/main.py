@@ -153,6 +153,7 @@ def _report_fit(syn, run_dir: Path) -> None:
         f"for {info['steps']} steps in {info['seconds']:.1f} s on {info['device']}"
         + (f" with {info['threads']} thread{'s' if info['threads'] > 1 else ''} ({info['threads_why']}; --threads)" if info.get("threads_why") and info["device"] == "cpu" else "")
         + {"time": " (stopped by --max-minutes)", "interrupted": " (stopped by Ctrl-C)", "nonfinite": " (stopped: losses turned NaN/inf)"}.get(info["stopped"], "")
+        + (f"; peak memory {info['peak_memory_mb'] / 1024:.1f} GiB" if info.get("peak_memory_mb") else "")
     )
     if info.get("distributed"):
         d = info["distributed"]

@@ -23,7 +23,6 @@ from conftest import SMALL
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-
 @pytest.fixture(scope="module")
 def frame():
     return sines(n=30, seq_len=8, dim=2, seed=0)
@@ -102,3 +101,21 @@ def test_a_seed_gives_the_same_samples_on_cpu_and_cuda(model, frame, tmp_path):
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-3)
     again = tsgan.load(tmp_path / "run", device="cuda")
     np.testing.assert_array_equal(again.sample_scaled(6, seed=1), a)  # same device: bit for bit
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL needs a GPU per process: two GPUs")
+def test_two_gpu_processes_train_identical_weights_with_nccl(tmp_path):
+    # the 2-process test of test_distributed.py on NCCL, each process on its LOCAL_RANK GPU,
+    # with a gradient penalty through a recurrent critic (cuDNN off inside the penalty)
+    import json
+
+    import torch.multiprocessing as mp
+    from test_distributed import _free_port, _worker
+
+    cases = ["rcgan-wgan-gp", "timegan"]
+    mp.start_processes(_worker, args=(_free_port(), str(tmp_path), "cuda", cases), nprocs=2, join=True, start_method="spawn")
+    for rank in range(2):
+        report = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        for case in cases:
+            assert report[case]["identical"] and report[case]["info"]["backend"] == "nccl"
+            assert report[case]["info"]["max_weight_gap"] == 0.0

@@ -41,15 +41,16 @@ def _data(name):
     return pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)}), {}
 
 
-def _worker(rank: int, port: int, out: str) -> None:
+def _worker(rank: int, port: int, out: str, device: str = "cpu", cases: list | None = None) -> None:
     os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
                        "MASTER_PORT": str(port)})
     torch.set_num_threads(1)
     report = {}
-    for case, (model, data_name, kw) in CASES.items():
+    for case in cases or CASES:
+        model, data_name, kw = CASES[case]
         data, roles = _data(data_name)
-        syn = tsgan.Synthesizer(model=model, steps=4, seed=0, **{"batch_size": 8, **kw}).fit(data, **roles)
-        flat = torch.cat([p.detach().reshape(-1).float() for p in syn.module_.parameters()])
+        syn = tsgan.Synthesizer(model=model, steps=4, seed=0, device=device, **{"batch_size": 8, **kw}).fit(data, **roles)
+        flat = torch.cat([p.detach().reshape(-1).float() for p in syn.module_.parameters()]).to(f"cuda:{rank}" if device == "cuda" else "cpu")
         both = [torch.zeros_like(flat) for _ in range(2)]
         torch.distributed.all_gather(both, flat)
         run = Path(out) / case
@@ -57,6 +58,15 @@ def _worker(rank: int, port: int, out: str) -> None:
         torch.distributed.barrier()
         report[case] = {"identical": bool(torch.equal(both[0], both[1])), "info": syn.train_info_.get("distributed"),
                         "steps": syn.train_info_["steps"], "saved": run.exists()}
+    if cases is None:  # a run stopped by the clock, saved by rank 0, resumed by both
+        data, roles = _data("sines")
+        kw = {"seq_len": 8, **SMALL["rcgan"]}
+        cut = tsgan.Synthesizer(model="rcgan", steps=30, max_minutes=1e-4, batch_size=8, seed=0, **kw).fit(data, **roles)
+        cut.save(Path(out) / "cut")
+        torch.distributed.barrier()
+        again = tsgan.load(Path(out) / "cut").resume(data)
+        report["resume"] = {"cut": cut.train_info_["steps"], "stopped": cut.train_info_["stopped"], "steps": again.train_info_["steps"],
+                            "gap": again.train_info_["distributed"]["max_weight_gap"]}
     Path(out, f"rank{rank}.json").write_text(json.dumps(report))
     torch.distributed.destroy_process_group()
 
@@ -97,3 +107,10 @@ def test_one_process_is_unchanged_and_the_global_batch_must_divide(monkeypatch):
     assert per_rank_batch(64, World(0, 2, 0, "gloo")) == 32
     with pytest.raises(tsgan.TsganError, match="--batch-size 10 is the global batch: it must divide among the 4 processes"):
         per_rank_batch(10, World(0, 4, 0, "gloo"))
+
+
+def test_a_run_stopped_under_two_processes_resumes_under_two(two_ranks):
+    _, (r0, r1) = two_ranks
+    assert r0["resume"] == r1["resume"]  # both stopped at the same step
+    assert r0["resume"]["stopped"] == "time" and r0["resume"]["cut"] < 30
+    assert r0["resume"]["steps"] == 30 and r0["resume"]["gap"] == 0.0

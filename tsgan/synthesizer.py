@@ -22,7 +22,7 @@ from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
 from .errors import TsganError, note
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
 from .models import build_model
-from .torch_utils import check_seed, resolve_device, use_threads
+from .torch_utils import check_seed, peak_memory_mb, resolve_device, use_threads
 from .training import Checkpoints, FiniteLosses, decay_window, split_steps, train
 
 
@@ -246,7 +246,8 @@ class Synthesizer:
         """What ``tsgan.json`` records of the training: steps, time, device, recipe, DP, decay."""
         info = {"steps": steps, "planned_steps": self.steps_, "seconds": round(seconds, 3), "device": str(resolve_device(self.device)),
                 "precision": self.precision, "stopped": stopped, "phases": dict(phases), "seed": self.seed, "recipe": plan.recipe,
-                "torch": torch.__version__, "threads": torch.get_num_threads(), "threads_why": self._threads_why}
+                "torch": torch.__version__, "threads": torch.get_num_threads(), "threads_why": self._threads_why,
+                "peak_memory_mb": peak_memory_mb()}
         if probe is not None:
             info["clock_fit"] = probe
         ranks = getattr(self, "world_", None)

@@ -208,3 +208,13 @@ def mean_over_ranks(value: torch.Tensor) -> torch.Tensor:
     v = value.detach().clone().float()
     dist.all_reduce(v)
     return v / dist.get_world_size()
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory so far, in MiB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)  # bytes on macOS, KiB on Linux
