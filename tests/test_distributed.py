@@ -114,3 +114,13 @@ def test_a_run_stopped_under_two_processes_resumes_under_two(two_ranks):
     assert r0["resume"] == r1["resume"]  # both stopped at the same step
     assert r0["resume"]["stopped"] == "time" and r0["resume"]["cut"] < 30
     assert r0["resume"]["steps"] == 30 and r0["resume"]["gap"] == 0.0
+
+
+def test_dp_is_refused_under_several_processes(monkeypatch):
+    from tsgan.data import sines
+    from tsgan.training import distributed
+
+    monkeypatch.setattr(distributed, "world", lambda device=None: distributed.World(0, 2, 0, "gloo"))
+    with pytest.raises(tsgan.TsganError, match="DP-SGD is not accounted across processes yet: run a private fit in one process"):
+        tsgan.Synthesizer(model="rcgan", seq_len=8, steps=2, dp_epsilon=1.0, objective="wgan").fit(
+            sines(n=20, seq_len=8, dim=2, seed=0), id_column="sequence_id", time_column="step")
