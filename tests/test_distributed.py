@@ -45,6 +45,7 @@ def _worker(rank: int, port: int, out: str, device: str = "cpu", cases: list | N
     os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
                        "MASTER_PORT": str(port)})
     torch.set_num_threads(1)
+    torch.distributed.init_process_group("nccl" if device == "cuda" else "gloo")  # the caller's group (the Python API's way)
     report = {}
     for case in cases or CASES:
         model, data_name, kw = CASES[case]
@@ -124,3 +125,20 @@ def test_dp_is_refused_under_several_processes(monkeypatch):
     with pytest.raises(tsgan.TsganError, match="DP-SGD is not accounted across processes yet: run a private fit in one process"):
         tsgan.Synthesizer(model="rcgan", seq_len=8, steps=2, dp_epsilon=1.0, objective="wgan").fit(
             sines(n=20, seq_len=8, dim=2, seed=0), id_column="sequence_id", time_column="step")
+
+
+def test_torchrun_runs_the_cli_on_two_processes(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("torchrun") is None or shutil.which("tsgan") is None:
+        pytest.skip("torchrun or the tsgan command is not on PATH")
+    run = tmp_path / "run"
+    proc = subprocess.run(["torchrun", "--nproc-per-node", "2", "--master-port", str(_free_port()), "--no-python", "tsgan", "fit", "sines",
+                           "--model", "rcgan", "--steps", "4", "--param", "batch_size=16", "--param", "hidden_g=8", "--param", "hidden_d=8",
+                           "--out", str(run), "-q"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("run saved to") == 1  # rank 0 alone prints
+    assert "2 processes (gloo): global batch 16 = 2 x 8" in proc.stdout
+    info = json.loads((run / "tsgan.json").read_text())["train"]["distributed"]
+    assert info["world_size"] == 2 and info["max_weight_gap"] == 0.0
