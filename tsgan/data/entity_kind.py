@@ -58,8 +58,9 @@ class EntitySpec:
 
 
 class EntityData:
-    """Training entities: ``x (E, T, F)`` and per-step conditions ``(E, T, S + 1)`` (the
-    static vector at every step, then the step mask)."""
+    """Training entities: static vectors ``(E, S)``, steps ``(E, T, F)`` and the step
+    mask ``(E, T)``; batches add per-step conditions ``(B, T, S + 1)`` (the static vector
+    at every step, then the mask)."""
 
     def __init__(self, static: np.ndarray, temporal: np.ndarray, mask: np.ndarray):
         self.static, self.temporal, self.mask = static, temporal, mask
@@ -77,18 +78,19 @@ class EntityData:
     def cond_array(self) -> None:
         return None
 
-    def cond(self) -> np.ndarray:
-        t = self.temporal.shape[1]
-        return np.concatenate([np.repeat(self.static[:, None, :], t, axis=1), self.mask[:, :, None].astype(np.float32)], axis=-1)
-
     def to(self, device) -> "EntitySampler":
-        return EntitySampler(self.temporal, self.cond(), device, self.poisson_rate)
+        return EntitySampler(self.temporal, self.static, self.mask, device, self.poisson_rate)
 
 
 class EntitySampler:
-    def __init__(self, x: np.ndarray, cond: np.ndarray, device, poisson_rate: float | None):
+    """Batches ``(x (B, T, F), cond (B, T, S + 1))``: the per-step conditions (the static
+    vector at every step, then the mask) are built for the batch only, so memory holds
+    ``E x (S + T)`` numbers for them, not ``E x T x (S + 1)``."""
+
+    def __init__(self, x: np.ndarray, static: np.ndarray, mask: np.ndarray, device, poisson_rate: float | None):
         self.x = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=device)
-        self.c = torch.as_tensor(np.ascontiguousarray(cond), dtype=torch.float32, device=device)
+        self.s = torch.as_tensor(np.ascontiguousarray(static), dtype=torch.float32, device=device)
+        self.m = torch.as_tensor(np.ascontiguousarray(mask), dtype=torch.float32, device=device)
         self.poisson_rate = poisson_rate
 
     def __len__(self) -> int:
@@ -97,12 +99,13 @@ class EntitySampler:
     def shard(self, rank: int, size: int) -> "EntitySampler":
         """This process's share: every ``size``-th entity from ``rank``."""
         out = copy.copy(self)
-        out.x, out.c = self.x[rank::size], self.c[rank::size]
+        out.x, out.s, out.m = self.x[rank::size], self.s[rank::size], self.m[rank::size]
         return out
 
     def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = draw_indices(len(self), batch_size, generator, self.poisson_rate).to(self.x.device)
-        return self.x[idx], self.c[idx]
+        x, s, m = self.x[idx], self.s[idx], self.m[idx]
+        return x, torch.cat([s[:, None, :].expand(-1, x.shape[1], -1), m[:, :, None]], dim=-1)
 
 
 def _describe_roles(enc: EntityEncoder, frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, float]]:
