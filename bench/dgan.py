@@ -46,6 +46,19 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def timed(fit, epochs: int, per_epoch: int):
+    """``fit(epochs) -> (model, seconds)`` timed: a warm-up fit, 2- and 6-epoch probes,
+    then the full fit. Returns the model, its seconds, seconds per step (the full fit
+    less the 2-epoch one) and the probes' seconds per step."""
+    fit(1)  # warm-up (first calls, allocator)
+    _, two = fit(2)
+    _, six = fit(6)
+    probe = (six - two) / (4 * per_epoch)
+    model, seconds = fit(epochs)
+    step = (seconds - two) / ((epochs - 2) * per_epoch) if epochs > 6 else probe
+    return model, seconds, step, probe
+
+
 def run_tsgan(args) -> None:
     import torch
 
@@ -63,12 +76,7 @@ def run_tsgan(args) -> None:
         syn.fit(df, id_column=args.id, time_column=args.time)
         return syn, time.perf_counter() - t
 
-    fit(1)  # warm-up (first calls, allocator)
-    _, two = fit(2)
-    _, six = fit(6)
-    probe = (six - two) / (4 * per_epoch)
-    syn, fit_seconds = fit(args.epochs)
-    step = (fit_seconds - two) / ((args.epochs - 2) * per_epoch) if args.epochs > 6 else probe  # the long fit, less a 2-epoch one
+    syn, fit_seconds, step, probe = timed(fit, args.epochs, per_epoch)
     t = time.perf_counter()
     syn.sample_frame(1000, seed=1)
     per_1000 = time.perf_counter() - t
@@ -149,12 +157,7 @@ def run_gretel(args) -> None:
                               time_column=args.time, discrete_columns=discrete, df_style="long")
         return model, time.perf_counter() - t
 
-    fit(1)  # warm-up (first calls, allocator)
-    _, two = fit(2)
-    _, six = fit(6)
-    probe = (six - two) / (4 * per_epoch)
-    model, fit_seconds = fit(args.epochs)
-    step = (fit_seconds - two) / ((args.epochs - 2) * per_epoch) if args.epochs > 6 else probe  # the long fit, less a 2-epoch one
+    model, fit_seconds, step, probe = timed(fit, args.epochs, per_epoch)
     t = time.perf_counter()
     model.generate_dataframe(1000)
     per_1000 = time.perf_counter() - t

@@ -78,25 +78,13 @@ def run_dgan(data: str, minutes: float, out: str, seed: int = 0, batch_size: int
     from gretel_synthetics.timeseries_dgan.config import DGANConfig
     from gretel_synthetics.timeseries_dgan.dgan import DGAN
 
+    from dgan import gretel_frame  # bench/dgan.py: padded to the longest, missing values filled, labels as text
+
     np.random.seed(seed)
     torch.manual_seed(seed)
-    df = pd.read_csv(data, parse_dates=[TIME]).sort_values([ID, TIME], kind="stable")
+    df = pd.read_csv(data, parse_dates=[TIME])
     longest = int(df.groupby(ID).size().max())
-    parts = []
-    for _, g in df.groupby(ID, sort=False):
-        extra = longest - len(g)
-        if extra:
-            gap = g[TIME].diff().median() if len(g) > 1 else pd.Timedelta(hours=1)
-            pad = pd.concat([g.iloc[[-1]]] * extra, ignore_index=True)
-            pad[TIME] = g[TIME].iloc[-1] + gap * np.arange(1, extra + 1)
-            g = pd.concat([g, pad], ignore_index=True)
-        parts.append(g)
-    padded = pd.concat(parts, ignore_index=True)
-    padded["vent"] = padded["vent"].astype(str)
-    # DGAN refuses continuous features more than half missing (lactate: 61 %) and interpolates
-    # the rest away: filled as a user must (within the stay, then the median), so none is missing
-    for c in ("hr", "sbp", "lactate"):
-        padded[c] = padded.groupby(ID)[c].transform(lambda v: v.ffill().bfill()).fillna(padded[c].median())
+    padded = gretel_frame(df, ID, TIME, ["ward", "hr", "sbp", "lactate", "vent"], ["sex", "admission", "ward", "vent"], longest)
     attributes, features = ["sex", "age", "admission"], ["ward", "hr", "sbp", "lactate", "vent"]
 
     def fit(epochs: int):
