@@ -168,8 +168,9 @@ def _report_fit(syn, run_dir: Path) -> None:
     if info.get("dp"):
         d = info["dp"]
         out.print(
-            f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per window "
-            f"(noise multiplier {d['noise_multiplier']:.3f}; a row lies in up to {d['windows_per_row']} windows)",
+            f"differential privacy: epsilon {d['epsilon']:.2f} spent at delta {d['delta']:.2g} per {d.get('unit', 'window')} "
+            f"(noise multiplier {d['noise_multiplier']:.3f}"
+            + (f"; a row lies in up to {d['windows_per_row']} windows)" if d.get("unit", "window") == "window" else ")"),
         )
     if info.get("ema"):
         e = info["ema"]

@@ -131,3 +131,14 @@ def test_a_missing_flag_is_a_bernoulli_draw_at_its_probability():
     drawn = harden(activate(y, kinds, torch.Generator().manual_seed(0)), kinds)
     assert drawn[:, 1].mean().item() == pytest.approx(0.2, abs=0.01)  # a threshold on p = 0.2 would give 0
     assert (drawn[drawn[:, 1] == 1, 0] == 0).all()  # missing values are zero
+
+
+def test_dp_on_entity_tables_privatises_the_critics_per_entity():
+    syn = tsgan.Synthesizer(model="doppelganger", steps=4, batch_size=16, objective="wgan", dp_epsilon=3.0, dp_delta=1e-4,
+                            **SMALL["doppelganger"]).fit(stays(40), id_column="stay_id", time_column="ts")
+    d = syn.train_info_["dp"]
+    assert d["unit"] == "entity" and d["epsilon"] == pytest.approx(3.0, rel=0.02) and d["sample_rate"] == pytest.approx(16 / 32)
+    out = syn.sample(5, seed=0)
+    assert out["stay_id"].nunique() == 5
+    with pytest.raises(tsgan.TsganError, match="DP-SGD covers entity tables with --model doppelganger only"):
+        tsgan.Synthesizer(model="rcgan", steps=2, dp_epsilon=3.0, objective="wgan").fit(stays(20), id_column="stay_id", time_column="ts")

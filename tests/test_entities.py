@@ -175,7 +175,7 @@ def test_entity_bad_input_is_one_line_with_the_fix():
         _fit(df=single)
     with pytest.raises(TsganError, match="entity runs are conditioned on their static columns when sampling"):
         tsgan.Synthesizer(model="rcgan", **TINY).fit(df, id_column="stay_id", time_column="ts", condition_columns=["sex"])
-    with pytest.raises(TsganError, match="DP-SGD does not cover entity tables yet"):
+    with pytest.raises(TsganError, match="DP-SGD covers entity tables with --model doppelganger only"):
         tsgan.Synthesizer(model="rcgan", dp_epsilon=1.0, **TINY).fit(df, id_column="stay_id", time_column="ts")
 
 

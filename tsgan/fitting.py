@@ -88,8 +88,8 @@ def make_plan(syn, kind: str | None = None) -> Plan:
         options = replace(options, keep_conditions=0)
         if options.dp_epsilon and options.dp_noise:
             raise TsganError("differential privacy needs exactly one of dp_epsilon (--dp-epsilon) or dp_noise (--param dp_noise)")
-    if options.private and not KINDS[kind].private:
-        raise TsganError(KINDS[kind].private_refusal)
+    if options.private and not (KINDS[kind].private or (KINDS[kind].wrapper is not None and getattr(cls, "native_entities", False))):
+        raise TsganError(KINDS[kind].private_refusal)  # a model that learns entities itself privatises its own critics
     if options.select_every and not KINDS[kind].checkable:
         if "select_every" in given:
             raise TsganError(f"select_every scores windows and this run learns {KINDS[kind].unit}: drop select_every (--param select_every)")

@@ -188,7 +188,8 @@ class Synthesizer:
             o = plan.options
             dp = DPSettings(o.dp_epsilon or None, o.dp_noise or None, o.dp_delta or None, o.dp_max_grad_norm)
             dp.validate()
-            private = PrivateTraining(dp, module, len(prepared.train), plan.config.batch_size, steps, *kind.dp_unit(prepared.spec))
+            unit = {"entities": "entity", "rows": "row", "images": "image"}.get(kind.unit, "window")
+            private = PrivateTraining(dp, module, len(prepared.train), plan.config.batch_size, steps, *kind.dp_unit(prepared.spec), unit=unit)
             prepared.train.poisson_rate = private.sample_rate
             cbs.append(private)
         fit_args = vars(roles).copy()

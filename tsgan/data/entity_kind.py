@@ -151,7 +151,8 @@ class EntityKind(DataKind):
 
     wrapper = "entity"  # tsgan.models.WRAPPERS: the sequence model inside an EntityGAN
     private = False
-    private_refusal = "DP-SGD does not cover entity tables yet: drop --dp-epsilon, or pass --seq-len to train on windows"
+    private_refusal = ("DP-SGD covers entity tables with --model doppelganger only (its critics alone read the data): choose it, "
+                       "drop --dp-epsilon, or pass --seq-len to train on windows")
 
     def wrapper_args(self, spec: EntitySpec, codec: EntityEncoder) -> dict[str, Any]:
         layout = codec.layout()

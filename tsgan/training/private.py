@@ -64,7 +64,8 @@ class PrivateTraining(Callback):
 
     name = "dp"
 
-    def __init__(self, settings: DPSettings, model, n_windows: int, batch_size: int, steps: int, seq_len: int, stride: int):
+    def __init__(self, settings: DPSettings, model, n_windows: int, batch_size: int, steps: int, seq_len: int, stride: int,
+                 unit: str = "window"):
         try:
             from opacus import GradSampleModule
             from opacus.accountants import RDPAccountant
@@ -75,7 +76,7 @@ class PrivateTraining(Callback):
         if targets is None:
             raise TsganError(f"{type(model).__name__} does not support differentially private training: drop --dp-epsilon (dp_epsilon)")
         self.targets = targets()  # {optimizer key: [modules]}, raises if the config rules DP out
-        self.settings = settings
+        self.settings, self.unit = settings, unit  # what one privacy unit is: a window, an entity, a row, an image
         self.sample_rate = min(1.0, batch_size / n_windows)
         self.batch_size = batch_size
         self.delta = settings.delta if settings.delta is not None else 1.0 / (10 * n_windows)
@@ -138,7 +139,7 @@ class PrivateTraining(Callback):
             "max_grad_norm": self.settings.max_grad_norm,
             "sample_rate": self.sample_rate,
             "private_steps": int(sum(n for _, _, n in self.accountant.history)) if self.accountant.history else 0,
-            "unit": "window",
+            "unit": self.unit,
             "windows_per_row": self.windows_per_row,
             "accountant": "rdp (opacus)",
         }
