@@ -95,7 +95,16 @@ def test_a_phase_shorter_than_select_every_is_not_checked_at_its_end():
     assert sel.after_step(None, "p", 4, last=True) is None and sel.scores == []
 
 
-def test_fit_with_selection_trains_the_same_run_and_records_its_checks():
+@pytest.fixture
+def quick_checks(monkeypatch):
+    """Checks whose classifier trains 300 iterations (what these tests pin does not
+    depend on how well it separates)."""
+    from tsgan.training import selection
+
+    monkeypatch.setattr(selection, "CHECK_ITERATIONS", 300)
+
+
+def test_fit_with_selection_trains_the_same_run_and_records_its_checks(quick_checks):
     kw = dict(model="rcgan", recipe="paper", seq_len=8, steps=30, holdout=0, seed=3, hidden_g=8, hidden_d=8)
     data = np.sin(np.linspace(0, 40, 600))[:, None] * np.ones((1, 2)) + np.linspace(0, 1, 2)
     import pandas as pd
@@ -125,7 +134,7 @@ def test_selection_bad_settings(csv_path):
         tsgan.Synthesizer(model="dcgan", select_every=10, steps=1).fit("digits")
 
 
-def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path):
+def test_cli_select_every(tmp_path, monkeypatch, capsys, csv_path, quick_checks):
     run = tmp_path / "run"
     code, out, err = run_cli(["fit", "--model", "rcgan", csv_path, "--seq-len", "5", "--steps", "6", "--param", "select_every=3", "--out", run, "-q"], monkeypatch, capsys)
     assert code == 0, err

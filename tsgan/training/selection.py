@@ -33,6 +33,7 @@ from .averaging import WeightAverage
 from .callbacks import Callback
 
 SELECT_WINDOWS = 2000  # real windows (and as many samples) each check scores
+CHECK_ITERATIONS = 2000  # training iterations of each check's classifier
 SEED_OFFSET = 1_000_003  # the checks' noise and classifier seeds: apart from a benchmark's scoring seeds (seed + repeat)
 
 
@@ -62,13 +63,14 @@ class CheckpointSelector(Callback):
         phase: str,
         seed: int = 0,
         n: int = SELECT_WINDOWS,
-        iterations: int = 2000,
+        iterations: int | None = None,
         average: WeightAverage | None = None,
     ):
         check_every(every)
         chosen = windows.subset(np.sort(np.random.default_rng(seed).permutation(len(windows))[:n]))
         self.real, self.cond = chosen.array(), chosen.cond_array()
-        self.model, self.every, self.phase, self.seed, self.iterations = model, every, phase, seed, iterations
+        self.model, self.every, self.phase, self.seed = model, every, phase, seed
+        self.iterations = iterations or CHECK_ITERATIONS
         self.average = average
         # {"step": steps into the phase, "disc": the score it counts with[, "classifiers": both scores of a candidate]}
         self.scores: list[dict[str, float]] = []
