@@ -59,3 +59,28 @@ def _bf16_here() -> bool:
 
 
 needs_bf16 = pytest.mark.skipif(not _bf16_here(), reason="this CPU has no bfloat16 arithmetic (AVX512-BF16 or AMX)")
+
+
+class CheckpointAt:
+    """Keeps the files of the checkpoint a fit writes after ``step`` (``checkpoint_minutes``
+    tiny makes every step one); ``crash(path)`` lays them out as the run directory a crash
+    after that step would leave."""
+
+    def __init__(self, monkeypatch, step: int):
+        import tsgan.rundir
+
+        self.saved: dict[str, bytes] = {}
+        real_write = tsgan.rundir.write_run
+
+        def keep(syn, path, force=False):
+            real_write(syn, path, force)
+            if syn.train_info_["stopped"] == "checkpoint" and syn.train_info_["steps"] == step:
+                self.saved.update({p.name: p.read_bytes() for p in path.iterdir()})
+
+        monkeypatch.setattr(tsgan.rundir, "write_run", keep)
+
+    def crash(self, path):
+        path.mkdir()
+        for name, content in self.saved.items():
+            (path / name).write_bytes(content)
+        return path

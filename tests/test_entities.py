@@ -242,24 +242,13 @@ def test_the_built_in_entity_table_is_learned_as_entities():
 
 def test_an_entity_run_stopped_at_a_checkpoint_resumes_to_the_same_run(tmp_path, monkeypatch):
     import tsgan
-    import tsgan.rundir
+    from conftest import CheckpointAt
 
-    saved = {}
-    real_write = tsgan.rundir.write_run
-
-    def keep_step_3(syn, path, force=False):
-        real_write(syn, path, force)
-        if syn.train_info_["stopped"] == "checkpoint" and syn.train_info_["steps"] == 3:
-            saved.update({p.name: p.read_bytes() for p in path.iterdir()})
-
-    monkeypatch.setattr(tsgan.rundir, "write_run", keep_step_3)
+    at_3 = CheckpointAt(monkeypatch, 3)
     data = stays(30)
     whole = tsgan.Synthesizer(model="rcgan", **TINY).fit(data, id_column="stay_id", time_column="ts", static_columns=["sex"],
                                                         checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    for name, content in saved.items():
-        (crashed / name).write_bytes(content)
+    crashed = at_3.crash(tmp_path / "crashed")
     run = tsgan.load(crashed)
     assert run.kind == "entity" and run.train_info_["steps"] == 3
     again = run.resume(data)

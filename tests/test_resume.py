@@ -8,10 +8,9 @@ import pytest
 import torch
 
 import tsgan
-import tsgan.rundir
 import tsgan.training.callbacks
 import tsgan.training.loop
-from conftest import run_cli
+from conftest import CheckpointAt, run_cli
 from tsgan.data import Windows, sines, sines_array
 from tsgan.models import models_of_kind
 from tsgan.training import Interrupt, LRDecay, Phase, Update, train
@@ -211,15 +210,7 @@ def test_a_stopped_dp_run_cannot_be_resumed(small_frame, tmp_path, stop_at):
 def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame, tmp_path, monkeypatch):
     """A run killed after a checkpoint resumes from it: here every step is a checkpoint,
     and the one after step 4 (of 12) stands in for the last before a crash."""
-    saved = {}
-    real_write = tsgan.rundir.write_run
-
-    def keep_step_4(syn, path, force=False):
-        real_write(syn, path, force)
-        if syn.train_info_["stopped"] == "checkpoint" and syn.train_info_["steps"] == 4:
-            saved.update({p.name: p.read_bytes() for p in path.iterdir()})
-
-    monkeypatch.setattr(tsgan.rundir, "write_run", keep_step_4)
+    at_4 = CheckpointAt(monkeypatch, 4)
     kw = dict(model="timegan", seq_len=12, steps=12, batch_size=8, ema=0.9)
     whole = tsgan.Synthesizer(**kw).fit(small_frame, id_column="sequence_id", time_column="step", checkpoint_dir=tmp_path / "run", checkpoint_minutes=1e-9)
     finished = tsgan.load(tmp_path / "run")  # the directory ends with the finished run
@@ -227,11 +218,7 @@ def test_checkpoints_during_training_resume_to_the_uninterrupted_run(small_frame
     # a seed repeats a run only on the same torch build and thread count: both are recorded
     assert finished.train_info_["torch"] == torch.__version__ and finished.train_info_["threads"] >= 1 and finished.train_info_["threads_why"]
     np.testing.assert_array_equal(finished.sample_array(6, seed=1), whole.sample_array(6, seed=1))
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    for name, content in saved.items():
-        (crashed / name).write_bytes(content)
-    run = tsgan.load(crashed)
+    run = tsgan.load(at_4.crash(tmp_path / "crashed"))
     assert run.train_info_["stopped"] == "checkpoint" and run.train_info_["steps"] == 4
     # the threads the training used (fewer than the process has when the machine is busy: tsgan.torch_utils)
     assert (run.train_info_["torch"], run.train_info_["threads"]) == (torch.__version__, whole.train_info_["threads"])
