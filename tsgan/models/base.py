@@ -128,9 +128,7 @@ def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Gene
     from ``rng``."""
     if binaries:
         idx = torch.as_tensor(list(binaries), device=p.device)
-        logits = torch.logit(p[..., idx].float().clamp(1e-6, 1 - 1e-6))
-        u = torch.rand(logits.shape, generator=rng, device=rng.device).to(logits.device).clamp(1e-10, 1 - 1e-10)
-        flag = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau).to(p.dtype)
+        flag = relaxed_bernoulli(torch.logit(p[..., idx].float().clamp(1e-6, 1 - 1e-6)), rng, tau).to(p.dtype)
         # a missing value is encoded 0 beside its flag: the generator's value is kept only where observed
         p = p.index_copy(-1, idx, flag).index_copy(-1, idx - 1, p[..., idx - 1] * (1 - flag))
     parts, at = [], 0
@@ -142,6 +140,27 @@ def categorical_groups(p: Tensor, groups: list[tuple[int, int]], rng: torch.Gene
         at = start + width
     parts.append(p[..., at:])
     return torch.cat(parts, dim=-1)
+
+
+def relaxed_bernoulli(logits: Tensor, rng: torch.Generator, tau: float = 0.2) -> Tensor:
+    """A relaxed Bernoulli draw (Maddison et al. 2017) at temperature ``tau``: above 0.5
+    exactly with probability ``sigmoid(logits)``, with a gradient. Noise from ``rng``."""
+    u = torch.rand(logits.shape, generator=rng, device=rng.device).to(logits.device).clamp(1e-10, 1 - 1e-10)
+    return torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau)
+
+
+def harden(x: Tensor, kinds: list[tuple[str, int, int]]) -> Tensor:
+    """Outputs as the data encodes them: each one-hot group (``"one_hot"``, or DoppelGANger's
+    ``"flag"``) ``(kind, start, width)`` at its argmax, each ``"indicator"`` 0 / 1 and the
+    number before it 0 where it says missing."""
+    x = x.clone()
+    for kind, a, w in kinds:
+        if kind in ("one_hot", "flag"):
+            x[..., a : a + w] = nn.functional.one_hot(x[..., a : a + w].argmax(-1), w).to(x.dtype)
+        elif kind == "indicator":
+            x[..., a] = (x[..., a] > 0.5).to(x.dtype)
+            x[..., a - 1] = x[..., a - 1] * (1 - x[..., a])
+    return x
 
 
 class Controls(nn.Module):

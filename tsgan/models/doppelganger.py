@@ -60,7 +60,7 @@ from ..errors import TsganError
 from ..objectives import OBJECTIVES
 from ..torch_utils import adam
 from ..training.schedule import Batch, Phase, Update
-from .base import Adversary, Controls, ObjectiveConfig, SequenceModel
+from .base import Adversary, Controls, ObjectiveConfig, SequenceModel, harden, relaxed_bernoulli
 
 RNN_STEPS = 50  # sample_len = 0 picks the smallest that needs at most this many RNN steps
 
@@ -141,24 +141,9 @@ def activate(y: Tensor, kinds: list[tuple[str, int, int]], rng: torch.Generator 
     flags = [a for kind, a, _ in kinds if kind == "indicator"]
     if flags:
         idx = torch.as_tensor(flags, device=y.device)
-        flag = out[..., idx]
-        if rng is not None:
-            u = torch.rand(flag.shape, generator=rng, device=rng.device).to(flag.device).clamp(1e-6, 1 - 1e-6)
-            flag = torch.sigmoid((y[..., idx] + torch.log(u) - torch.log1p(-u)) / tau)
+        flag = out[..., idx] if rng is None else relaxed_bernoulli(y[..., idx], rng, tau)
         out = out.index_copy(-1, idx, flag).index_copy(-1, idx - 1, out[..., idx - 1] * (1 - flag))
     return out
-
-
-def harden(x: Tensor, kinds: list[tuple[str, int, int]]) -> Tensor:
-    """One-hot groups at their argmax, indicators 0 / 1 (a number 0 where missing)."""
-    x = x.clone()
-    for kind, a, w in kinds:
-        if kind in ("one_hot", "flag"):
-            x[..., a : a + w] = nn.functional.one_hot(x[..., a : a + w].argmax(-1), w).to(x.dtype)
-        elif kind == "indicator":
-            x[..., a] = (x[..., a] > 0.5).to(x.dtype)
-            x[..., a - 1] = x[..., a - 1] * (1 - x[..., a])
-    return x
 
 
 def _blocks(layout: list[dict[str, Any]], skip: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
@@ -212,6 +197,8 @@ class DoppelGANger(SequenceModel):
         self.attr_dim = sum(w for _, _, w in self.attr_kinds)
         self.given_units = self._given_units()
         self.numbers = [a for kind, a, _ in self.feature_kinds if kind == "number"] if c.self_norm else []
+        flags = {a for kind, a, _ in self.feature_kinds if kind == "indicator"}
+        self.flagged = [(j, a + 1) for j, a in enumerate(self.numbers) if a + 1 in flags]  # (position among numbers, its missing flag)
         self.addi_dim = 2 * len(self.numbers)
         self.step_dim = n_features + (2 if self.entity else 0)  # + the flag [goes on, ends]
         self.step_kinds = self.feature_kinds + ([("flag", n_features, 2)] if self.entity else [])
@@ -275,9 +262,8 @@ class DoppelGANger(SequenceModel):
         idx = torch.as_tensor(self.numbers, device=x.device)
         v = x[..., idx]
         seen = m[..., None].expand_as(v).clone()
-        for j, a in enumerate(self.numbers):
-            if ("indicator", a + 1, 1) in self.feature_kinds:
-                seen[..., j] = seen[..., j] * (1 - x[..., a + 1])
+        for j, f in self.flagged:
+            seen[..., j] = seen[..., j] * (1 - x[..., f])
         big = torch.finfo(v.dtype).max
         lo = torch.where(seen > 0, v, big).amin(1)
         hi = torch.where(seen > 0, v, -big).amax(1)
@@ -438,9 +424,8 @@ class DoppelGANger(SequenceModel):
         idx = torch.as_tensor(self.numbers, device=steps.device)
         lo = (mid - rng_ / 2).clamp(0, 1)
         v = (lo[:, None, :] + steps[..., idx] * rng_[:, None, :]).clamp(0, 1)
-        for j, a in enumerate(self.numbers):
-            if ("indicator", a + 1, 1) in self.feature_kinds:
-                v[..., j] = v[..., j] * (1 - steps[..., a + 1])
+        for j, f in self.flagged:
+            v[..., j] = v[..., j] * (1 - steps[..., f])
         return steps.index_copy(-1, idx, v)
 
     def entity_output(self, attrs: Tensor, steps: Tensor) -> Tensor:

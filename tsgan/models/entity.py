@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from ..objectives import gradient_penalty
 from ..torch_utils import adam
 from ..training.schedule import Batch, Phase, Update
-from .base import SequenceModel, categorical_groups
+from .base import SequenceModel, categorical_groups, harden
 
 STATIC_SHARE = 0.5  # the static stage's share of the step budget (its steps cost a few per cent of a sequence step)
 MAX_ROUNDS = 200  # draws of n static vectors while looking for requested values
@@ -146,17 +146,9 @@ class EntityGAN(nn.Module):
 
     # ------------------------------------------------------------------ sampling
     def harden(self, s: Tensor) -> Tensor:
-        """Static vectors as real ones are encoded: one-hot groups at their argmax,
-        indicators 0 or 1, a number 0 where its indicator says missing."""
-        s = s.clone()
-        for b in self.blocks:
-            a, w = b["start"], b["width"]
-            if b["kind"] == "one_hot":
-                s[:, a : a + w] = nn.functional.one_hot(s[:, a : a + w].argmax(1), w).to(s.dtype)
-            elif b["kind"] == "indicator":
-                s[:, a] = (s[:, a] > 0.5).to(s.dtype)
-                s[:, a - 1] = s[:, a - 1] * (1 - s[:, a])
-        return s
+        """Static vectors as real ones are encoded (one-hot groups at their argmax,
+        indicators 0 or 1, a number 0 where its indicator says missing)."""
+        return harden(s, [(b["kind"], b["start"], b["width"]) for b in self.blocks])
 
     def mask_of(self, s: Tensor) -> Tensor:
         """The step mask ``(n, T)`` of the lengths the static vectors carry."""

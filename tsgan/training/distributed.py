@@ -58,9 +58,6 @@ class World:
         torch.distributed.broadcast(t, 0)
         return int(t)
 
-    def describe(self, global_batch: int) -> str:
-        return f"{self.size} processes ({self.backend}), global batch {global_batch} = {self.size} x {global_batch // self.size}"
-
 
 def _initialized() -> bool:
     return torch.distributed.is_available() and torch.distributed.is_initialized()
