@@ -8,6 +8,7 @@ Same data, same batch size (100), same epochs, same ``sample_len``, one thread e
     /tmp/gretel/bin/python bench/dgan.py gretel --data /tmp/stays.csv --id stay_id --time ts --epochs 340 --out /tmp/gr-stays.csv
     python bench/peers_entities.py score --real /tmp/stays.csv --synth /tmp/dg-stays.csv --name dgan-tsgan-stays
     python bench/dgan.py conditional --data /tmp/stays.csv --id stay_id --time ts --run /tmp/dg-run --attribute admission
+    python bench/dgan.py speed --data /tmp/stays.csv --id stay_id --time ts --epochs 40 --sample-len 1 --repeats 3 --out /tmp/speed
 
 (``/tmp/gretel``: see bench/peers_entities.py.) Each run prints one JSON line: seconds
 per training step (the full fit less a 2-epoch fit, after a warm-up one, so fixed
@@ -172,9 +173,35 @@ def run_gretel(args) -> None:
                       "peak_mb": round(_peak_mb()), "rows": len(out)}))
 
 
+def run_speed(args) -> None:
+    """tsgan and gretel alternately, each alone on the machine (one thread), ``--repeats``
+    times: the median seconds per step and per 1,000 sampled entities of each, and
+    their ratios. (Two runs side by side share the memory bus, and the one that ends
+    first leaves the other alone for its last minutes: alone and alternating is the
+    fairer clock on a 2-core machine.)"""
+    import statistics
+    import subprocess
+    import sys
+
+    runs: dict[str, list[dict]] = {"tsgan": [], "gretel": []}
+    for i in range(args.repeats):
+        for tool, python in (("tsgan", sys.executable), ("gretel", args.gretel_python)):
+            cmd = [python, __file__, tool, "--data", args.data, "--id", args.id, "--time", args.time, "--epochs", str(args.epochs),
+                   "--batch-size", str(args.batch_size), "--sample-len", str(args.sample_len), "--out", f"{args.out}-{tool}-{i}.csv"]
+            line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            runs[tool].append(json.loads(line))
+            print(line, flush=True)
+    med = {tool: {k: statistics.median(r[k] for r in rs) for k in ("seconds_per_step", "seconds_per_1000_entities", "peak_mb")}
+           for tool, rs in runs.items()}
+    print(json.dumps({"data": args.data, "epochs": args.epochs, "repeats": args.repeats, "median": med,
+                      "ratio_step": round(med["tsgan"]["seconds_per_step"] / med["gretel"]["seconds_per_step"], 3),
+                      "ratio_sampling": round(med["tsgan"]["seconds_per_1000_entities"] / med["gretel"]["seconds_per_1000_entities"], 3),
+                      "each_step": {t: [r["seconds_per_step"] for r in rs] for t, rs in runs.items()}}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("tool", choices=("tsgan", "gretel", "conditional"))
+    ap.add_argument("tool", choices=("tsgan", "gretel", "conditional", "speed"))
     ap.add_argument("--data", required=True)
     ap.add_argument("--id", required=True)
     ap.add_argument("--time", required=True)
@@ -185,8 +212,10 @@ def main() -> None:
     ap.add_argument("--save", help="tsgan: save the run here")
     ap.add_argument("--run", help="conditional: a saved tsgan run")
     ap.add_argument("--attribute", help="conditional: a static label column")
+    ap.add_argument("--repeats", type=int, default=3, help="speed: runs of each tool, alternating")
+    ap.add_argument("--gretel-python", default="/tmp/gretel/bin/python", help="speed: the interpreter of gretel's environment")
     args = ap.parse_args()
-    {"tsgan": run_tsgan, "gretel": run_gretel, "conditional": run_conditional}[args.tool](args)
+    {"tsgan": run_tsgan, "gretel": run_gretel, "conditional": run_conditional, "speed": run_speed}[args.tool](args)
 
 
 if __name__ == "__main__":

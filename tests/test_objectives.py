@@ -80,6 +80,30 @@ def test_gradient_penalty_backpropagates_to_critic():
     assert lin.weight.grad is not None and lin.weight.grad.abs().sum() > 0
 
 
+def test_gradient_penalty_mlp_is_the_penalty_with_a_linear_first_layer():
+    # a linear first layer: (|W^T w| - 1)^2 for D(x) = <w, W x + b> (known answer), and
+    # for a ReLU MLP the same scores, penalty and parameter gradients as scoring real and
+    # fake and calling gradient_penalty with the same draw
+    first, w = torch.nn.Linear(6, 4), torch.randn(4)
+    real, fake = torch.randn(32, 6), torch.randn(32, 6)
+    _, _, gp = O.gradient_penalty_mlp(first, lambda h: h @ w, real, fake, weight=10.0)
+    assert gp.item() == pytest.approx(10.0 * ((first.weight.T @ w).norm().item() - 1) ** 2, rel=1e-5)
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    rest = lambda h: net[1:](h).squeeze(-1)
+    critic = lambda x: net(x).squeeze(-1)
+    real, fake = torch.randn(64, 12), torch.randn(64, 12)
+    d_real, d_fake, gp = O.gradient_penalty_mlp(net[0], rest, real, fake, 10.0, torch.Generator().manual_seed(5))
+    fast = torch.autograd.grad(d_fake.mean() - d_real.mean() + gp, list(net.parameters()))
+    gp_ref = O.gradient_penalty(critic, real, fake, 10.0, torch.Generator().manual_seed(5))
+    ref = torch.autograd.grad(critic(fake).mean() - critic(real).mean() + gp_ref, list(net.parameters()))
+    assert torch.allclose(d_real, critic(real), atol=1e-6) and torch.allclose(d_fake, critic(fake), atol=1e-6)
+    assert gp.item() == pytest.approx(gp_ref.item(), rel=1e-5) and gp.item() > 0
+    for a, b in zip(fast, ref):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(16, 5), (8, 6, 3)])
 def test_r1_penalty_linear_critic_is_exact(shape):
     # D(x) = <w, x>: grad D = w everywhere, so R1 = gamma / 2 |w|^2

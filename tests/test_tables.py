@@ -204,9 +204,9 @@ def test_ctgan_gradient_penalty_is_per_pack(table):
     calls = []
     real_gp = m.adversary.add_penalty
 
-    def spy(loss, real, fake, rng, cond=None):
+    def spy(loss, real, fake, rng, cond=None, gp=None):
         calls.append((real.shape, cond.shape))
-        return real_gp(loss, real, fake, rng, cond)
+        return real_gp(loss, real, fake, rng, cond, gp)
 
     m.adversary.add_penalty = spy
     from tsgan.training import Batch

@@ -88,6 +88,36 @@ def gradient_penalty(
     return weight * ((norm - 1) ** 2).mean()
 
 
+def gradient_penalty_mlp(
+    first: torch.nn.Linear,
+    rest: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    weight: float = 10.0,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(D(real), D(fake), penalty)`` for a critic ``D(x) = rest(first(x))`` whose first
+    layer is linear, over flat inputs ``(B, D)``: the same numbers as scoring both and
+    calling :func:`gradient_penalty` (same ``alpha`` draw), with one product of the
+    widest layer where that takes three.
+
+    The interpolate's pre-activation is the same interpolation of the real and fake
+    ones (``W(a x + (1 - a) y) + b = a (W x + b) + (1 - a) (W y + b)``) and its input
+    gradient is the pre-activation's gradient times ``W``. The pre-activation enters
+    the penalty only through the activations' on/off pattern (zero derivative for
+    piecewise-linear ones such as ReLU), so it is taken as a constant there: no second
+    backward pass through the widest product."""
+    b = real.shape[0]
+    alpha = torch.rand((b, 1), device=real.device, dtype=real.dtype, generator=generator)
+    h = first(torch.cat([real.detach(), fake.detach()]))
+    h_real, h_fake = h[:b], h[b:]
+    h_hat = (alpha * h_real + (1 - alpha) * h_fake).detach().requires_grad_(True)
+    scores = rest(h)  # the interpolates apart: their double backward spans their rows only
+    (grad_h,) = torch.autograd.grad(rest(h_hat).sum(), h_hat, create_graph=True)
+    norm = (grad_h @ first.weight).norm(2, dim=1)  # the gradient with respect to x_hat
+    return scores[:b], scores[b:], weight * ((norm - 1) ** 2).mean()
+
+
 def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, weight: float) -> Tensor:
     """R1 regularisation ``weight / 2 * E_real[|grad D(x)|^2]`` (Mescheder, Geiger &
     Nowozin 2018, "Which training methods for GANs actually converge?", eq. 9).

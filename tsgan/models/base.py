@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ..config import param
 from ..errors import TsganError
-from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, info_loss, r1_penalty
+from ..objectives import OBJECTIVES, clip_weights, gradient_penalty, gradient_penalty_mlp, info_loss, r1_penalty
 from ..torch_utils import adam
 from ..training.schedule import Batch, Phase, Update
 from .layers import plain_rnns
@@ -273,9 +273,11 @@ class Adversary:
     interpolates ``x`` only, conditions held fixed.
     """
 
-    def __init__(self, config: ObjectiveConfig, critic: Callable[[Tensor, Tensor | None], Tensor], critic_params):
+    def __init__(self, config: ObjectiveConfig, critic: Callable[[Tensor, Tensor | None], Tensor], critic_params,
+                 split: tuple[nn.Linear, Callable[[Tensor], Tensor]] | None = None):
         self.objective = OBJECTIVES[config.objective]
         self.critic = critic
+        self.split = split  # (first linear layer, the rest) of an MLP critic: WGAN-GP by gradient_penalty_mlp
         self.critic_params = list(critic_params)
         self.gp_weight = config.gp_weight
         self.clip = config.clip
@@ -297,21 +299,27 @@ class Adversary:
 
     def d_loss(self, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Critic loss on real and (detached) fake inputs, plus the gradient penalty if any."""
-        d_real, d_fake = self.critic(real, cond), self.critic(fake.detach(), cond)
-        loss, logs = self.add_penalty(self.objective.d_loss(d_real, d_fake), real, fake, rng, cond)
+        gp = None
+        if self.split is not None and self.objective.gradient_penalty and cond is None:
+            d_real, d_fake, gp = gradient_penalty_mlp(*self.split, real, fake, self.gp_weight, rng)
+        else:
+            d_real, d_fake = self.critic(real, cond), self.critic(fake.detach(), cond)
+        loss, logs = self.add_penalty(self.objective.d_loss(d_real, d_fake), real, fake, rng, cond, gp=gp)
         # the critic's gap E D(x) - E D(G(z)): WGAN's estimate of the Wasserstein distance
         return loss, {**logs, "gap": (d_real.mean() - d_fake.mean()).detach()}
 
     def add_penalty(
-        self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None
+        self, loss: Tensor, real: Tensor, fake: Tensor, rng: torch.Generator, cond: Tensor | None = None, gp: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """``loss`` plus the objective's gradient penalty and the R1 penalty (if on), and the logs."""
+        """``loss`` plus the objective's gradient penalty (``gp`` when already taken) and
+        the R1 penalty (if on), and the logs."""
         logs = {}
         if not self.double_backward:
             return loss, logs
         with _double_backward_safe(real):
             if self.objective.gradient_penalty:
-                gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
+                if gp is None:
+                    gp = gradient_penalty(lambda v: self.critic(v, cond), real, fake, self.gp_weight, rng)
                 loss, logs["gp"] = loss + gp, gp.detach()
             if self.r1_weight > 0 and self.r1_due(rng):
                 r1 = r1_penalty(lambda v: self.critic(v, cond), real, self.r1_weight * self.r1_every)

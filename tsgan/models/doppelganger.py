@@ -118,6 +118,19 @@ class Critic(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.out(self.features(x)).squeeze(-1)
 
+    def split(self) -> tuple[nn.Linear, Any]:
+        """``(first linear layer, the rest)``: ``self(x) == rest(first(x))`` (for
+        :func:`tsgan.objectives.gradient_penalty_mlp`). Bound methods, so a deep copy
+        of the model scores with its own layers."""
+        return (self.body if isinstance(self.body, nn.Linear) else self.body[0]), self.rest
+
+    def rest(self, h: Tensor) -> Tensor:
+        """The critic after its first linear layer's pre-activation ``h``."""
+        if not isinstance(self.body, nn.Linear):
+            for layer in list(self.body)[1:]:
+                h = layer(h)
+        return self.out(torch.relu(h)).squeeze(-1)
+
 
 def activate(y: Tensor, kinds: list[tuple[str, int, int]], rng: torch.Generator | None = None, tau: float = 0.2) -> Tensor:
     """Raw outputs ``(..., D)`` through each block's activation: softmax over a one-hot
@@ -217,10 +230,16 @@ class DoppelGANger(SequenceModel):
         self.critic_width = critic_in = self.padded_len * self.step_dim + self.all_attr + self.padded_len * self.window_cond
         self.discriminator = Critic(critic_in, c.disc_units, c.disc_layers)
         self.attr_critic = Critic(self.all_attr, c.disc_units, c.disc_layers) if (c.attr_disc and self.all_attr) else None
-        self.adversary = Adversary(c, lambda v, cond=None: self.discriminator(v), self.discriminator.parameters())
-        self.attr_adversary = (Adversary(c, lambda v, cond=None: self.attr_critic(v), self.attr_critic.parameters())
+        self.adversary = Adversary(c, self._score, self.discriminator.parameters(), split=self.discriminator.split())
+        self.attr_adversary = (Adversary(c, self._score_attributes, self.attr_critic.parameters(), split=self.attr_critic.split())
                                if self.attr_critic is not None else None)
         self._cached: tuple | None = None
+
+    def _score(self, v: Tensor, cond: Tensor | None = None) -> Tensor:
+        return self.discriminator(v)
+
+    def _score_attributes(self, v: Tensor, cond: Tensor | None = None) -> Tensor:
+        return self.attr_critic(v)
 
     def _given_units(self) -> list[list[int]]:
         """The attribute positions given together under a partial condition: a label's
@@ -259,18 +278,20 @@ class DoppelGANger(SequenceModel):
     def self_normalise(self, x: Tensor, m: Tensor) -> tuple[Tensor, Tensor]:
         """Each entity's numeric features scaled to [0, 1] by its own min and max over
         observed steps, and those as attributes ``(mid, half range * 2)`` in [0, 1]."""
+        xt = x.transpose(1, 2).contiguous()  # (B, F, T): the reductions over time run along memory
         idx = torch.as_tensor(self.numbers, device=x.device)
-        v = x[..., idx]
-        seen = m[..., None].expand_as(v).clone()
-        for j, f in self.flagged:
-            seen[..., j] = seen[..., j] * (1 - x[..., f])
-        big = torch.finfo(v.dtype).max
-        lo = torch.where(seen > 0, v, big).amin(1)
-        hi = torch.where(seen > 0, v, -big).amax(1)
-        none = seen.sum(1) == 0
+        v = xt.index_select(1, idx)
+        seen = m[:, None, :].expand_as(v)
+        if self.flagged:
+            gone = torch.zeros_like(v)
+            gone[:, [j for j, _ in self.flagged]] = xt[:, [f for _, f in self.flagged]]
+            seen = seen * (1 - gone)
+        away = (1 - seen) * 1e30  # unseen steps out of the min and the max
+        lo, hi = (v + away).amin(-1), (v - away).amax(-1)
+        none = seen.sum(-1) == 0
         lo, hi = torch.where(none, 0.0, lo), torch.where(none, 0.0, hi)
-        scaled = ((v - lo[:, None]) / (hi - lo).clamp(min=1e-6)[:, None]).clamp(0, 1) * seen
-        x = x.index_copy(-1, idx, scaled)
+        scaled = ((v - lo[..., None]) / (hi - lo).clamp(min=1e-6)[..., None]).clamp(0, 1) * seen
+        x = xt.index_copy(1, idx, scaled).transpose(1, 2)
         return x, torch.cat([(hi + lo) / 2, hi - lo], 1)
 
     def real_flags(self, m: Tensor) -> Tensor:

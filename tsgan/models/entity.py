@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..objectives import gradient_penalty
+from ..objectives import gradient_penalty_mlp
 from ..torch_utils import adam
 from ..training.schedule import Batch, Phase, Update
 from .base import SequenceModel, categorical_groups, harden
@@ -74,8 +74,8 @@ class StaticGAN(nn.Module):
 
     def d_loss(self, real: Tensor, rng: torch.Generator):
         fake = self.generate(len(real), rng).detach()
-        gap = self.critic(real).mean() - self.critic(fake).mean()
-        gp = gradient_penalty(self.critic, real, fake, 10.0, rng)
+        d_real, d_fake, gp = gradient_penalty_mlp(self.critic[0], self.critic[1:], real, fake, 10.0, rng)
+        gap = d_real.mean() - d_fake.mean()
         return -gap + gp, {"gap": gap.detach(), "gp": gp.detach()}
 
     def g_loss(self, n: int, rng: torch.Generator) -> Tensor:

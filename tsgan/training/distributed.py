@@ -22,6 +22,7 @@ freezing rule) use the mean over ranks (:func:`tsgan.torch_utils.mean_over_ranks
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,18 @@ def world(device: str | torch.device | None = None) -> World:
         if cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend)
+        atexit.register(_close)  # started here: ended here, once every rank is done
     return World(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", dist.get_rank())), dist.get_backend())
+
+
+def _close() -> None:
+    """At exit, the process group tsgan started: a barrier first, so no rank tears down
+    its connections while another still uses them (gloo aborts the other then)."""
+    if _initialized():
+        try:
+            torch.distributed.barrier()
+        finally:
+            torch.distributed.destroy_process_group()
 
 
 def rank_device(device: str, w: World) -> str:
