@@ -181,3 +181,33 @@ def test_a_series_is_one_column_and_other_objects_are_refused():
     for bad in (None, 3, {"a": 1}):
         with pytest.raises(TsganError, match=f"cannot read data of type {type(bad).__name__}: pass a file path, a DataFrame, an array"):
             read_table(bad)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_files_are_read_in_float32_where_that_keeps_them(tmp_path, fmt):
+    # values near zero relative to their spread become float32; epoch-like values
+    # (1.7e9 +- 50) keep float64, where float32 would round them to 128 s; samples
+    # come back in the file's dtypes and the run's fingerprint says how it was taken
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "epoch": 1.7e9 + rng.uniform(0, 100, 60), "n": np.arange(60) % 7})
+    p = tmp_path / f"d.{fmt}"
+    df.to_parquet(p) if fmt == "parquet" else df.to_csv(p, index=False)
+    wide = read_table(p, float32=True)
+    assert wide["a"].dtype == np.float32 and wide["epoch"].dtype == np.float64 and wide["n"].dtype == np.int64
+    assert wide.attrs["source_dtypes"] == {"a": "float64"}
+    np.testing.assert_allclose(wide["a"], df["a"], rtol=1e-6)
+    assert read_table(p)["a"].dtype == np.float64  # the default read is unchanged
+    only_a = tmp_path / f"a.{fmt}"
+    df[["a"]].to_parquet(only_a) if fmt == "parquet" else df[["a"]].to_csv(only_a, index=False)
+    series = to_series(read_table(only_a, float32=True), seq_len=5)
+    assert series.base.dtype == np.float32 and series.spec.dtypes == ["float64"] and series.spec.fingerprint.startswith("f32:")
+    assert to_series(df[["a"]], seq_len=5).base.dtype == np.float64  # a DataFrame is taken as it is
+    mixed = to_series(read_table(p, float32=True), seq_len=5)
+    assert mixed.base.dtype == np.float64 and not mixed.spec.fingerprint.startswith("f32:")
+
+
+def test_fingerprints_taken_another_way_are_not_compared():
+    from tsgan.data.io import comparable_prints
+
+    assert comparable_prints("f32:ab", "f32:cd") and comparable_prints("ab", "cd")
+    assert not comparable_prints("ab", "f32:ab") and not comparable_prints("", "ab")

@@ -142,3 +142,27 @@ def test_torchrun_runs_the_cli_on_two_processes(tmp_path):
     assert "2 processes (gloo): global batch 16 = 2 x 8" in proc.stdout
     info = json.loads((run / "tsgan.json").read_text())["train"]["distributed"]
     assert info["world_size"] == 2 and info["max_weight_gap"] == 0.0
+
+
+def test_each_process_moves_only_its_share_to_the_device():
+    # windows: consecutive blocks, each over the rows it covers; together every window
+    # once. Entities: consecutive blocks. Tables: every size-th row (categories keep
+    # their shares in each process's rows).
+    from tsgan.data.entity_kind import EntityData
+    from tsgan.data.images import ArrayData
+    from tsgan.data.windows import Windows
+
+    base = np.arange(200, dtype=np.float32)[:, None].repeat(3, 1)
+    w = Windows.from_lengths(base, [120, 80], seq_len=10)
+    parts = [w.shard(r, 2) for r in range(2)]
+    assert sum(len(p) for p in parts) == len(w)
+    got = np.concatenate([p.array()[:, 0, 0] for p in parts])
+    np.testing.assert_array_equal(np.sort(got), np.sort(w.array()[:, 0, 0]))
+    assert all(len(p.base) < 0.6 * len(base) for p in parts)  # a share's rows, not the whole base
+    assert all(np.shares_memory(p.base, w.base) for p in parts)  # views on the host
+    e = EntityData(np.arange(10.0)[:, None], np.zeros((10, 4, 2)), np.ones((10, 4)))
+    assert [e.shard(r, 3).static[:, 0].tolist() for r in range(3)] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    a = ArrayData(np.arange(10.0)[:, None])
+    assert a.shard(1, 2).x[:, 0].tolist() == [1, 3, 5, 7, 9]
+    with pytest.raises(tsgan.TsganError, match="cannot be shared among 20 processes"):
+        e.shard(0, 20)

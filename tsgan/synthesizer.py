@@ -19,6 +19,7 @@ import torch
 
 from .data.builtin import BUILTINS, is_builtin
 from .data.kinds import BANK_SIZE, KINDS, Roles, source_name
+from .data.io import comparable_prints
 from .errors import TsganError, note
 from .fitting import callbacks, make_plan, model_class, steps_for_clock
 from .models import build_model
@@ -154,11 +155,11 @@ class Synthesizer:
             plan.config = replace(plan.config, batch_size=records)
         if resume is not None:
             got, want = ({k: v for k, v in d.items() if k not in ("source", "notes")} for d in (prepared.spec.to_dict(), self.spec_.to_dict()))
-            if want.get("fingerprint") and got.get("fingerprint") != want["fingerprint"] and all(
+            if comparable_prints(want.get("fingerprint", ""), got.get("fingerprint", "")) and got["fingerprint"] != want["fingerprint"] and all(
                     got.get(k) == v for k, v in want.items() if k != "fingerprint"):
                 raise TsganError("the data is not the run's training data (same shape, other values: its fingerprint differs): "
                                  "pass the data the run was fitted on")
-            got["fingerprint"] = want.get("fingerprint", "")  # runs saved before fingerprints
+            got["fingerprint"] = want.get("fingerprint", "")  # runs saved before fingerprints, or before float32 reads
             if got != want:
                 diff = next(k for k in want if got.get(k) != want.get(k))
                 raise TsganError(f"the data differs from the run's ({diff}: {got.get(diff)!r}, the run has {want.get(diff)!r}): pass the training data")

@@ -9,7 +9,6 @@ schema. The model is the chosen sequence model inside
 
 from __future__ import annotations
 
-import copy
 
 import hashlib
 from dataclasses import asdict, dataclass, field
@@ -78,6 +77,16 @@ class EntityData:
     def cond_array(self) -> None:
         return None
 
+    def shard(self, rank: int, size: int) -> "EntityData":
+        """This process's share: the ``rank``-th of ``size`` consecutive blocks of entities
+        (views here; the device gets just those)."""
+        lo, hi = rank * len(self) // size, (rank + 1) * len(self) // size
+        if hi <= lo:
+            raise TsganError(f"{len(self)} training entities cannot be shared among {size} processes: run fewer processes")
+        out = EntityData(self.static[lo:hi], self.temporal[lo:hi], self.mask[lo:hi])
+        out.poisson_rate = self.poisson_rate
+        return out
+
     def to(self, device) -> "EntitySampler":
         return EntitySampler(self.temporal, self.static, self.mask, device, self.poisson_rate)
 
@@ -95,12 +104,6 @@ class EntitySampler:
 
     def __len__(self) -> int:
         return len(self.x)
-
-    def shard(self, rank: int, size: int) -> "EntitySampler":
-        """This process's share: every ``size``-th entity from ``rank``."""
-        out = copy.copy(self)
-        out.x, out.s, out.m = self.x[rank::size], self.s[rank::size], self.m[rank::size]
-        return out
 
     def batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         idx = draw_indices(len(self), batch_size, generator, self.poisson_rate).to(self.x.device)

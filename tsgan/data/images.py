@@ -171,6 +171,14 @@ class ArrayData:
     def __len__(self) -> int:
         return len(self.x)
 
+    def shard(self, rank: int, size: int) -> "ArrayData":
+        """This process's share: every ``size``-th record from ``rank`` (a table's
+        categories keep their shares in each process's rows)."""
+        out = copy.copy(self)
+        out.x = np.ascontiguousarray(self.x[rank::size])
+        out.cond = None if self.cond is None else np.ascontiguousarray(self.cond[rank::size])
+        return out
+
     def to(self, device) -> "ArraySampler":
         return ArraySampler(self, torch.device(device))
 
@@ -180,13 +188,6 @@ class ArraySampler:
         self.x = torch.as_tensor(data.x, device=device)
         self.cond = None if data.cond is None else torch.as_tensor(data.cond, device=device)
         self.poisson_rate = data.poisson_rate
-
-    def shard(self, rank: int, size: int) -> "ArraySampler":
-        """This process's share: every ``size``-th record from ``rank``."""
-        out = copy.copy(self)
-        out.x = self.x[rank::size]
-        out.cond = None if self.cond is None else self.cond[rank::size]
-        return out
 
     def batch(self, batch_size: int, generator: torch.Generator):
         idx = draw_indices(len(self.x), batch_size, generator, self.poisson_rate).to(self.x.device)

@@ -20,8 +20,14 @@ TIME_NAMES = {"date", "time", "datetime", "timestamp", "ds"}
 READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}  # .npy: read_npy
 
 
-def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Read a CSV/TSV/Parquet file or accept a DataFrame; refuse empty input clearly."""
+def read_table(source: str | Path | pd.DataFrame, float32: bool = False) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet file or accept a DataFrame; refuse empty input clearly.
+
+    ``float32``: a file's float64 columns come as float32 where that keeps their
+    precision (:func:`_keeps_precision`), halving what the table weighs; Parquet is read
+    column by column into pandas (pyarrow's ``self_destruct``), so the file's table and
+    the frame are not both held whole. ``df.attrs["source_dtypes"]`` names the columns'
+    dtypes in the file, which samples are written back in. A DataFrame is taken as it is."""
     if isinstance(source, pd.Series):
         source = source.to_frame()
     if isinstance(source, pd.DataFrame):
@@ -43,9 +49,11 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         notes: list[str] = []
         try:
             if kind == "parquet":
-                df = pd.read_parquet(path)
+                df = _read_parquet(path, float32)
             else:
                 df, notes = _read_text(path, kind == "tsv")
+                if float32:
+                    _to_float32(df)
         except ImportError:
             raise TsganError("reading Parquet needs pyarrow: pip install pyarrow") from None
         except pd.errors.EmptyDataError:
@@ -62,6 +70,59 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if len(df) == 0:
         raise TsganError(f"{where} has a header but no data rows: add data rows")
     return df
+
+
+FLOAT32_HEADROOM = 256.0  # float32 only where |x| <= 256 x the column's range: 16 of its 24 bits resolve the range
+
+
+def _keeps_precision(lo: float, hi: float) -> bool:
+    """Whether float32 keeps a column spanning ``[lo, hi]`` (finite) resolved to about
+    1e-5 of its range: values far from zero relative to their spread (epoch seconds,
+    large ids) keep float64, since float32 would round away their differences."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return False
+    big = max(abs(lo), abs(hi))
+    return big <= np.finfo(np.float32).max / 2 and big <= FLOAT32_HEADROOM * (hi - lo)
+
+
+def _read_parquet(path: Path, float32: bool) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    source: dict[str, str] = {}
+    if float32:  # a column at a time, each narrowed before the next is read
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+        cols = []
+        for f in schema:
+            col = pf.read(columns=[f.name], use_pandas_metadata=False).column(0)
+            if pa.types.is_float64(f.type):
+                mm = pc.min_max(col).as_py()
+                if mm["min"] is not None and _keeps_precision(mm["min"], mm["max"]):
+                    col = pc.cast(col, pa.float32())
+                    source[f.name] = "float64"
+            cols.append(col)
+        table = pa.table(cols, names=schema.names).replace_schema_metadata(schema.metadata)
+        del cols
+    else:
+        table = pq.read_table(path)
+    df = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    df.attrs["source_dtypes"] = source
+    return df
+
+
+def _to_float32(df: pd.DataFrame) -> None:
+    """``df``'s float64 columns as float32 in place, where that keeps their precision."""
+    source = {}
+    for c in df.columns:
+        if df[c].dtype == np.float64:
+            col = df[c]
+            if col.notna().any() and _keeps_precision(float(col.min()), float(col.max())):
+                df[c] = col.astype(np.float32)
+                source[c] = "float64"
+    df.attrs["source_dtypes"] = source
 
 
 def _read_text(path: Path, tsv: bool) -> tuple[pd.DataFrame, list[str]]:
@@ -354,7 +415,8 @@ def to_series(
     """Validate ``df`` and lay its series out for windowing.
 
     Returns ``Series(spec, base, lengths, conditions)``: ``base`` is ``(rows, F)``
-    float64 in original units with entities consecutive and each ordered by time;
+    in original units (float32 when every modelled column was read in float32, else
+    float64) with entities consecutive and each ordered by time;
     ``lengths`` are the rows per kept entity; ``conditions`` holds the condition
     columns (not modelled as features) row-aligned with ``base``, or None. Entities
     shorter than ``seq_len`` are skipped (counted in ``spec.n_skipped``); if none is
@@ -422,7 +484,8 @@ def to_series(
         note(f"the {len(numbered)} columns {numbered[0]}..{numbered[-1]} may be the time steps of one case per row (a wide file): "
              f"they are modelled as {len(numbered)} features of one series over the rows; if each row is a case, reshape to long "
              "format (one row per case and step, with an id column: pandas.melt) or pass a (cases, steps, features) array", notes)
-    values = df[columns].to_numpy(dtype=np.float64)
+    narrow = all(df[c].dtype == np.float32 for c in columns)  # read in float32 (a file): the base stays float32
+    values = df[columns].to_numpy(dtype=np.float32 if narrow else np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
         r, j = np.argwhere(bad)[0]
@@ -476,7 +539,7 @@ def to_series(
     lengths = lengths_all[keep]
     spec = SeriesSpec(
         columns=[str(c) for c in columns],
-        dtypes=[str(df[c].dtype) for c in columns],
+        dtypes=[df.attrs.get("source_dtypes", {}).get(c, str(df[c].dtype)) for c in columns],
         seq_len=seq_len,
         stride=stride,
         time_column=None if time_column is None else str(time_column),
@@ -493,13 +556,23 @@ def to_series(
 
 
 def fingerprint(base: np.ndarray, conditions: pd.DataFrame | None = None) -> str:
-    """SHA-256 of the ordered values (and condition columns): the same data gives the same print."""
+    """SHA-256 of the ordered values (and condition columns): the same data gives the
+    same print. A float32 base (a file read in float32) hashes its own bytes, marked
+    ``f32:`` (see :func:`comparable_prints`)."""
     import hashlib
 
-    h = hashlib.sha256(memoryview(np.ascontiguousarray(base, dtype=np.float64)).cast("B"))  # the bytes, without a copy
+    narrow = base.dtype == np.float32
+    h = hashlib.sha256(memoryview(np.ascontiguousarray(base, dtype=np.float32 if narrow else np.float64)).cast("B"))  # no copy
     if conditions is not None:
         h.update(pd.util.hash_pandas_object(conditions, index=False).to_numpy().tobytes())
-    return h.hexdigest()
+    return ("f32:" if narrow else "") + h.hexdigest()
+
+
+def comparable_prints(a: str, b: str) -> bool:
+    """Whether two fingerprints were taken the same way: runs fitted before files were
+    read in float32 hashed float64 values, which a float32 read cannot reproduce (their
+    data is then checked by shape and columns alone)."""
+    return bool(a) and bool(b) and a.startswith("f32:") == b.startswith("f32:")
 
 
 def restore_dtypes(values: np.ndarray, spec: SeriesSpec) -> dict[str, np.ndarray]:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import TsganError
 from .builtin import BUILTINS, is_builtin
 from .conditions import ConditionEncoder
-from .io import SeriesSpec, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
+from .io import SeriesSpec, comparable_prints, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
 from .scaler import MinMaxScaler
 from .windows import Windows, _block_starts, holdout_split
 
@@ -54,9 +54,10 @@ class Prepared:
     split: dict[str, Any]  # the holdout split's summary
 
 
-def load_data(data: Any, roles: Roles | None = None) -> tuple[pd.DataFrame, Roles]:
+def load_data(data: Any, roles: Roles | None = None, float32: bool = False) -> tuple[pd.DataFrame, Roles]:
     """A DataFrame from a path, a DataFrame, an array or a built-in dataset name, with
-    its column roles (a built-in's own roles fill what ``roles`` leaves open)."""
+    its column roles (a built-in's own roles fill what ``roles`` leaves open);
+    ``float32``: a file's float columns in float32 where that keeps them (read_table)."""
     roles = roles or Roles()
     conds = [roles.condition_columns] if isinstance(roles.condition_columns, str) else roles.condition_columns
     if is_array(data) or is_npy(data):
@@ -67,7 +68,7 @@ def load_data(data: Any, roles: Roles | None = None) -> tuple[pd.DataFrame, Role
         conds = conds if conds is not None else list(ds.condition_columns) or None
         return ds.load(), replace(roles, time_column=roles.time_column or ds.time_column, id_column=roles.id_column or ds.id_column,
                                   condition_columns=conds)
-    return read_table(data), replace(roles, condition_columns=conds)
+    return read_table(data, float32=float32), replace(roles, condition_columns=conds)
 
 
 def source_name(data: Any) -> str | None:
@@ -211,8 +212,9 @@ class SequenceKind(DataKind):
     checkable = True
 
     def prepare(self, data: Any, roles: Roles, seq_len: int, stride: int, holdout: float | None, seed: int, **_) -> Prepared:
-        frame, roles = load_data(data, roles)
+        frame, roles = load_data(data, roles, float32=True)
         series = to_series(frame, seq_len, stride, roles.time_column, roles.id_column, roles.condition_columns)
+        del frame  # the series holds what it needs
         scaler = MinMaxScaler().fit(series.base)
         encoder = None if series.conditions is None else ConditionEncoder.fit(series.conditions)
         train, hold, split = self.split(series, scaler, encoder, holdout, seed)
@@ -313,11 +315,11 @@ class SequenceKind(DataKind):
             if source is None:
                 raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan privacy RUN --data FILE)")
             spec = fitted.spec_
-            frame, _ = load_data(source)
+            frame, _ = load_data(source, float32=True)
             series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
             if series.spec.columns != spec.columns:
                 raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
-            if spec.fingerprint and series.spec.fingerprint != spec.fingerprint:
+            if comparable_prints(spec.fingerprint, series.spec.fingerprint) and series.spec.fingerprint != spec.fingerprint:
                 raise TsganError("the data is not the run's training data (its fingerprint differs: another file, or the file was "
                                  "edited after the fit): pass the data the run was fitted on")
             train, hold, _ = self.split(series, fitted.codec_, fitted.conditions_, fitted.split_["holdout"], fitted.seed)

@@ -23,7 +23,6 @@ carries the conditional vector.
 
 from __future__ import annotations
 
-import copy
 
 import warnings
 from dataclasses import dataclass
@@ -308,12 +307,6 @@ class TableSampler:
         self.device = device
         self.spans = data.cat_spans
         self._index(torch.as_tensor(data.x, device=device))
-
-    def shard(self, rank: int, size: int) -> "TableSampler":
-        """This process's share: every ``size``-th row from ``rank`` (its category counts its own)."""
-        out = copy.copy(self)
-        out._index(self.x[rank::size])
-        return out
 
     def _index(self, x: torch.Tensor) -> None:
         self.x = x

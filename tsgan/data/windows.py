@@ -7,11 +7,12 @@ boundary. Batches gather ``base[start + arange(T)]`` for a few starts only.
 
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import TsganError
 
 
 def window_starts(lengths: list[int] | np.ndarray, seq_len: int, stride: int = 1) -> np.ndarray:
@@ -67,12 +68,6 @@ class WindowSampler:
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
-    def shard(self, rank: int, size: int) -> "WindowSampler":
-        """This process's share: every ``size``-th window from ``rank`` (the base array is shared)."""
-        out = copy.copy(self)
-        out.starts = self.starts[rank::size]
-        return out
-
     def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         idx = draw_indices(len(self), batch_size, generator, self.poisson_rate)
         rows = self.starts[idx.to(self.device)][:, None] + self.offsets  # (B, T)
@@ -111,6 +106,19 @@ class Windows:
     def subset(self, index: np.ndarray) -> "Windows":
         """The windows at ``index`` (same base rows, no copy)."""
         return Windows(self.base, self.starts[index], self.seq_len, self.cond)
+
+    def shard(self, rank: int, size: int) -> "Windows":
+        """This process's share: the ``rank``-th of ``size`` consecutive blocks of windows
+        (in row order), over the rows they cover alone (a view here; the device gets
+        just those rows). Each global batch then draws equally from every block."""
+        starts = np.sort(self.starts)
+        part = starts[rank * len(starts) // size : (rank + 1) * len(starts) // size]
+        if len(part) == 0:
+            raise TsganError(f"{len(starts)} training windows cannot be shared among {size} processes: run fewer processes")
+        lo, hi = int(part[0]), int(part[-1]) + self.seq_len
+        out = Windows(self.base[lo:hi], part - lo, self.seq_len, None if self.cond is None else self.cond[lo:hi])
+        out.poisson_rate = self.poisson_rate
+        return out
 
     def cond_array(self) -> np.ndarray | None:
         """The per-step conditions of every window ``(N, T, C)``, or None."""

@@ -37,9 +37,10 @@ class Callback:
     def wrap_optimizers(self, optimizers: dict[str, torch.optim.Optimizer], rng: torch.Generator) -> dict[str, torch.optim.Optimizer]:
         return optimizers
 
-    def prepare_data(self, sampler: Any, batch_size: int) -> tuple[Any, int]:
-        """The sampler and the batch size this process trains with (several processes: its share)."""
-        return sampler, batch_size
+    def prepare_data(self, data: Any, batch_size: int) -> tuple[Any, int]:
+        """The training data (before it goes to the device) and the batch size this
+        process trains with (several processes: its share)."""
+        return data, batch_size
 
     def on_start(self, run: "Run") -> None:
         """Before the first step (of this part, for a resumed run)."""

@@ -165,10 +165,10 @@ class Distributed(Callback):
                 at += b.numel()
         return None
 
-    def prepare_data(self, sampler: Any, batch_size: int) -> tuple[Any, int]:
-        if not hasattr(sampler, "shard"):
-            raise TsganError(f"{type(sampler).__name__} data cannot be shared among processes: run it in one process")
-        return sampler.shard(self.world.rank, self.world.size), per_rank_batch(batch_size, self.world)
+    def prepare_data(self, data: Any, batch_size: int) -> tuple[Any, int]:
+        if not hasattr(data, "shard"):
+            raise TsganError(f"{type(data).__name__} data cannot be shared among processes: run it in one process")
+        return data.shard(self.world.rank, self.world.size), per_rank_batch(batch_size, self.world)
 
     def agree(self, reason: str | None) -> str | None:
         """A stop on any rank is a stop on all, for the reason that ranks first in ``REASONS``."""

@@ -158,9 +158,9 @@ def train(
     torch.manual_seed(seed)
     model.to(dev)
     model.train()
+    for cb in callbacks:  # several processes: each trains on its share, and moves only that to the device
+        data, batch_size = cb.prepare_data(data, batch_size)
     sampler = data.to(dev)
-    for cb in callbacks:  # several processes: each trains on its share
-        sampler, batch_size = cb.prepare_data(sampler, batch_size)
     rng = torch.Generator(device=dev).manual_seed(seed)
     optimizers = model.optimizers()
     for cb in callbacks:  # e.g. DP-SGD wrapping the optimizers that read real data
