@@ -2,6 +2,7 @@
 
     python bench/ddp.py                      # TimeGAN on sines, CTGAN on affairs
     python bench/ddp.py --steps 300 --models timegan
+    python bench/ddp.py --models timegan,ctgan --batch 2000 --steps 200 --no-score   # more work per process
 
 For each model: ``tsgan fit DATA --model M --steps N --param batch_size=B --threads 1``
 (one process, one thread), the same with ``--threads 2`` (one process, two threads), and
@@ -79,22 +80,28 @@ def main() -> None:
     ap.add_argument("--models", default="timegan,ctgan")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--work", default="/tmp/ddp-bench")
+    ap.add_argument("--batch", type=int, help="global batch (default: the model's setup)")
+    ap.add_argument("--no-score", action="store_true", help="throughput only (no evaluation, no curves)")
     args = ap.parse_args()
     for model in args.models.split(","):
         data, batch, metrics = SETUPS[model]
+        batch = args.batch or batch
         work = Path(args.work)
         runs = {"1 process": work / f"{model}-1", "1 process, 2 threads": work / f"{model}-1t2", "2 processes": work / f"{model}-2"}
         result = {"model": model, "data": data, "global_batch": batch, "steps": args.steps, "runs": {}}
         for (name, run), (procs, threads) in zip(runs.items(), ((1, 1), (1, 2), (2, 1))):
             r = fit(model, data, args.steps, batch, run, procs, threads)
-            r["scores"] = score(data, run, metrics)
+            if not args.no_score:
+                r["scores"] = score(data, run, metrics)
             result["runs"][name] = r
             print(name, json.dumps(r), flush=True)
         one, two = result["runs"]["1 process"], result["runs"]["2 processes"]
         result["scaling_efficiency"] = round(two["windows_per_second"] / (2 * one["windows_per_second"]), 3)
         result["speedup_two_processes"] = round(two["windows_per_second"] / one["windows_per_second"], 3)
-        curves(model, {k: runs[k] for k in ("1 process", "2 processes")})
-        (RESULTS / f"ddp-{model}.json").write_text(json.dumps(result, indent=1))
+        if not args.no_score:
+            curves(model, {k: runs[k] for k in ("1 process", "2 processes")})
+        name = f"ddp-{model}" + (f"-batch{batch}" if args.batch else "")
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
         print(json.dumps({k: result[k] for k in ("model", "scaling_efficiency", "speedup_two_processes")}))
 
 

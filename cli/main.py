@@ -72,6 +72,7 @@ def fit(
     force: bool = typer.Option(False, "--force", help="overwrite an existing run directory"),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     precision: str = typer.Option("32", "--precision", help="32, or bf16 for mixed precision (CPUs with AVX512-BF16/AMX, GPUs)"),
+    columns: Optional[str] = typer.Option(None, "--columns", help="read and model only these columns, comma-separated (the time, id, condition and entity columns named by other flags are added); a file's other columns are never read"),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="column that orders rows (not modelled)"),
     id_column: Optional[str] = typer.Option(None, "--id-column", help="column that names entities: without --seq-len the model learns whole entities (an entity table), with it windows that never cross entities"),
     static_column: Optional[List[str]] = typer.Option(None, "--static-column", help="entity tables: this column is a static attribute (checked constant within every entity; repeatable)"),
@@ -109,7 +110,8 @@ def fit(
         syn.fit(data, time_column=time_column, id_column=id_column, condition_columns=condition_column or None,
                 checkpoint_dir=None if checkpoint_minutes is None else run_dir,
                 checkpoint_minutes=10.0 if checkpoint_minutes is None else checkpoint_minutes, force=True,
-                static_columns=static_column or None, categorical_columns=categorical_column or None, max_categories=max_categories)
+                static_columns=static_column or None, categorical_columns=categorical_column or None, max_categories=max_categories,
+                columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None)
         if checkpoint_minutes is None and main:  # with checkpoints, fit saved the finished run there itself
             run_dir = _save(syn, run_dir)
     if not main:

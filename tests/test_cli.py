@@ -225,3 +225,15 @@ def test_the_tuned_recipe_is_the_default_and_given_parameters_override_it(tmp_pa
     code, out, err = run_cli(["fit", "--model", "rcgan", "sines", "--model", "crnngan", "--steps", "3", "--seq-len", "6", "-q", "--out", tmp_path / "p",
                               "--recipe", "paper"], monkeypatch, capsys)
     assert code == 0 and "recipe tuned" not in out and tsgan.load(tmp_path / "p").config_.optimizer == "sgd"
+
+
+def test_fit_columns_reads_only_those(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"t": np.arange(60), "a": rng.normal(size=60), "free_text": ["x"] * 60, "b": rng.normal(size=60)}).to_csv(data, index=False)
+    code, out, err = run_cli(["fit", str(data), "--model", "rcgan", "--seq-len", "6", "--steps", "2", "--columns", "a,b",
+                              "--time-column", "t", "--out", tmp_path / "r", "-q"], monkeypatch, capsys)
+    assert code == 0, err
+    assert tsgan.load(tmp_path / "r").spec_.columns == ["a", "b"]  # the text column was never read (it would be refused)
+    code, out, err = run_cli(["fit", str(data), "--model", "rcgan", "--columns", "a,c", "--out", tmp_path / "r2", "-q"], monkeypatch, capsys)
+    assert code == 2 and "--columns 'c' is not a column of" in err and "Traceback" not in err

@@ -24,19 +24,24 @@ CASES = {
     "crnngan": ("crnngan", "sines", {"seq_len": 8, **SMALL["crnngan"]}),
     "doppelganger-entities": ("doppelganger", "stays", SMALL["doppelganger"]),
     "ctgan": ("ctgan", "table", {"batch_size": 20}),  # 10 per process: CTGAN's packs of 10
+    "rcgan-conditional-infogan": ("rcgan", "bands", {"seq_len": 8, "info_categories": 3, **SMALL["rcgan"]}),
 }
 
 
 def _data(name):
-    if name == "sines":
-        from tsgan.data import sines
+    from tsgan.data import sines
 
+    if name == "sines":
         return sines(n=40, seq_len=8, dim=2, seed=0), {"id_column": "sequence_id", "time_column": "step"}
     if name == "stays":
         sys.path.insert(0, str(HERE))
         from test_entities import stays
 
         return stays(30), {"id_column": "stay_id", "time_column": "ts"}
+    if name == "bands":  # windows conditioned on a label, with an InfoGAN code
+        frame = sines(n=40, seq_len=8, dim=2, seed=0)
+        frame["band"] = np.where(frame["sequence_id"] % 2 == 0, "low", "high")
+        return frame, {"id_column": "sequence_id", "time_column": "step", "condition_columns": ["band"]}
     rng = np.random.default_rng(0)
     return pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)}), {}
 

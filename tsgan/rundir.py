@@ -148,6 +148,7 @@ def write_run(syn, path: Path, force: bool = False) -> Path:
         "conditions": None if syn.conditions_ is None else syn.conditions_.to_dict(),
         "holdout": syn.split_,
         "source": syn.source_,
+        "read_columns": getattr(syn, "read_columns_", None),
     }
     path.mkdir(parents=True, exist_ok=True)
     state = to_cpu(syn.module_.state_dict())
@@ -327,6 +328,7 @@ def _read_run(path: Path, meta: Any, device: str | None):
     syn.recipe_ = syn.train_info_.get("recipe", {"name": params.get("recipe", "paper"), "set": {}})
     syn.split_ = meta.get("holdout") or {"holdout": 0.0, "note": "run saved before holdout splits"}
     syn.source_ = meta.get("source")
+    syn.read_columns_ = meta.get("read_columns")
     syn._prepared = syn._data = None
     syn.history_ = _read_history(path / HISTORY_FILE)
     resume = path / RESUME_FILE

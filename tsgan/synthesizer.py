@@ -84,7 +84,7 @@ class Synthesizer:
     def fit(self, data: Any, time_column: str | None = None, id_column: str | None = None,
             condition_columns: list[str] | str | None = None, checkpoint_dir: str | Path | None = None,
             checkpoint_minutes: float = 10.0, force: bool = False, static_columns: list[str] | None = None,
-            categorical_columns: list[str] | None = None, max_categories: int = 50) -> "Synthesizer":
+            categorical_columns: list[str] | None = None, max_categories: int = 50, columns: list[str] | str | None = None) -> "Synthesizer":
         """Validate, prepare and train on ``data``: a CSV/TSV/Parquet path, a DataFrame,
         an array (``(time, features)`` for one series, ``(sequences, time, features)``
         for one sequence each), an image folder or a built-in dataset name. Returns self.
@@ -97,7 +97,9 @@ class Synthesizer:
         (or named in ``static_columns``), text, category and boolean columns are labels
         (numbers too when named in ``categorical_columns``; at most ``max_categories``
         labels), missing values are modelled, and ``sample`` returns a table of the
-        same schema; ``max_length`` (constructor) cuts longer entities. ``checkpoint_dir``:
+        same schema; ``max_length`` (constructor) cuts longer entities. ``columns``: read
+        and model only these (with the columns the other arguments name); a file's other
+        columns are never read. ``checkpoint_dir``:
         every ``checkpoint_minutes`` of training, save the run there as it stands,
         resumable (``tsgan.load(dir).resume()``), and the finished run at the end; an
         existing directory needs ``force=True``."""
@@ -112,7 +114,8 @@ class Synthesizer:
         if isinstance(max_categories, bool) or not isinstance(max_categories, int) or max_categories < 2:
             raise TsganError(f"max_categories must be an integer of at least 2 (got {max_categories!r}): e.g. --max-categories 50")
         listed = [[c] if isinstance(c, str) else c for c in (static_columns, categorical_columns)]
-        roles = Roles(time_column, id_column, condition_columns, listed[0], listed[1], max_categories)
+        roles = Roles(time_column, id_column, condition_columns, listed[0], listed[1], max_categories,
+                      [columns] if isinstance(columns, str) else (list(columns) if columns is not None else None))
         return self._fit(data, roles, checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
 
     def resume(self, data: Any = None, max_minutes: float | None = None, checkpoint_dir: str | Path | None = None,
@@ -199,6 +202,7 @@ class Synthesizer:
         def publish() -> None:  # the fitted state that does not depend on training
             self.config_, self.spec_, self.codec_, self.module_ = plan.config, prepared.spec, prepared.codec, module
             self.conditions_, self.split_, self.source_, self.steps_ = prepared.conditions, prepared.split, source_name(data), steps
+            self.read_columns_ = roles.columns
             self.recipe_, self.kind_ = plan.recipe, plan.kind.name
             self._data, self._prepared = data, prepared  # this session only: resume() and privacy() read them again
             self.condition_bank_ = None

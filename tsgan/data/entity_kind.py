@@ -252,7 +252,8 @@ class EntityKind(DataKind):
         source = data if data is not None else fitted.source_
         if source is None:
             raise TsganError("this run was fitted on a DataFrame: pass its data (tsgan privacy RUN --data FILE)")
-        frame, _ = load_data(source)
+        spec = fitted.spec_
+        frame, _ = load_data(source, Roles(spec.time_column, spec.id_column, columns=getattr(fitted, "read_columns_", None)))
         enc = fitted.codec_
         missing = [c for c in enc.schema.order if c not in frame.columns]
         if missing:

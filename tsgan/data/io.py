@@ -20,18 +20,19 @@ TIME_NAMES = {"date", "time", "datetime", "timestamp", "ds"}
 READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}  # .npy: read_npy
 
 
-def read_table(source: str | Path | pd.DataFrame, float32: bool = False) -> pd.DataFrame:
+def read_table(source: str | Path | pd.DataFrame, float32: bool = False, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file or accept a DataFrame; refuse empty input clearly.
 
     ``float32``: a file's float64 columns come as float32 where that keeps their
     precision (:func:`_keeps_precision`), halving what the table weighs; Parquet is read
     column by column into pandas (pyarrow's ``self_destruct``), so the file's table and
     the frame are not both held whole. ``df.attrs["source_dtypes"]`` names the columns'
-    dtypes in the file, which samples are written back in. A DataFrame is taken as it is."""
+    dtypes in the file, which samples are written back in. A DataFrame is taken as it is.
+    ``columns``: read only these (a file's other columns are never parsed into memory)."""
     if isinstance(source, pd.Series):
         source = source.to_frame()
     if isinstance(source, pd.DataFrame):
-        df = source
+        df = select_columns(source, columns, "the DataFrame")
         where = "the DataFrame"
     elif not isinstance(source, (str, Path)):
         raise TsganError(f"cannot read data of type {type(source).__name__}: pass a file path, a DataFrame, an array or a built-in name")
@@ -49,11 +50,13 @@ def read_table(source: str | Path | pd.DataFrame, float32: bool = False) -> pd.D
         notes: list[str] = []
         try:
             if kind == "parquet":
-                df = _read_parquet(path, float32)
+                df = _read_parquet(path, float32, columns)
             else:
-                df, notes = _read_text(path, kind == "tsv")
+                df, notes = _read_text(path, kind == "tsv", columns)
                 if float32:
                     _to_float32(df)
+        except TsganError:
+            raise
         except ImportError:
             raise TsganError("reading Parquet needs pyarrow: pip install pyarrow") from None
         except pd.errors.EmptyDataError:
@@ -85,19 +88,39 @@ def _keeps_precision(lo: float, hi: float) -> bool:
     return big <= np.finfo(np.float32).max / 2 and big <= FLOAT32_HEADROOM * (hi - lo)
 
 
-def _read_parquet(path: Path, float32: bool) -> pd.DataFrame:
+def select_columns(df: pd.DataFrame, columns: list[str] | None, where: str) -> pd.DataFrame:
+    """``df[columns]`` (None: all), refusing a name that is not a column."""
+    if columns is None:
+        return df
+    _check_names(columns, [str(c) for c in df.columns], where)
+    return df[[c for c in df.columns if str(c) in set(columns)]]  # in the data's order
+
+
+def _check_names(columns: list[str], have: list[str], where: str) -> None:
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise TsganError(f"--columns '{missing[0]}' is not a column of {where}: choose among {', '.join(have)}")
+
+
+def _read_parquet(path: Path, float32: bool, columns: list[str] | None = None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     source: dict[str, str] = {}
-    if float32:  # a column at a time, each narrowed before the next is read
+    if columns is not None:
+        names = pq.ParquetFile(path).schema_arrow.names
+        _check_names(columns, [n for n in names if not n.startswith("__index_level_")], str(path))
+        columns = [n for n in names if n in set(columns)]  # in the file's order
+    if float32 or columns is not None:  # a column at a time, each narrowed before the next is read
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns], metadata=None)
         cols = []
         for f in schema:
             col = pf.read(columns=[f.name], use_pandas_metadata=False).column(0)
-            if pa.types.is_float64(f.type):
+            if float32 and pa.types.is_float64(f.type):
                 mm = pc.min_max(col).as_py()
                 if mm["min"] is not None and _keeps_precision(mm["min"], mm["max"]):
                     col = pc.cast(col, pa.float32())
@@ -125,16 +148,24 @@ def _to_float32(df: pd.DataFrame) -> None:
     df.attrs["source_dtypes"] = source
 
 
-def _read_text(path: Path, tsv: bool) -> tuple[pd.DataFrame, list[str]]:
-    """A CSV/TSV in the dialect :func:`~tsgan.data.sniff.sniff` detects, and what was detected."""
+def _read_text(path: Path, tsv: bool, columns: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV/TSV in the dialect :func:`~tsgan.data.sniff.sniff` detects, and what was
+    detected; ``columns``: only those are parsed."""
     from .sniff import sniff
 
     d = sniff(path, tsv)
+    if columns is not None:
+        header = pd.read_csv(path, sep=d.sep, nrows=0, encoding=d.encoding, encoding_errors="replace")
+        _check_names(columns, [str(c) for c in header.columns], str(path))
+        columns = [str(c) for c in header.columns if str(c) in set(columns)]  # in the file's order
+    kw = dict(sep=d.sep, decimal=d.decimal, thousands=d.thousands, usecols=columns)
     try:
-        df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding=d.encoding)
+        df = pd.read_csv(path, encoding=d.encoding, **kw)
     except UnicodeDecodeError:  # valid UTF-8 in the first lines only
         d.encoding = "latin-1"  # what the retry reads with (never fails): the note says so
-        df = pd.read_csv(path, sep=d.sep, decimal=d.decimal, thousands=d.thousands, encoding="latin-1")
+        df = pd.read_csv(path, encoding="latin-1", **kw)
+    if columns is not None:
+        df = df[columns]
     return df, d.notes(path)
 
 

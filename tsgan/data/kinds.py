@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import TsganError
 from .builtin import BUILTINS, is_builtin
 from .conditions import ConditionEncoder
-from .io import SeriesSpec, comparable_prints, frame_from_array, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
+from .io import SeriesSpec, comparable_prints, frame_from_array, select_columns, is_array, is_npy, read_npy, read_table, restore_dtypes, to_series
 from .scaler import MinMaxScaler
 from .windows import Windows, _block_starts, holdout_split
 
@@ -39,6 +39,15 @@ class Roles:
     static_columns: list[str] | None = None  # entity tables: forced static (checked)
     categorical_columns: list[str] | None = None  # entity tables: numbers read as labels
     max_categories: int | None = None  # entity tables: most labels a categorical column may have
+    columns: list[str] | None = None  # read only these (and the columns named above); None: every column
+
+    def read(self) -> list[str] | None:
+        """The columns to read: ``columns`` and every column a role names, or None (all)."""
+        if not self.columns:
+            return None
+        conds = [self.condition_columns] if isinstance(self.condition_columns, str) else (self.condition_columns or [])
+        named = [*self.columns, self.id_column, self.time_column, *conds, *(self.static_columns or []), *(self.categorical_columns or [])]
+        return list(dict.fromkeys(c for c in named if c is not None))
 
 
 @dataclass
@@ -62,13 +71,16 @@ def load_data(data: Any, roles: Roles | None = None, float32: bool = False) -> t
     conds = [roles.condition_columns] if isinstance(roles.condition_columns, str) else roles.condition_columns
     if is_array(data) or is_npy(data):
         frame, array_id = frame_from_array(read_npy(data) if is_npy(data) else data)
-        return frame, replace(roles, id_column=roles.id_column or array_id, condition_columns=conds)
+        roles = replace(roles, id_column=roles.id_column or array_id, condition_columns=conds)
+        return select_columns(frame, roles.read(), "the array"), roles
     if is_builtin(data):
         ds = BUILTINS[data]
         conds = conds if conds is not None else list(ds.condition_columns) or None
-        return ds.load(), replace(roles, time_column=roles.time_column or ds.time_column, id_column=roles.id_column or ds.id_column,
-                                  condition_columns=conds)
-    return read_table(data, float32=float32), replace(roles, condition_columns=conds)
+        roles = replace(roles, time_column=roles.time_column or ds.time_column, id_column=roles.id_column or ds.id_column,
+                        condition_columns=conds)
+        return select_columns(ds.load(), roles.read(), f"'{data}'"), roles
+    roles = replace(roles, condition_columns=conds)
+    return read_table(data, float32=float32, columns=roles.read()), roles
 
 
 def source_name(data: Any) -> str | None:
@@ -315,7 +327,8 @@ class SequenceKind(DataKind):
             if source is None:
                 raise TsganError("this run was fitted on a DataFrame or an array: pass its data (tsgan privacy RUN --data FILE)")
             spec = fitted.spec_
-            frame, _ = load_data(source, float32=True)
+            frame, _ = load_data(source, Roles(spec.time_column, spec.id_column, spec.condition_columns or None,
+                                               columns=getattr(fitted, "read_columns_", None)), float32=True)
             series = to_series(frame, spec.seq_len, spec.stride, spec.time_column, spec.id_column, spec.condition_columns or None)
             if series.spec.columns != spec.columns:
                 raise TsganError(f"the data's columns {series.spec.columns} differ from the run's {spec.columns}: pass the training data")
@@ -413,7 +426,7 @@ class TableKind(DataKind):
     def prepare(self, data: Any, roles: Roles, seed: int = 0, **_) -> Prepared:
         from .tabular import TableData, TableSpec, TableTransformer
 
-        frame, _ = load_data(data)
+        frame, _ = load_data(data, roles)
         transformer = TableTransformer(seed=seed).fit(frame, categorical=roles.condition_columns)
         spec = TableSpec([str(c) for c in frame.columns], len(frame), transformer.to_dict(), source_name(data))
         split = {"holdout": 0.0, "note": "no holdout: table runs are not split (privacy checks cover sequences)"}
