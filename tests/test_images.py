@@ -142,7 +142,13 @@ def test_image_scores_known_answers():
 
 
 def test_image_report_from_the_cli(tmp_path, monkeypatch, capsys):
+    import functools
+
+    from tsgan.metrics import embedding
+
     monkeypatch.setenv("TSGAN_CACHE", str(tmp_path / "cache"))
+    # the report is under test, not the embedding: a small one (its quality is pinned in test_image_scores_known_answers)
+    monkeypatch.setattr(embedding, "EncoderConfig", functools.partial(embedding.EncoderConfig, hidden=16, steps=60, dim=8))
     run = tmp_path / "run"
     run_cli(["fit", "--model", "rcgan", "digits", "--model", "dcgan", "--steps", "2", "-p", "width=8", "--out", run, "-q"], monkeypatch, capsys)
     code, out, err = run_cli(["evaluate", "digits", run, "--out", tmp_path / "rep", "-n", "50"], monkeypatch, capsys)
