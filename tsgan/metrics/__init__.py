@@ -1,28 +1,34 @@
-"""Scores on arrays: windows ``(N, T, F)`` in the scaled [0, 1] space, or embeddings ``(N, D)``."""
+"""Scores on arrays: windows ``(N, T, F)`` in the scaled [0, 1] space, or embeddings ``(N, D)``.
 
-from .codes import code_alignment
-from .distances import (
-    autocorrelation,
-    autocorrelation_difference,
-    correlational_score,
-    frechet_distance,
-    marginal_distance,
-    mmd_rbf,
-    prdc,
-)
-from .scores import check_pair, discriminative_check, discriminative_score, predictive_score
+The names load their module on first use (PEP 562): training imports the
+discriminative check alone, so ``import tsgan`` and every CLI command start without
+scikit-learn's and SciPy's metrics (about 2 s on a small CPU)."""
 
-__all__ = [
-    "autocorrelation",
-    "autocorrelation_difference",
-    "check_pair",
-    "code_alignment",
-    "correlational_score",
-    "discriminative_check",
-    "discriminative_score",
-    "frechet_distance",
-    "marginal_distance",
-    "mmd_rbf",
-    "prdc",
-    "predictive_score",
-]
+from importlib import import_module
+
+_WHERE = {
+    "code_alignment": "codes",
+    "autocorrelation": "distances",
+    "autocorrelation_difference": "distances",
+    "correlational_score": "distances",
+    "frechet_distance": "distances",
+    "marginal_distance": "distances",
+    "mmd_rbf": "distances",
+    "prdc": "distances",
+    "check_pair": "scores",
+    "discriminative_check": "scores",
+    "discriminative_score": "scores",
+    "predictive_score": "scores",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
