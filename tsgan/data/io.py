@@ -92,14 +92,16 @@ def select_columns(df: pd.DataFrame, columns: list[str] | None, where: str) -> p
     """``df[columns]`` (None: all), refusing a name that is not a column."""
     if columns is None:
         return df
-    _check_names(columns, [str(c) for c in df.columns], where)
-    return df[[c for c in df.columns if str(c) in set(columns)]]  # in the data's order
+    return df[_pick(columns, [str(c) for c in df.columns], where)]
 
 
-def _check_names(columns: list[str], have: list[str], where: str) -> None:
+def _pick(columns: list[str], have: list[str], where: str) -> list[str]:
+    """``columns`` in the order of ``have`` (the data's), refusing a name not in it."""
     missing = [c for c in columns if c not in have]
     if missing:
         raise TsganError(f"--columns '{missing[0]}' is not a column of {where}: choose among {', '.join(have)}")
+    wanted = set(columns)
+    return [c for c in have if c in wanted]
 
 
 def _read_parquet(path: Path, float32: bool, columns: list[str] | None = None) -> pd.DataFrame:
@@ -108,15 +110,12 @@ def _read_parquet(path: Path, float32: bool, columns: list[str] | None = None) -
     import pyarrow.parquet as pq
 
     source: dict[str, str] = {}
-    if columns is not None:
-        names = pq.ParquetFile(path).schema_arrow.names
-        _check_names(columns, [n for n in names if not n.startswith("__index_level_")], str(path))
-        columns = [n for n in names if n in set(columns)]  # in the file's order
     if float32 or columns is not None:  # a column at a time, each narrowed before the next is read
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
         if columns is not None:
-            schema = pa.schema([schema.field(c) for c in columns], metadata=None)
+            names = [n for n in schema.names if not n.startswith("__index_level_")]
+            schema = pa.schema([schema.field(c) for c in _pick(columns, names, str(path))], metadata=None)
         cols = []
         for f in schema:
             col = pf.read(columns=[f.name], use_pandas_metadata=False).column(0)
@@ -156,16 +155,13 @@ def _read_text(path: Path, tsv: bool, columns: list[str] | None = None) -> tuple
     d = sniff(path, tsv)
     if columns is not None:
         header = pd.read_csv(path, sep=d.sep, nrows=0, encoding=d.encoding, encoding_errors="replace")
-        _check_names(columns, [str(c) for c in header.columns], str(path))
-        columns = [str(c) for c in header.columns if str(c) in set(columns)]  # in the file's order
+        columns = _pick(columns, [str(c) for c in header.columns], str(path))  # usecols keeps the file's order
     kw = dict(sep=d.sep, decimal=d.decimal, thousands=d.thousands, usecols=columns)
     try:
         df = pd.read_csv(path, encoding=d.encoding, **kw)
     except UnicodeDecodeError:  # valid UTF-8 in the first lines only
         d.encoding = "latin-1"  # what the retry reads with (never fails): the note says so
         df = pd.read_csv(path, encoding="latin-1", **kw)
-    if columns is not None:
-        df = df[columns]
     return df, d.notes(path)
 
 

@@ -42,11 +42,12 @@ class Roles:
     columns: list[str] | None = None  # read only these (and the columns named above); None: every column
 
     def read(self) -> list[str] | None:
-        """The columns to read: ``columns`` and every column a role names, or None (all)."""
+        """The columns to read: ``columns`` and every column a role names, or None (all);
+        ``condition_columns`` a list (load_data makes it one first)."""
         if not self.columns:
             return None
-        conds = [self.condition_columns] if isinstance(self.condition_columns, str) else (self.condition_columns or [])
-        named = [*self.columns, self.id_column, self.time_column, *conds, *(self.static_columns or []), *(self.categorical_columns or [])]
+        named = [*self.columns, self.id_column, self.time_column, *(self.condition_columns or []), *(self.static_columns or []),
+                 *(self.categorical_columns or [])]
         return list(dict.fromkeys(c for c in named if c is not None))
 
 
